@@ -1,0 +1,52 @@
+# Customer segmentation inside the database: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+RAW ?= data/raw
+DEMO_CUSTOMERS ?= 60000
+SEED ?= 42
+
+export DBT_PROFILES_DIR := $(CURDIR)/profiles
+export SEGMENTATION_RAW := $(abspath $(RAW))
+export SEGMENTATION_DB ?= $(CURDIR)/data/warehouse.duckdb
+export SEGMENTATION_BI ?= $(CURDIR)/data/bi
+
+.PHONY: setup run build data test lint pytest bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or pass PYTHON=..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3" >/dev/null 2>&1 || true
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# Demo data is generated only when the default raw folder is empty.
+data: setup
+	@if [ "$(RAW)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
+		$(BIN)/segmentation generate --customers $(DEMO_CUSTOMERS) --seed $(SEED) --out data/raw --truth data/truth; \
+	fi
+
+build: data
+	mkdir -p $(dir $(SEGMENTATION_DB))
+	$(BIN)/dbt build --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}'
+
+run: build
+	@echo "Warehouse: $(SEGMENTATION_DB)"
+
+lint: setup
+	$(BIN)/ruff check src tests bench python_models
+	$(BIN)/ruff format --check src tests bench python_models
+	$(BIN)/sqlfluff lint models macros tests analyses
+
+pytest: setup
+	$(BIN)/pytest
+
+test: lint pytest
+
+clean:
+	rm -rf target logs data/warehouse.duckdb data/bi

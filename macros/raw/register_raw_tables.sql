@@ -1,0 +1,124 @@
+{% macro register_raw_tables() %}
+    {{ return(adapter.dispatch('register_raw_tables', 'segmentation')()) }}
+{% endmacro %}
+
+{% macro default__register_raw_tables() %}
+    {{ exceptions.raise_compiler_error(
+        "register_raw_tables is implemented for DuckDB only; on another warehouse load the "
+        ~ "raw tables into the `raw` schema with your loader and disable this hook."
+    ) }}
+{% endmacro %}
+
+{#-
+    Runs as on-run-start, before any model: finds <table>.parquet or <table>.csv for every
+    table of the raw contract in raw_path(), checks that required tables and required columns
+    exist, and (re)creates one view per table in the `raw` schema. Each view exposes exactly
+    the contract's columns (missing optional columns as NULL), plus `_source_file`.
+    CSV files are read as text (all_varchar) so identifiers keep their leading zeros; staging
+    parses and validates every column. A missing optional table becomes an empty view, with
+    a warning. Problems stop the build with a message naming the file and the column.
+-#}
+{% macro duckdb__register_raw_tables() %}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set raw_dir = raw_path() -%}
+    {%- set contract = var('raw_contract') -%}
+    {%- set problems = [] -%}
+    {%- set statements = ["create schema if not exists raw"] -%}
+    {%- for table_name, spec in contract.items() -%}
+        {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
+        {%- if found is none -%}
+            {%- if spec.required -%}
+                {%- do problems.append(
+                    "missing required table '" ~ table_name ~ "': expected " ~ raw_dir ~ "/"
+                    ~ table_name ~ ".parquet or " ~ raw_dir ~ "/" ~ table_name
+                    ~ ".csv (fix: export the table into that folder, or point raw_path / "
+                    ~ "SEGMENTATION_RAW at the folder that has it)"
+                ) -%}
+            {%- else -%}
+                {%- do exceptions.warn(
+                    "optional raw table '" ~ table_name ~ "' not found in " ~ raw_dir
+                    ~ ": treated as empty"
+                ) -%}
+                {%- set cols = [] -%}
+                {%- for col in spec.columns -%}
+                    {%- do cols.append("cast(null as varchar) as " ~ col) -%}
+                {%- endfor -%}
+                {%- do statements.append(
+                    "create or replace view raw." ~ table_name ~ " as select "
+                    ~ cols | join(", ") ~ ", cast(null as varchar) as _source_file where false"
+                ) -%}
+            {%- endif -%}
+        {%- else -%}
+            {%- set reader = segmentation.raw_reader(found) -%}
+            {%- set described = run_query("describe select * from " ~ reader) -%}
+            {%- set present = {} -%}
+            {%- for row in described.rows -%}
+                {%- do present.update({row[0] | trim | lower: row[0]}) -%}
+            {%- endfor -%}
+            {%- set missing = [] -%}
+            {%- for col in spec.required_columns -%}
+                {%- if col not in present -%}
+                    {%- do missing.append(col) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- if missing -%}
+                {%- do problems.append(
+                    found ~ ": missing required column(s) " ~ missing | join(", ")
+                    ~ " (columns found: " ~ present.values() | join(", ")
+                    ~ "; fix: add or rename the column; CSV files must be comma-separated "
+                    ~ "with a header row)"
+                ) -%}
+            {%- else -%}
+                {%- set cols = [] -%}
+                {%- for col in spec.columns -%}
+                    {%- if col in present -%}
+                        {%- do cols.append(adapter.quote(present[col]) ~ " as " ~ col) -%}
+                    {%- else -%}
+                        {%- do cols.append("cast(null as varchar) as " ~ col) -%}
+                    {%- endif -%}
+                {%- endfor -%}
+                {%- do statements.append(
+                    "create or replace view raw." ~ table_name ~ " as select "
+                    ~ cols | join(", ") ~ ", '" ~ found ~ "' as _source_file from " ~ reader
+                ) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if problems -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw input check failed for " ~ raw_dir ~ ":\n  - " ~ problems | join("\n  - ")
+        ) }}
+    {%- endif -%}
+    {%- for statement in statements -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{ log("raw tables registered from " ~ raw_dir, info=true) }}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro find_raw_file(raw_dir, table_name) %}
+    {#- Path of <table>.parquet or <table>.csv in raw_dir (Parquet wins), or none. -#}
+    {%- for ext in ['parquet', 'csv'] -%}
+        {%- set candidate = raw_dir ~ "/" ~ table_name ~ "." ~ ext -%}
+        {%- set hits = run_query("select count(*) from glob('" ~ candidate ~ "')") -%}
+        {%- if hits.rows[0][0] > 0 -%}
+            {{ return(candidate) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
+{% macro raw_reader(path) %}
+    {#- Table function reading one raw file. CSV: comma-separated, header, UTF-8, all text,
+        empty strings as NULL; strict so a malformed file fails instead of losing rows. -#}
+    {%- if path.endswith('.parquet') -%}
+        {{ return("read_parquet('" ~ path ~ "')") }}
+    {%- else -%}
+        {{ return(
+            "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', "
+            ~ "escape = '\"', all_varchar = true, encoding = 'utf-8', strict_mode = true)"
+        ) }}
+    {%- endif -%}
+{% endmacro %}

@@ -1,0 +1,34 @@
+-- One row per kept return with the customer, order date and category of the returned line.
+with
+
+returns as (
+    select * from {{ ref('stg_shop__returns') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_order_items_joined_to_returns') }}
+),
+
+final as (
+    select
+        returns.return_id,
+        returns.order_id,
+        returns.line_number,
+        order_lines.customer_id,
+        order_lines.product_id,
+        order_lines.category,
+        returns.return_reason,
+        returns.quantity,
+        returns.refund_amount,
+        returns.is_refund_estimated,
+        order_lines.ordered_at,
+        returns.returned_at,
+        returns.returned_date
+    from returns
+    inner join order_lines
+        on
+            returns.order_id = order_lines.order_id
+            and returns.line_number = order_lines.line_number
+)
+
+select * from final

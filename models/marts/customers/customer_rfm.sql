@@ -1,0 +1,56 @@
+-- RFM per customer with at least one kept order: recency, frequency, monetary, 1-5
+-- quintile scores and the named RFM segment from the seed grid.
+with
+
+customer_orders as (
+    select * from {{ ref('int_orders_aggregated_to_customers') }}
+),
+
+rfm_segments as (
+    select * from {{ ref('rfm_segments') }}
+),
+
+rfm_values as (
+    select
+        customer_id,
+        as_of_date,
+        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
+            as recency_days,
+        frequency,
+        monetary,
+        last_order_at
+    from customer_orders
+),
+
+scored as (
+    select
+        *,
+        {{ quintile_score('recency_days', higher_is_better=false) }} as r_score,
+        {{ quintile_score('frequency') }} as f_score,
+        {{ quintile_score('monetary') }} as m_score
+    from rfm_values
+),
+
+final as (
+    select
+        scored.customer_id,
+        cast(scored.recency_days as integer) as recency_days,
+        cast(scored.frequency as integer) as frequency,
+        cast(scored.monetary as {{ type_money() }}) as monetary,
+        cast(scored.r_score as integer) as r_score,
+        cast(scored.f_score as integer) as f_score,
+        cast(scored.m_score as integer) as m_score,
+        cast(scored.r_score as varchar)
+        || cast(scored.f_score as varchar)
+        || cast(scored.m_score as varchar) as rfm_score,
+        rfm_segments.rfm_segment,
+        scored.last_order_at,
+        scored.as_of_date
+    from scored
+    left join rfm_segments
+        on
+            scored.r_score = rfm_segments.r_score
+            and scored.f_score = rfm_segments.f_score
+)
+
+select * from final

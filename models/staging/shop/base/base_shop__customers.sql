@@ -1,0 +1,57 @@
+-- Every raw customer row, typed, with the first rule it breaks (null = kept).
+with
+
+source as (
+    select * from {{ source('shop', 'customers') }}
+),
+
+parsed as (
+    select
+        {{ clean_string('customer_id') }} as customer_id,
+        lower({{ clean_string('email') }}) as email_normalized,
+        {{ clean_enum('gender') }} as gender_raw,
+        upper({{ clean_string('country') }}) as country_code,
+        {{ clean_enum('acquisition_channel') }} as acquisition_channel,
+        {{ parse_date('birth_date') }} as birth_date,
+        {{ parse_timestamp('signup_at') }} as signup_at,
+        {{ is_unparseable('signup_at', parse_timestamp('signup_at')) }}
+            as is_signup_at_unparseable,
+        {{ raw_columns_as_text('customers') }}
+    from source
+),
+
+flagged as (
+    select
+        *,
+        case
+            when customer_id is null then 'missing_customer_id'
+            when signup_at > {{ future_cutoff() }} then 'future_signup_at'
+        end as row_reject_reason
+    from parsed
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by customer_id, row_reject_reason is null
+            order by
+                signup_at asc nulls last,
+                email_normalized asc nulls last,
+                raw_first_name asc, raw_last_name asc, raw_birth_date asc, raw_gender asc,
+                raw_country asc, raw_acquisition_channel asc, raw_signup_at asc, raw_email asc
+        ) as key_rank
+    from flagged
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case when key_rank > 1 then 'duplicate_customer_id' end
+        ) as reject_reason
+    from ranked
+)
+
+select * from final

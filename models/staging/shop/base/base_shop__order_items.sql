@@ -1,0 +1,75 @@
+-- Every raw order line, typed, with the first rule it breaks (null = kept).
+with
+
+source as (
+    select * from {{ source('shop', 'order_items') }}
+),
+
+known_orders as (
+    select order_id from {{ ref('stg_shop__orders') }}
+),
+
+parsed as (
+    select
+        {{ clean_string('order_id') }} as order_id,
+        {{ parse_integer('line_number') }} as line_number,
+        {{ clean_string('product_id') }} as product_id,
+        {{ parse_integer('quantity') }} as quantity,
+        {{ parse_money('unit_price') }} as unit_price,
+        coalesce({{ parse_money('discount_amount') }}, 0) as discount_amount,
+        {{ is_unparseable('line_number', parse_integer('line_number')) }}
+            as is_line_number_unparseable,
+        {{ is_unparseable('quantity', parse_integer('quantity')) }} as is_quantity_unparseable,
+        {{ is_unparseable('unit_price', parse_money('unit_price')) }}
+            as is_unit_price_unparseable,
+        {{ is_unparseable('discount_amount', parse_money('discount_amount')) }}
+            as is_discount_unparseable,
+        {{ raw_columns_as_text('order_items') }}
+    from source
+),
+
+flagged as (
+    select
+        parsed.*,
+        case
+            when parsed.order_id is null then 'missing_order_id'
+            when parsed.is_line_number_unparseable then 'unparseable_line_number'
+            when parsed.line_number is null then 'missing_line_number'
+            when parsed.is_quantity_unparseable then 'unparseable_quantity'
+            when parsed.quantity is null then 'missing_quantity'
+            when parsed.quantity <= 0 then 'non_positive_quantity'
+            when parsed.is_unit_price_unparseable then 'unparseable_unit_price'
+            when parsed.unit_price is null then 'missing_unit_price'
+            when parsed.unit_price < 0 then 'negative_unit_price'
+            when parsed.is_discount_unparseable then 'unparseable_discount_amount'
+            when parsed.discount_amount < 0 then 'negative_discount_amount'
+            when parsed.discount_amount > parsed.quantity * parsed.unit_price
+                then 'discount_exceeds_line_value'
+            when known_orders.order_id is null then 'unknown_order'
+        end as row_reject_reason
+    from parsed
+    left join known_orders
+        on parsed.order_id = known_orders.order_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by order_id, line_number, row_reject_reason is null
+            order by product_id nulls last, quantity, unit_price, discount_amount
+        ) as key_rank
+    from flagged
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case when key_rank > 1 then 'duplicate_order_line' end
+        ) as reject_reason
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,70 @@
+-- Every raw order row, typed, with the first rule it breaks (null = kept).
+with
+
+source as (
+    select * from {{ source('shop', 'orders') }}
+),
+
+known_customers as (
+    select customer_id from {{ ref('base_shop__customers') }}
+    where reject_reason is null
+),
+
+parsed as (
+    select
+        {{ clean_string('order_id') }} as order_id,
+        {{ clean_string('customer_id') }} as customer_id,
+        {{ parse_timestamp('ordered_at') }} as ordered_at,
+        {{ is_unparseable('ordered_at', parse_timestamp('ordered_at')) }}
+            as is_ordered_at_unparseable,
+        case {{ clean_enum('status') }}
+            when 'canceled' then 'cancelled'
+            when 'completed' then 'delivered'
+            when 'complete' then 'delivered'
+            else coalesce({{ clean_enum('status') }}, 'delivered')
+        end as status,
+        {{ clean_enum('sales_channel') }} as sales_channel,
+        {{ raw_columns_as_text('orders') }}
+    from source
+),
+
+flagged as (
+    select
+        parsed.*,
+        case
+            when parsed.order_id is null then 'missing_order_id'
+            when parsed.customer_id is null then 'missing_customer_id'
+            when parsed.is_ordered_at_unparseable then 'unparseable_ordered_at'
+            when parsed.ordered_at is null then 'missing_ordered_at'
+            when parsed.ordered_at > {{ future_cutoff() }} then 'future_ordered_at'
+            when parsed.status not in ('placed', 'shipped', 'delivered', 'cancelled')
+                then 'unknown_status'
+            when known_customers.customer_id is null then 'unknown_customer'
+        end as row_reject_reason
+    from parsed
+    left join known_customers
+        on parsed.customer_id = known_customers.customer_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by order_id, row_reject_reason is null
+            order by
+                ordered_at, customer_id, status, sales_channel nulls last, raw_ordered_at
+        ) as key_rank
+    from flagged
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case when key_rank > 1 then 'duplicate_order_id' end
+        ) as reject_reason
+    from ranked
+)
+
+select * from final

@@ -1,0 +1,51 @@
+-- Every raw product row, typed, with the first rule it breaks (null = kept).
+with
+
+source as (
+    select * from {{ source('shop', 'products') }}
+),
+
+parsed as (
+    select
+        {{ clean_string('product_id') }} as product_id,
+        {{ clean_string('product_name') }} as product_name,
+        {{ clean_enum('category') }} as category,
+        {{ parse_money('list_price') }} as list_price,
+        {{ is_unparseable('list_price', parse_money('list_price')) }}
+            as is_list_price_unparseable,
+        {{ raw_columns_as_text('products') }}
+    from source
+),
+
+flagged as (
+    select
+        *,
+        case
+            when product_id is null then 'missing_product_id'
+            when is_list_price_unparseable then 'unparseable_list_price'
+            when list_price < 0 then 'negative_list_price'
+        end as row_reject_reason
+    from parsed
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by product_id, row_reject_reason is null
+            order by product_name nulls last, category nulls last, list_price nulls last
+        ) as key_rank
+    from flagged
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case when key_rank > 1 then 'duplicate_product_id' end
+        ) as reject_reason
+    from ranked
+)
+
+select * from final

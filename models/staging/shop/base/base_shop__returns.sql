@@ -1,0 +1,118 @@
+-- Every raw return row, typed, with the first rule it breaks (null = kept).
+with
+
+source as (
+    select * from {{ source('shop', 'returns') }}
+),
+
+order_lines as (
+    select
+        order_items.order_id,
+        order_items.line_number,
+        order_items.quantity as sold_quantity,
+        order_items.net_amount,
+        orders.ordered_at,
+        orders.is_cancelled
+    from {{ ref('stg_shop__order_items') }} as order_items
+    inner join {{ ref('stg_shop__orders') }} as orders
+        on order_items.order_id = orders.order_id
+),
+
+parsed as (
+    select
+        {{ clean_string('return_id') }} as return_id,
+        {{ clean_string('order_id') }} as order_id,
+        {{ parse_integer('line_number') }} as line_number,
+        {{ parse_integer('quantity') }} as quantity,
+        {{ parse_timestamp('returned_at') }} as returned_at,
+        {{ clean_enum('reason') }} as reason,
+        {{ parse_money('refund_amount') }} as refund_amount_reported,
+        {{ is_unparseable('line_number', parse_integer('line_number')) }}
+            as is_line_number_unparseable,
+        {{ is_unparseable('quantity', parse_integer('quantity')) }} as is_quantity_unparseable,
+        {{ is_unparseable('returned_at', parse_timestamp('returned_at')) }}
+            as is_returned_at_unparseable,
+        {{ is_unparseable('refund_amount', parse_money('refund_amount')) }}
+            as is_refund_unparseable,
+        {{ raw_columns_as_text('returns') }}
+    from source
+),
+
+flagged as (
+    select
+        parsed.*,
+        order_lines.sold_quantity,
+        order_lines.net_amount as line_net_amount,
+        case
+            when parsed.return_id is null then 'missing_return_id'
+            when parsed.order_id is null then 'missing_order_id'
+            when parsed.is_line_number_unparseable then 'unparseable_line_number'
+            when parsed.line_number is null then 'missing_line_number'
+            when parsed.is_quantity_unparseable then 'unparseable_quantity'
+            when parsed.quantity is null then 'missing_quantity'
+            when parsed.quantity <= 0 then 'non_positive_quantity'
+            when parsed.is_returned_at_unparseable then 'unparseable_returned_at'
+            when parsed.returned_at is null then 'missing_returned_at'
+            when parsed.returned_at > {{ future_cutoff() }} then 'future_returned_at'
+            when parsed.is_refund_unparseable then 'unparseable_refund_amount'
+            when parsed.refund_amount_reported < 0 then 'negative_refund_amount'
+            when order_lines.order_id is null then 'unknown_order_line'
+            when order_lines.is_cancelled then 'return_of_cancelled_order'
+            when parsed.returned_at < order_lines.ordered_at then 'returned_before_order'
+            when parsed.quantity > order_lines.sold_quantity
+                then 'return_exceeds_sold_quantity'
+        end as row_reject_reason
+    from parsed
+    left join order_lines
+        on
+            parsed.order_id = order_lines.order_id
+            and parsed.line_number = order_lines.line_number
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by return_id, row_reject_reason is null
+            order by returned_at, order_id, line_number, quantity, raw_refund_amount
+        ) as key_rank
+    from flagged
+),
+
+deduplicated as (
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case when key_rank > 1 then 'duplicate_return_id' end
+        ) as precheck_reason
+    from ranked
+),
+
+with_cumulative_quantity as (
+    -- Several returns of one line may not add up to more than was sold: the earliest
+    -- returns are kept, the ones that push the total past the sold quantity are rejected.
+    select
+        *,
+        sum(case when precheck_reason is null then quantity else 0 end) over (
+            partition by order_id, line_number
+            order by returned_at, return_id
+            rows between unbounded preceding and current row
+        ) as cumulative_returned_quantity
+    from deduplicated
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            precheck_reason,
+            case
+                when cumulative_returned_quantity > sold_quantity
+                    then 'return_exceeds_sold_quantity'
+            end
+        ) as reject_reason
+    from with_cumulative_quantity
+)
+
+select * from final

@@ -1,0 +1,72 @@
+-- Every raw web session, typed, with the first rule it breaks (null = kept).
+with
+
+source as (
+    select * from {{ source('shop', 'sessions') }}
+),
+
+known_customers as (
+    select customer_id from {{ ref('base_shop__customers') }}
+    where reject_reason is null
+),
+
+parsed as (
+    select
+        {{ clean_string('session_id') }} as session_id,
+        {{ clean_string('customer_id') }} as customer_id,
+        {{ parse_timestamp('started_at') }} as started_at,
+        {{ is_unparseable('started_at', parse_timestamp('started_at')) }}
+            as is_started_at_unparseable,
+        coalesce({{ parse_integer('page_views') }}, 0) as page_views,
+        coalesce({{ parse_integer('product_views') }}, 0) as product_views,
+        coalesce({{ parse_integer('cart_adds') }}, 0) as cart_adds,
+        (
+            {{ is_unparseable('page_views', parse_integer('page_views')) }}
+            or {{ is_unparseable('product_views', parse_integer('product_views')) }}
+            or {{ is_unparseable('cart_adds', parse_integer('cart_adds')) }}
+        ) as is_count_unparseable,
+        {{ clean_enum('device') }} as device,
+        {{ raw_columns_as_text('sessions') }}
+    from source
+),
+
+flagged as (
+    select
+        parsed.*,
+        case
+            when parsed.session_id is null then 'missing_session_id'
+            when parsed.is_started_at_unparseable then 'unparseable_started_at'
+            when parsed.started_at is null then 'missing_started_at'
+            when parsed.started_at > {{ future_cutoff() }} then 'future_started_at'
+            when parsed.is_count_unparseable then 'unparseable_count'
+            when least(parsed.page_views, parsed.product_views, parsed.cart_adds) < 0
+                then 'negative_count'
+            when parsed.customer_id is not null and known_customers.customer_id is null
+                then 'unknown_customer'
+        end as row_reject_reason
+    from parsed
+    left join known_customers
+        on parsed.customer_id = known_customers.customer_id
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by session_id, row_reject_reason is null
+            order by started_at, customer_id nulls last, page_views, product_views, cart_adds
+        ) as key_rank
+    from flagged
+),
+
+final as (
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case when key_rank > 1 then 'duplicate_session_id' end
+        ) as reject_reason
+    from ranked
+)
+
+select * from final

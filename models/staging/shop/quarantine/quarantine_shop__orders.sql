@@ -1,0 +1,1 @@
+{{ quarantine_rows('base_shop__orders', 'orders') }}

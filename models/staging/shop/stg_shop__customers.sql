@@ -1,0 +1,30 @@
+-- Kept customers: one row per customer_id. Personal data ends here: the email is only kept
+-- as a hash, names are dropped, the birth date becomes an age band.
+with
+
+checked as (
+    select * from {{ ref('base_shop__customers') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        customer_id,
+        case when email_normalized is not null then {{ hash_key('email_normalized') }} end
+            as email_hash,
+        case
+            when gender_raw in ('f', 'female', 'woman', 'w') then 'female'
+            when gender_raw in ('m', 'male', 'man') then 'male'
+            when gender_raw is not null then 'other'
+        end as gender,
+        country_code,
+        acquisition_channel,
+        {{ age_band('birth_date', as_of_date()) }} as age_band,
+        case
+            when is_signup_at_unparseable then null else signup_at
+        end as signup_at,
+        is_signup_at_unparseable
+    from checked
+)
+
+select * from final

@@ -1,0 +1,22 @@
+-- Kept order lines: one row per (order_id, line_number), each on a kept order.
+with
+
+checked as (
+    select * from {{ ref('base_shop__order_items') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        order_id,
+        line_number,
+        product_id,
+        cast(quantity as integer) as quantity,
+        unit_price,
+        cast(discount_amount as {{ type_money() }}) as discount_amount,
+        cast(quantity * unit_price as {{ type_money() }}) as gross_amount,
+        cast(quantity * unit_price - discount_amount as {{ type_money() }}) as net_amount
+    from checked
+)
+
+select * from final

@@ -1,0 +1,21 @@
+-- Kept orders: one row per order_id, each belonging to a kept customer.
+with
+
+checked as (
+    select * from {{ ref('base_shop__orders') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        order_id,
+        customer_id,
+        status as order_status,
+        sales_channel,
+        status = 'cancelled' as is_cancelled,
+        ordered_at,
+        cast(ordered_at as date) as ordered_date
+    from checked
+)
+
+select * from final

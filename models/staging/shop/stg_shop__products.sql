@@ -1,0 +1,18 @@
+-- Kept products: one row per product_id; a missing category becomes 'unknown'.
+with
+
+checked as (
+    select * from {{ ref('base_shop__products') }}
+    where reject_reason is null
+),
+
+final as (
+    select
+        product_id,
+        product_name,
+        coalesce(category, 'unknown') as category,
+        list_price
+    from checked
+)
+
+select * from final

@@ -1,0 +1,45 @@
+"""KMeans fitting and nearest-centroid assignment (the rule the SQL scoring model uses)."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+#: n_init of the final fit: several k-means++ starts, the best inertia wins.
+FINAL_N_INIT = 10
+
+
+def make_kmeans(k: int, seed: int, n_init: int) -> KMeans:
+    """A KMeans estimator with the project's fixed settings (lloyd, k-means++, seeded)."""
+    return KMeans(n_clusters=k, n_init=n_init, random_state=seed, init="k-means++")
+
+
+def fit_kmeans(X: np.ndarray, k: int, seed: int, n_init: int = FINAL_N_INIT) -> KMeans:
+    """Fit the final KMeans with ``k`` clusters on the standardised sample ``X``.
+
+    ``n_init`` defaults to 10 (at least 10 is recommended for the final model) and the fit is
+    seeded, so the same sample gives the same centroids.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    if not 1 <= k <= X.shape[0]:
+        raise ValueError(f"k={k} must be between 1 and the number of rows ({X.shape[0]})")
+    return make_kmeans(k, seed, n_init).fit(X)
+
+
+def assign_labels(X_std: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Index of the nearest centroid for each row, by squared Euclidean distance.
+
+    Ties go to the lowest centroid index, so when the centroid rows are ordered by segment id
+    this is exactly the SQL rule "nearest centroid, ties to the lower segment id".
+
+    Returns:
+        int64 array of row positions into ``centroids``.
+    """
+    X_std = np.atleast_2d(np.asarray(X_std, dtype=np.float64))
+    centroids = np.atleast_2d(np.asarray(centroids, dtype=np.float64))
+    # Sum of squared differences per feature, as the SQL computes it (no expansion trick);
+    # one centroid at a time to keep memory at O(rows x features).
+    distances = np.empty((X_std.shape[0], centroids.shape[0]), dtype=np.float64)
+    for j, centre in enumerate(centroids):
+        distances[:, j] = ((X_std - centre) ** 2).sum(axis=1)
+    return np.argmin(distances, axis=1).astype(np.int64)

@@ -1,0 +1,420 @@
+"""The function the dbt Python models call: fit, measure, align and name the segmentation.
+
+One call does, on a seeded sample of at most ``sample_size`` customers (sorted by
+customer_id first, so the sample does not depend on the order the database returns rows):
+
+1. fit the feature transform (log1p, standardise, impute) and drop unusable features;
+2. sweep k and choose it (Kneedle on inertia, silhouette fallback);
+3. fit the final KMeans;
+4. align the clusters to the previous model version's segments (stable ids);
+5. name and describe the segments;
+6. measure bootstrap stability.
+
+It returns three frames shaped for the public marts ``segment_k_selection``,
+``segment_centroids`` (long: one row per segment and feature) and ``segment_stability``.
+The SQL scoring model reproduces the assignment from ``segment_centroids`` alone:
+``z = coalesce((t(x) - feature_mean) / feature_std, 0)`` with ``t(x) = ln(1 + greatest(x, 0))``
+when ``use_log`` (guarded so NULL stays NULL), then the nearest ``centroid_std`` by squared
+Euclidean distance, ties to the lower segment_id (see :func:`assign_labels`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from segmentation.clustering.align import DEFAULT_ALIGNMENT_THRESHOLD, Alignment, align_segments
+from segmentation.clustering.elbow import Selection, select_k
+from segmentation.clustering.fit import FINAL_N_INIT, assign_labels, fit_kmeans
+from segmentation.clustering.naming import name_segments
+from segmentation.clustering.sampling import sample_indices
+from segmentation.clustering.stability import (
+    STABILITY_MAX_ROWS,
+    STABILITY_N_INIT,
+    bootstrap_stability,
+    verdict,
+)
+from segmentation.clustering.sweep import SWEEP_N_INIT, sweep_k
+from segmentation.clustering.transform import (
+    TransformParams,
+    apply_transform,
+    fit_transform_params,
+    inverse_transform,
+)
+
+logger = logging.getLogger(__name__)
+
+ID_COLUMN = "customer_id"
+
+K_SELECTION_COLUMNS = [
+    "model_version",
+    "k",
+    "inertia",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "is_chosen",
+    "method",
+    "reason",
+    "config_hash",
+    "fitted_at",
+]
+CENTROID_COLUMNS = [
+    "model_version",
+    "segment_id",
+    "segment_name",
+    "segment_description",
+    "feature",
+    "use_log",
+    "feature_mean",
+    "feature_std",
+    "centroid_std",
+    "centroid_value",
+    "segment_size_in_sample",
+    "sample_rows",
+    "alignment_distance",
+    "max_segment_id_used",
+    "config_hash",
+    "fitted_at",
+]
+STABILITY_COLUMNS = [
+    "model_version",
+    "segment_id",
+    "segment_name",
+    "mean_jaccard",
+    "verdict",
+    "mean_ari",
+    "bootstrap_resamples",
+    "stability_rows",
+    "fitted_at",
+]
+
+
+@dataclass(frozen=True)
+class SegmentationConfig:
+    """Settings of a segmentation fit (all of them enter ``config_hash``).
+
+    Attributes:
+        features: feature columns of ``customer_features`` to cluster on, in order.
+        log_features: subset of ``features`` to log1p-transform (skewed amounts and counts).
+        k_min, k_max: k range of the sweep (k > rows - 1 is skipped).
+        sample_size: cap on the customers used for the fit (seeded sample).
+        bootstrap: bootstrap resamples for the stability.
+        seed: seeds the sample, the KMeans fits, silhouette sampling and the bootstrap.
+        alignment_threshold: max distance (new standardised space) for a segment id match.
+        silhouette_sample: rows used for the sweep's silhouette.
+        knee_sensitivity: Kneedle's S.
+        final_n_init, sweep_n_init, stability_n_init: KMeans starts for each stage.
+        sweep_max_rows: optional smaller seeded subsample of the fit sample for the sweep.
+        stability_max_rows: cap on the fit-sample rows used for the bootstrap.
+    """
+
+    features: list[str]
+    log_features: list[str] = field(default_factory=list)
+    k_min: int = 1
+    k_max: int = 10
+    sample_size: int = 200_000
+    bootstrap: int = 30
+    seed: int = 42
+    alignment_threshold: float = DEFAULT_ALIGNMENT_THRESHOLD
+    silhouette_sample: int = 10_000
+    knee_sensitivity: float = 1.0
+    final_n_init: int = FINAL_N_INIT
+    sweep_n_init: int = SWEEP_N_INIT
+    stability_n_init: int = STABILITY_N_INIT
+    sweep_max_rows: int | None = None
+    stability_max_rows: int = STABILITY_MAX_ROWS
+
+
+def config_hash(config: SegmentationConfig) -> str:
+    """A short stable fingerprint (16 hex chars of SHA-256) of the configuration, so a dbt
+    model can tell whether the configuration changed since the stored version."""
+    payload = json.dumps(asdict(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """Output of :func:`fit_segmentation`.
+
+    The three frames are ready to be returned by the dbt Python models; the rest is for
+    tests, logging and callers that want more detail.
+    """
+
+    k_selection: pd.DataFrame
+    centroids: pd.DataFrame
+    stability: pd.DataFrame
+    dropped_features: pd.DataFrame
+    selection: Selection
+    transform: TransformParams
+    alignment: Alignment
+    config_hash: str
+    sample_customer_ids: pd.Series
+    sample_labels: np.ndarray  # segment id of each sampled customer, int64
+    centroid_matrix: np.ndarray = field(repr=False)  # k x features, rows in segment_ids order
+    segment_ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+
+
+def _timestamp(value: datetime) -> pd.Timestamp:
+    """``fitted_at`` as a naive UTC timestamp (DuckDB TIMESTAMP, BI-friendly)."""
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    return ts
+
+
+def _previous_wide(
+    previous: pd.DataFrame | None,
+) -> tuple[np.ndarray | None, list[str], list[int], int | None]:
+    """Previous centroids (long layout) as (matrix in original units, features, ids, max id).
+
+    Only the latest ``model_version`` present is used; ``max_segment_id_used`` (when present)
+    carries the highest id ever used, so ids retired earlier are never reused.
+    """
+    if previous is None or previous.empty:
+        return None, [], [], None
+    frame = previous
+    if "model_version" in frame.columns:
+        frame = frame[frame["model_version"] == frame["model_version"].max()]
+    wide = frame.pivot_table(
+        index="segment_id",
+        columns="feature",
+        values="centroid_value",
+        aggfunc="first",
+        dropna=False,
+    ).sort_index()
+    wide = wide.reindex(columns=sorted(wide.columns))
+    max_id = int(frame["segment_id"].max())
+    if "max_segment_id_used" in previous.columns:
+        max_id = max(max_id, int(pd.to_numeric(previous["max_segment_id_used"]).max()))
+    return (
+        wide.to_numpy(dtype=np.float64),
+        [str(c) for c in wide.columns],
+        [int(i) for i in wide.index],
+        max_id,
+    )
+
+
+def _raw_matrix(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """Feature columns as float64 with NaN for missing or non-finite values."""
+    raw = frame[features].apply(pd.to_numeric, errors="coerce").astype(np.float64)
+    return raw.where(np.isfinite(raw))
+
+
+def fit_segmentation(
+    features: pd.DataFrame,
+    config: SegmentationConfig,
+    previous_centroids: pd.DataFrame | None,
+    model_version: int,
+    fitted_at: datetime,
+) -> SegmentationResult:
+    """Fit a segmentation version on ``customer_features`` and return the mart frames.
+
+    Args:
+        features: one row per customer: ``customer_id`` plus numeric feature columns.
+        config: the fit settings.
+        previous_centroids: the previous version's ``segment_centroids`` rows (same long
+            layout as the output), or None for the first version.
+        model_version: version number written to every output row.
+        fitted_at: fit timestamp written to every output row (stored as naive UTC).
+
+    Raises:
+        ValueError: no rows, null or duplicate customer ids, or no usable feature.
+    """
+    if ID_COLUMN not in features.columns:
+        raise ValueError(f"the features frame has no {ID_COLUMN!r} column")
+    if features.empty:
+        raise ValueError("the features frame has no rows: nothing to segment")
+    if features[ID_COLUMN].isna().any():
+        raise ValueError(f"{ID_COLUMN} has null values in the features frame")
+    if features[ID_COLUMN].duplicated().any():
+        raise ValueError(f"{ID_COLUMN} is not unique in the features frame")
+    fingerprint = config_hash(config)
+    fitted = _timestamp(fitted_at)
+    version = int(model_version)
+
+    # 1. Deterministic order, seeded sample, transform.
+    ordered = features.sort_values(ID_COLUMN, kind="mergesort").reset_index(drop=True)
+    sample = ordered.iloc[sample_indices(len(ordered), config.sample_size, config.seed)]
+    sample = sample.reset_index(drop=True)
+    params = fit_transform_params(sample, config.features, config.log_features)
+    if not params.params:
+        raise ValueError(
+            "no usable feature for clustering: "
+            + ", ".join(f"{d.feature} ({d.reason})" for d in params.dropped)
+        )
+    X = apply_transform(sample, params)
+    n = X.shape[0]
+
+    # 2. k sweep and choice.
+    sweep_rows = sample_indices(n, config.sweep_max_rows or n, config.seed)
+    sweep = sweep_k(
+        X[sweep_rows],
+        k_min=config.k_min,
+        k_max=config.k_max,
+        seed=config.seed,
+        n_init=config.sweep_n_init,
+        silhouette_sample=config.silhouette_sample,
+    )
+    selection = select_k(sweep, sensitivity=config.knee_sensitivity)
+    logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
+
+    # 3. Final fit.
+    model = fit_kmeans(X, selection.k, config.seed, n_init=config.final_n_init)
+    centres_std = np.asarray(model.cluster_centers_, dtype=np.float64)
+    centres_original = inverse_transform(centres_std, params)
+    fit_sizes = np.bincount(model.labels_, minlength=selection.k)
+
+    # 4. Stable ids.
+    prev_matrix, prev_features, prev_ids, prev_max = _previous_wide(previous_centroids)
+    alignment = align_segments(
+        centres_original,
+        params,
+        fit_sizes,
+        previous_centroids_original=prev_matrix,
+        previous_features=prev_features,
+        previous_ids=prev_ids,
+        max_previous_id=prev_max,
+        threshold=config.alignment_threshold,
+    )
+    order = sorted(range(selection.k), key=lambda i: alignment.mapping[i])
+    segment_ids = np.array([alignment.mapping[i] for i in order], dtype=np.int64)
+    centres_std = centres_std[order]
+    centres_original = centres_original[order]
+    positions = assign_labels(X, centres_std)  # the SQL rule, in segment id order
+    sample_labels = segment_ids[positions]
+    sizes = np.bincount(positions, minlength=selection.k).astype(np.int64)
+
+    # 5. Names and descriptions.
+    feature_names = params.features
+    raw = _raw_matrix(sample, feature_names)
+    z_frame = pd.DataFrame(centres_std, index=segment_ids, columns=feature_names)
+    segment_means = raw.groupby(sample_labels).mean().reindex(segment_ids)
+    naming = name_segments(z_frame, segment_means, raw.mean())
+
+    # 6. Stability of the clustering as scored (labels in segment id order).
+    stability = bootstrap_stability(
+        X,
+        positions,
+        selection.k,
+        bootstrap=config.bootstrap,
+        seed=config.seed,
+        n_init=config.stability_n_init,
+        max_rows=config.stability_max_rows,
+    )
+
+    k_selection = _k_selection_frame(sweep, selection, version, fingerprint, fitted)
+    centroids = _centroids_frame(
+        params=params,
+        segment_ids=segment_ids,
+        naming=naming,
+        centres_std=centres_std,
+        centres_original=centres_original,
+        sizes=sizes,
+        sample_rows=n,
+        alignment=alignment,
+        order=order,
+        version=version,
+        fingerprint=fingerprint,
+        fitted=fitted,
+    )
+    stability_frame = pd.DataFrame(
+        {
+            "model_version": np.full(selection.k, version, dtype=np.int64),
+            "segment_id": segment_ids,
+            "segment_name": naming.loc[segment_ids, "segment_name"].to_list(),
+            "mean_jaccard": stability.mean_jaccard.astype(np.float64),
+            "verdict": [verdict(float(v)) for v in stability.mean_jaccard],
+            "mean_ari": np.full(selection.k, stability.mean_ari, dtype=np.float64),
+            "bootstrap_resamples": np.full(
+                selection.k, stability.bootstrap_resamples, dtype=np.int64
+            ),
+            "stability_rows": np.full(selection.k, stability.rows_used, dtype=np.int64),
+            "fitted_at": pd.Series([fitted] * selection.k, dtype="datetime64[us]"),
+        },
+        columns=STABILITY_COLUMNS,
+    )
+    return SegmentationResult(
+        k_selection=k_selection,
+        centroids=centroids,
+        stability=stability_frame,
+        dropped_features=params.dropped_frame(),
+        selection=selection,
+        transform=params,
+        alignment=alignment,
+        config_hash=fingerprint,
+        sample_customer_ids=sample[ID_COLUMN].reset_index(drop=True),
+        sample_labels=sample_labels,
+        centroid_matrix=centres_std,
+        segment_ids=segment_ids,
+    )
+
+
+def _k_selection_frame(
+    sweep: pd.DataFrame,
+    selection: Selection,
+    version: int,
+    fingerprint: str,
+    fitted: pd.Timestamp,
+) -> pd.DataFrame:
+    """The sweep with the choice: one row per k tried."""
+    rows = len(sweep)
+    frame = sweep.copy()
+    frame.insert(0, "model_version", np.full(rows, version, dtype=np.int64))
+    frame["is_chosen"] = (frame["k"] == selection.k).astype(bool)
+    frame["method"] = [selection.method] * rows
+    frame["reason"] = [selection.reason] * rows
+    frame["config_hash"] = [fingerprint] * rows
+    frame["fitted_at"] = pd.Series([fitted] * rows, dtype="datetime64[us]")
+    return frame[K_SELECTION_COLUMNS].reset_index(drop=True)
+
+
+def _centroids_frame(
+    *,
+    params: TransformParams,
+    segment_ids: np.ndarray,
+    naming: pd.DataFrame,
+    centres_std: np.ndarray,
+    centres_original: np.ndarray,
+    sizes: np.ndarray,
+    sample_rows: int,
+    alignment: Alignment,
+    order: list[int],
+    version: int,
+    fingerprint: str,
+    fitted: pd.Timestamp,
+) -> pd.DataFrame:
+    """Long centroids: one row per (segment, kept feature), segment id then feature order."""
+    k, d = centres_std.shape
+    distances = [alignment.distances[i] for i in order]
+    seg = np.repeat(segment_ids, d)
+    total = k * d
+    return pd.DataFrame(
+        {
+            "model_version": np.full(total, version, dtype=np.int64),
+            "segment_id": seg.astype(np.int64),
+            "segment_name": naming.loc[seg, "segment_name"].to_list(),
+            "segment_description": naming.loc[seg, "segment_description"].to_list(),
+            "feature": params.features * k,
+            "use_log": np.tile(params.use_log, k).astype(bool),
+            "feature_mean": np.tile(params.means, k).astype(np.float64),
+            "feature_std": np.tile(params.stds, k).astype(np.float64),
+            "centroid_std": centres_std.reshape(-1).astype(np.float64),
+            "centroid_value": centres_original.reshape(-1).astype(np.float64),
+            "segment_size_in_sample": np.repeat(sizes, d).astype(np.int64),
+            "sample_rows": np.full(total, sample_rows, dtype=np.int64),
+            "alignment_distance": np.repeat(
+                np.array([np.nan if v is None else v for v in distances], dtype=np.float64), d
+            ),
+            "max_segment_id_used": np.full(total, alignment.max_segment_id, dtype=np.int64),
+            "config_hash": [fingerprint] * total,
+            "fitted_at": pd.Series([fitted] * total, dtype="datetime64[us]"),
+        },
+        columns=CENTROID_COLUMNS,
+    )

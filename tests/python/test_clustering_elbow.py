@@ -1,0 +1,74 @@
+"""Tests of the k sweep and of the choice of k (Kneedle with fallbacks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from segmentation.clustering import k_range, select_k, sweep_k
+
+
+def _curve(inertia: list[float], silhouette: list[float] | None = None) -> pd.DataFrame:
+    ks = np.arange(1, len(inertia) + 1)
+    sil = silhouette if silhouette is not None else [np.nan] + [0.3] * (len(ks) - 1)
+    return pd.DataFrame({"k": ks, "inertia": inertia, "silhouette": sil})
+
+
+def test_sweep_frame_shape_and_undefined_metrics_at_k1() -> None:
+    X, _ = make_blobs(n_samples=300, centers=3, n_features=2, random_state=0)
+    sweep = sweep_k(X, 1, 6, seed=0)
+    assert list(sweep.columns) == [
+        "k",
+        "inertia",
+        "silhouette",
+        "calinski_harabasz",
+        "davies_bouldin",
+    ]
+    assert sweep["k"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert sweep["k"].dtype == np.int64
+    assert sweep.loc[0, ["silhouette", "calinski_harabasz", "davies_bouldin"]].isna().all()
+    assert sweep.loc[1:, ["silhouette", "calinski_harabasz", "davies_bouldin"]].notna().all().all()
+    assert sweep["inertia"].is_monotonic_decreasing
+
+
+def test_k_range_skips_k_above_n_minus_1() -> None:
+    assert k_range(1, 10, 4) == [1, 2, 3]
+    assert k_range(1, 10, 1) == [1]
+    assert k_range(2, 5, 100) == [2, 3, 4, 5]
+
+
+def test_knee_of_four_separated_blobs_is_four() -> None:
+    centers = np.array([[0, 0], [12, 0], [0, 12], [12, 12]], dtype=float)
+    X, _ = make_blobs(n_samples=800, centers=centers, cluster_std=1.0, random_state=1)
+    selection = select_k(sweep_k(X, 1, 10, seed=0))
+    assert selection.k == 4
+    assert selection.method == "kneedle"
+    assert "knee of the inertia curve at k=4" in selection.reason
+
+
+def test_knee_of_hand_made_convex_curve() -> None:
+    selection = select_k(_curve([100, 40, 15, 10, 8, 7, 6.5, 6, 5.7, 5.5]))
+    assert (selection.k, selection.method) == (3, "kneedle")
+
+
+def test_straight_line_falls_back_to_best_silhouette() -> None:
+    silhouette = [np.nan, 0.2, 0.35, 0.41, 0.3, 0.25, 0.2, 0.1, 0.1, 0.1]
+    selection = select_k(_curve([100 - 10 * i for i in range(10)], silhouette))
+    assert selection.k == 4
+    assert selection.method == "silhouette_fallback"
+    assert selection.reason.startswith("no knee found on the inertia curve")
+    assert "best silhouette (0.41)" in selection.reason
+
+
+def test_too_few_k_and_no_silhouette_falls_back_to_smallest_k() -> None:
+    selection = select_k(_curve([10.0, 5.0], [np.nan, np.nan]))
+    assert (selection.k, selection.method) == (2, "smallest_k_fallback")
+    assert "too few" in selection.reason
+
+
+def test_single_k_and_empty_sweep() -> None:
+    assert select_k(_curve([3.0])).k == 1
+    with pytest.raises(ValueError):
+        select_k(_curve([]))

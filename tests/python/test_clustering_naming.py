@@ -1,0 +1,73 @@
+"""Tests of segment names and descriptions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from segmentation.clustering import base_name, describe, name_segments, unique_names
+
+
+def test_rules_on_z_scores() -> None:
+    assert base_name({"return_rate_units": 2.0, "monetary": 1.0}) == "Serial returners"
+    assert base_name({"discount_share": 1.5}) == "Bargain hunters"
+    assert base_name({"monetary": 1.2, "frequency": 1.0, "recency_days": -0.8}) == (
+        "High-value loyal"
+    )
+    assert base_name({"tenure_days": -1.0, "frequency": -0.4}) == "New customers"
+    assert base_name({"frequency": -0.8, "recency_days": 1.2}) == "Lapsed one-timers"
+    assert base_name({"frequency": 0.4, "recency_days": 1.2}) == "At-risk"
+    assert base_name({"frequency": -0.4, "monetary": 1.5}) == "Big spenders"
+    assert base_name({"avg_order_value": 1.5, "monetary": 0.2}) == "Big-ticket buyers"
+    assert base_name({"session_count": 1.0, "session_conversion_rate": -1.0}) == "Browsers"
+    assert base_name({"frequency": 0.6, "monetary": 0.2}) == "Regular customers"
+    assert base_name({"frequency": -0.1, "monetary": -0.2}) == "Occasional buyers"
+
+
+def test_missing_features_do_not_break_rules() -> None:
+    # No return data: the returns rule cannot fire; no frequency: only what is present counts.
+    assert base_name({"discount_share": 0.1, "monetary": 0.9}) == "Regular customers"
+    assert base_name({}) == "Occasional buyers"
+    assert base_name({"recency_days": np.nan, "tenure_days": -2.0}) == "New customers"
+
+
+def test_names_are_unique_and_deterministic() -> None:
+    z = pd.DataFrame(
+        {
+            "frequency": [0.1, 0.0, -0.1, 0.05, 2.0],
+            "monetary": [0.3, -0.3, 0.0, 0.0, 2.0],
+            "recency_days": [0.0, 0.1, -0.2, 0.2, -1.0],
+        },
+        index=[3, 1, 2, 7, 5],
+    )
+    names = unique_names(z)
+    assert len(set(names.values())) == len(names)
+    assert names == unique_names(z.sample(frac=1.0, random_state=1))
+    assert names[5] == "High-value loyal"
+    assert all(names[i].startswith("Occasional buyers") for i in (1, 2, 3, 7))
+
+
+def test_two_same_names_split_by_spend() -> None:
+    z = pd.DataFrame({"frequency": [0.0, 0.0], "monetary": [0.4, -0.4]}, index=[1, 2])
+    assert unique_names(z) == {
+        1: "Occasional buyers (higher spend)",
+        2: "Occasional buyers (lower spend)",
+    }
+
+
+def test_description_uses_distinctive_features() -> None:
+    z = pd.Series({"monetary": 2.0, "return_rate_units": 1.5, "frequency": 0.1})
+    seg = pd.Series({"monetary": 620.0, "return_rate_units": 0.42, "frequency": 3.0})
+    pop = pd.Series({"monetary": 200.0, "return_rate_units": 0.1, "frequency": 2.9})
+    text = describe(z, seg, pop)
+    assert text == "Spends 3.1x the average; returns 42% of units (average 10%)"
+    assert describe(z * 0, seg, pop) == "close to the average customer on every feature"
+
+
+def test_name_segments_frame() -> None:
+    z = pd.DataFrame({"monetary": [1.0, -1.0]}, index=[2, 1])
+    means = pd.DataFrame({"monetary": [300.0, 50.0]}, index=[2, 1])
+    frame = name_segments(z, means, pd.Series({"monetary": 100.0}))
+    assert frame.index.tolist() == [1, 2]
+    assert list(frame.columns) == ["segment_name", "segment_description"]
+    assert frame["segment_name"].is_unique
