@@ -207,6 +207,199 @@ def _raw_matrix(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
     return raw.where(np.isfinite(raw))
 
 
+@dataclass(frozen=True)
+class PreparedSample:
+    """The seeded fit sample, its transform and the standardised matrix.
+
+    Deterministic for (features, config): every stage (sweep, fit, stability) recomputes it
+    and gets the same rows and the same floats, so the stages can run as separate dbt models.
+    """
+
+    sample: pd.DataFrame
+    params: TransformParams
+    X: np.ndarray = field(repr=False)
+
+
+@dataclass(frozen=True)
+class FitOutcome:
+    """The final fit in segment id order."""
+
+    centroids: pd.DataFrame
+    segment_ids: np.ndarray
+    segment_names: list[str]
+    centres_std: np.ndarray = field(repr=False)
+    positions: np.ndarray = field(repr=False)  # index into segment_ids for each sample row
+    alignment: Alignment
+
+
+def validate_features(features: pd.DataFrame) -> None:
+    """Refuse inputs the fit cannot use, with a message that says why."""
+    if ID_COLUMN not in features.columns:
+        raise ValueError(f"the features frame has no {ID_COLUMN!r} column")
+    if features.empty:
+        raise ValueError("the features frame has no rows: nothing to segment")
+    if features[ID_COLUMN].isna().any():
+        raise ValueError(f"{ID_COLUMN} has null values in the features frame")
+    if features[ID_COLUMN].duplicated().any():
+        raise ValueError(f"{ID_COLUMN} is not unique in the features frame")
+
+
+def prepare_sample(features: pd.DataFrame, config: SegmentationConfig) -> PreparedSample:
+    """Sort by customer_id, draw the seeded sample (at most ``sample_size`` rows), fit the
+    transform on it and standardise it.
+
+    Raises:
+        ValueError: bad input (see :func:`validate_features`) or no usable feature.
+    """
+    validate_features(features)
+    ordered = features.sort_values(ID_COLUMN, kind="mergesort").reset_index(drop=True)
+    sample = ordered.iloc[sample_indices(len(ordered), config.sample_size, config.seed)]
+    sample = sample.reset_index(drop=True)
+    params = fit_transform_params(sample, config.features, config.log_features)
+    if not params.params:
+        raise ValueError(
+            "no usable feature for clustering: "
+            + ", ".join(f"{d.feature} ({d.reason})" for d in params.dropped)
+        )
+    return PreparedSample(sample=sample, params=params, X=apply_transform(sample, params))
+
+
+def select_k_stage(
+    prepared: PreparedSample,
+    config: SegmentationConfig,
+    version: int,
+    fitted_at: datetime,
+) -> tuple[pd.DataFrame, Selection]:
+    """Sweep k over the configured range and choose it: the ``segment_k_selection`` rows."""
+    X = prepared.X
+    n = X.shape[0]
+    sweep_rows = sample_indices(n, config.sweep_max_rows or n, config.seed)
+    sweep = sweep_k(
+        X[sweep_rows],
+        k_min=config.k_min,
+        k_max=config.k_max,
+        seed=config.seed,
+        n_init=config.sweep_n_init,
+        silhouette_sample=config.silhouette_sample,
+    )
+    selection = select_k(sweep, sensitivity=config.knee_sensitivity)
+    logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
+    frame = _k_selection_frame(
+        sweep, selection, int(version), config_hash(config), _timestamp(fitted_at)
+    )
+    return frame, selection
+
+
+def fit_stage(
+    prepared: PreparedSample,
+    k: int,
+    config: SegmentationConfig,
+    previous_centroids: pd.DataFrame | None,
+    version: int,
+    fitted_at: datetime,
+) -> FitOutcome:
+    """Fit KMeans with the chosen k, give the clusters stable ids (aligned to the previous
+    version), name them: the ``segment_centroids`` rows."""
+    X, params, sample = prepared.X, prepared.params, prepared.sample
+    model = fit_kmeans(X, k, config.seed, n_init=config.final_n_init)
+    centres_std = np.asarray(model.cluster_centers_, dtype=np.float64)
+    centres_original = inverse_transform(centres_std, params)
+    fit_sizes = np.bincount(model.labels_, minlength=k)
+
+    prev_matrix, prev_features, prev_ids, prev_max = _previous_wide(previous_centroids)
+    alignment = align_segments(
+        centres_original,
+        params,
+        fit_sizes,
+        previous_centroids_original=prev_matrix,
+        previous_features=prev_features,
+        previous_ids=prev_ids,
+        max_previous_id=prev_max,
+        threshold=config.alignment_threshold,
+    )
+    order = sorted(range(k), key=lambda i: alignment.mapping[i])
+    segment_ids = np.array([alignment.mapping[i] for i in order], dtype=np.int64)
+    centres_std = centres_std[order]
+    centres_original = centres_original[order]
+    positions = assign_labels(X, centres_std)  # the SQL rule, in segment id order
+    sizes = np.bincount(positions, minlength=k).astype(np.int64)
+
+    feature_names = params.features
+    raw = _raw_matrix(sample, feature_names)
+    z_frame = pd.DataFrame(centres_std, index=segment_ids, columns=feature_names)
+    segment_means = raw.groupby(segment_ids[positions]).mean().reindex(segment_ids)
+    naming = name_segments(z_frame, segment_means, raw.mean())
+
+    centroids = _centroids_frame(
+        params=params,
+        segment_ids=segment_ids,
+        naming=naming,
+        centres_std=centres_std,
+        centres_original=centres_original,
+        sizes=sizes,
+        sample_rows=X.shape[0],
+        alignment=alignment,
+        order=order,
+        version=int(version),
+        fingerprint=config_hash(config),
+        fitted=_timestamp(fitted_at),
+    )
+    return FitOutcome(
+        centroids=centroids,
+        segment_ids=segment_ids,
+        segment_names=naming.loc[segment_ids, "segment_name"].to_list(),
+        centres_std=centres_std,
+        positions=positions,
+        alignment=alignment,
+    )
+
+
+def stability_stage(
+    prepared: PreparedSample,
+    positions: np.ndarray,
+    segment_ids: np.ndarray,
+    segment_names: list[str],
+    config: SegmentationConfig,
+    version: int,
+    fitted_at: datetime,
+) -> pd.DataFrame:
+    """Bootstrap stability of the clustering as scored: the ``segment_stability`` rows."""
+    k = len(segment_ids)
+    stability = bootstrap_stability(
+        prepared.X,
+        positions,
+        k,
+        bootstrap=config.bootstrap,
+        seed=config.seed,
+        n_init=config.stability_n_init,
+        max_rows=config.stability_max_rows,
+    )
+    fitted = _timestamp(fitted_at)
+    return pd.DataFrame(
+        {
+            "model_version": np.full(k, int(version), dtype=np.int64),
+            "segment_id": np.asarray(segment_ids, dtype=np.int64),
+            "segment_name": list(segment_names),
+            "mean_jaccard": stability.mean_jaccard.astype(np.float64),
+            "verdict": [verdict(float(v)) for v in stability.mean_jaccard],
+            "mean_ari": np.full(k, stability.mean_ari, dtype=np.float64),
+            "bootstrap_resamples": np.full(k, stability.bootstrap_resamples, dtype=np.int64),
+            "stability_rows": np.full(k, stability.rows_used, dtype=np.int64),
+            "fitted_at": pd.Series([fitted] * k, dtype="datetime64[us]"),
+        },
+        columns=STABILITY_COLUMNS,
+    )
+
+
+def centroid_matrix(centroids: pd.DataFrame, features: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Stored centroids (long rows of one version) as (segment ids, k x features matrix of
+    centroid_std) in segment id order and the given feature order."""
+    wide = centroids.pivot_table(
+        index="segment_id", columns="feature", values="centroid_std", aggfunc="first"
+    ).sort_index()
+    return wide.index.to_numpy(dtype=np.int64), wide[features].to_numpy(dtype=np.float64)
+
+
 def fit_segmentation(
     features: pd.DataFrame,
     config: SegmentationConfig,
@@ -214,7 +407,8 @@ def fit_segmentation(
     model_version: int,
     fitted_at: datetime,
 ) -> SegmentationResult:
-    """Fit a segmentation version on ``customer_features`` and return the mart frames.
+    """Fit a segmentation version on ``customer_features`` and return the mart frames
+    (all stages in one call; the dbt models run the same stages one model each).
 
     Args:
         features: one row per customer: ``customer_id`` plus numeric feature columns.
@@ -227,132 +421,31 @@ def fit_segmentation(
     Raises:
         ValueError: no rows, null or duplicate customer ids, or no usable feature.
     """
-    if ID_COLUMN not in features.columns:
-        raise ValueError(f"the features frame has no {ID_COLUMN!r} column")
-    if features.empty:
-        raise ValueError("the features frame has no rows: nothing to segment")
-    if features[ID_COLUMN].isna().any():
-        raise ValueError(f"{ID_COLUMN} has null values in the features frame")
-    if features[ID_COLUMN].duplicated().any():
-        raise ValueError(f"{ID_COLUMN} is not unique in the features frame")
-    fingerprint = config_hash(config)
-    fitted = _timestamp(fitted_at)
-    version = int(model_version)
-
-    # 1. Deterministic order, seeded sample, transform.
-    ordered = features.sort_values(ID_COLUMN, kind="mergesort").reset_index(drop=True)
-    sample = ordered.iloc[sample_indices(len(ordered), config.sample_size, config.seed)]
-    sample = sample.reset_index(drop=True)
-    params = fit_transform_params(sample, config.features, config.log_features)
-    if not params.params:
-        raise ValueError(
-            "no usable feature for clustering: "
-            + ", ".join(f"{d.feature} ({d.reason})" for d in params.dropped)
-        )
-    X = apply_transform(sample, params)
-    n = X.shape[0]
-
-    # 2. k sweep and choice.
-    sweep_rows = sample_indices(n, config.sweep_max_rows or n, config.seed)
-    sweep = sweep_k(
-        X[sweep_rows],
-        k_min=config.k_min,
-        k_max=config.k_max,
-        seed=config.seed,
-        n_init=config.sweep_n_init,
-        silhouette_sample=config.silhouette_sample,
-    )
-    selection = select_k(sweep, sensitivity=config.knee_sensitivity)
-    logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
-
-    # 3. Final fit.
-    model = fit_kmeans(X, selection.k, config.seed, n_init=config.final_n_init)
-    centres_std = np.asarray(model.cluster_centers_, dtype=np.float64)
-    centres_original = inverse_transform(centres_std, params)
-    fit_sizes = np.bincount(model.labels_, minlength=selection.k)
-
-    # 4. Stable ids.
-    prev_matrix, prev_features, prev_ids, prev_max = _previous_wide(previous_centroids)
-    alignment = align_segments(
-        centres_original,
-        params,
-        fit_sizes,
-        previous_centroids_original=prev_matrix,
-        previous_features=prev_features,
-        previous_ids=prev_ids,
-        max_previous_id=prev_max,
-        threshold=config.alignment_threshold,
-    )
-    order = sorted(range(selection.k), key=lambda i: alignment.mapping[i])
-    segment_ids = np.array([alignment.mapping[i] for i in order], dtype=np.int64)
-    centres_std = centres_std[order]
-    centres_original = centres_original[order]
-    positions = assign_labels(X, centres_std)  # the SQL rule, in segment id order
-    sample_labels = segment_ids[positions]
-    sizes = np.bincount(positions, minlength=selection.k).astype(np.int64)
-
-    # 5. Names and descriptions.
-    feature_names = params.features
-    raw = _raw_matrix(sample, feature_names)
-    z_frame = pd.DataFrame(centres_std, index=segment_ids, columns=feature_names)
-    segment_means = raw.groupby(sample_labels).mean().reindex(segment_ids)
-    naming = name_segments(z_frame, segment_means, raw.mean())
-
-    # 6. Stability of the clustering as scored (labels in segment id order).
-    stability = bootstrap_stability(
-        X,
-        positions,
-        selection.k,
-        bootstrap=config.bootstrap,
-        seed=config.seed,
-        n_init=config.stability_n_init,
-        max_rows=config.stability_max_rows,
-    )
-
-    k_selection = _k_selection_frame(sweep, selection, version, fingerprint, fitted)
-    centroids = _centroids_frame(
-        params=params,
-        segment_ids=segment_ids,
-        naming=naming,
-        centres_std=centres_std,
-        centres_original=centres_original,
-        sizes=sizes,
-        sample_rows=n,
-        alignment=alignment,
-        order=order,
-        version=version,
-        fingerprint=fingerprint,
-        fitted=fitted,
-    )
-    stability_frame = pd.DataFrame(
-        {
-            "model_version": np.full(selection.k, version, dtype=np.int64),
-            "segment_id": segment_ids,
-            "segment_name": naming.loc[segment_ids, "segment_name"].to_list(),
-            "mean_jaccard": stability.mean_jaccard.astype(np.float64),
-            "verdict": [verdict(float(v)) for v in stability.mean_jaccard],
-            "mean_ari": np.full(selection.k, stability.mean_ari, dtype=np.float64),
-            "bootstrap_resamples": np.full(
-                selection.k, stability.bootstrap_resamples, dtype=np.int64
-            ),
-            "stability_rows": np.full(selection.k, stability.rows_used, dtype=np.int64),
-            "fitted_at": pd.Series([fitted] * selection.k, dtype="datetime64[us]"),
-        },
-        columns=STABILITY_COLUMNS,
+    prepared = prepare_sample(features, config)
+    k_selection, selection = select_k_stage(prepared, config, model_version, fitted_at)
+    outcome = fit_stage(prepared, selection.k, config, previous_centroids, model_version, fitted_at)
+    stability = stability_stage(
+        prepared,
+        outcome.positions,
+        outcome.segment_ids,
+        outcome.segment_names,
+        config,
+        model_version,
+        fitted_at,
     )
     return SegmentationResult(
         k_selection=k_selection,
-        centroids=centroids,
-        stability=stability_frame,
-        dropped_features=params.dropped_frame(),
+        centroids=outcome.centroids,
+        stability=stability,
+        dropped_features=prepared.params.dropped_frame(),
         selection=selection,
-        transform=params,
-        alignment=alignment,
-        config_hash=fingerprint,
-        sample_customer_ids=sample[ID_COLUMN].reset_index(drop=True),
-        sample_labels=sample_labels,
-        centroid_matrix=centres_std,
-        segment_ids=segment_ids,
+        transform=prepared.params,
+        alignment=outcome.alignment,
+        config_hash=config_hash(config),
+        sample_customer_ids=prepared.sample[ID_COLUMN].reset_index(drop=True),
+        sample_labels=outcome.segment_ids[outcome.positions],
+        centroid_matrix=outcome.centres_std,
+        segment_ids=outcome.segment_ids,
     )
 
 

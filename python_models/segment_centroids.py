@@ -1,0 +1,19 @@
+"""segment_centroids: for a new model version, the final KMeans fit on the seeded sample,
+its centroids (standardised and original units) with the transform parameters, segment ids
+aligned to the previous version and segment names. Incremental: one block per version."""
+
+from segmentation.dbt_models import (
+    centroids_model,
+    read_history,
+    sample_features,
+    settings_from_dbt,
+)
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental")
+    settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
+    features = sample_features(dbt.ref("customer_features"), settings.config)
+    k_selection = dbt.ref("segment_k_selection").df()
+    history = read_history(session, dbt.this, dbt.is_incremental)
+    return centroids_model(features, k_selection, history, settings)

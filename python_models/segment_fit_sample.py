@@ -1,0 +1,19 @@
+"""segment_fit_sample: the customers a model version was fitted on, with the label Python
+gives them and their raw feature values. Used to prove the SQL scoring equals the Python
+labels and to measure feature drift against the fit sample."""
+
+from segmentation.dbt_models import (
+    fit_sample_model,
+    read_history,
+    sample_features,
+    settings_from_dbt,
+)
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental")
+    settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
+    features = sample_features(dbt.ref("customer_features"), settings.config)
+    centroids = dbt.ref("segment_centroids").df()
+    history = read_history(session, dbt.this, dbt.is_incremental)
+    return fit_sample_model(features, centroids, history, settings)

@@ -1,0 +1,17 @@
+"""segment_k_selection: when the refit policy says so, a new model version and its k sweep
+(inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) with the chosen k and why."""
+
+from segmentation.dbt_models import (
+    k_selection_model,
+    read_history,
+    sample_features,
+    settings_from_dbt,
+)
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental")
+    settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
+    features = sample_features(dbt.ref("customer_features"), settings.config)
+    history = read_history(session, dbt.this, dbt.is_incremental)
+    return k_selection_model(features, history, settings)

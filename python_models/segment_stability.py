@@ -1,0 +1,18 @@
+"""segment_stability: for a new model version, bootstrap stability (Hennig's clusterboot:
+mean Jaccard per segment, verdict) and the mean adjusted Rand index across resamples."""
+
+from segmentation.dbt_models import (
+    read_history,
+    sample_features,
+    settings_from_dbt,
+    stability_model,
+)
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental")
+    settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
+    features = sample_features(dbt.ref("customer_features"), settings.config)
+    centroids = dbt.ref("segment_centroids").df()
+    history = read_history(session, dbt.this, dbt.is_incremental)
+    return stability_model(features, centroids, history, settings)

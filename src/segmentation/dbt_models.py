@@ -1,0 +1,256 @@
+"""What the dbt Python models in python_models/ call: settings from the dbt config, the
+refit policy, reading a model's own history, and one function per model.
+
+The models stay a few lines long (read a ref, call one function here, return a frame);
+everything that can be wrong is here, where pytest can reach it. The four models run the
+stages of one fit, each in its own model, and each recomputes the same seeded sample:
+
+segment_k_selection  -> decides whether to refit; if so, a new model_version and its k sweep
+segment_centroids    -> for a new version: final KMeans, stable ids, names (incremental)
+segment_stability    -> for a new version: bootstrap stability per segment (incremental)
+segment_fit_sample   -> for a new version: the fit sample with its Python labels and values
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from segmentation.clustering.fit import assign_labels
+from segmentation.clustering.pipeline import (
+    CENTROID_COLUMNS,
+    ID_COLUMN,
+    K_SELECTION_COLUMNS,
+    STABILITY_COLUMNS,
+    SegmentationConfig,
+    centroid_matrix,
+    config_hash,
+    fit_stage,
+    prepare_sample,
+    select_k_stage,
+    stability_stage,
+)
+
+logger = logging.getLogger(__name__)
+
+REFIT_POLICIES = ("always", "never", "auto")
+K_SELECTION_MODEL_COLUMNS = [*K_SELECTION_COLUMNS, "refit_reason"]
+FIT_SAMPLE_COLUMNS = ["model_version", "customer_id", "segment_id", "feature", "feature_value"]
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Everything the Python models read from dbt: the fit config and the run context."""
+
+    config: SegmentationConfig
+    refit: str
+    run_started_at: datetime
+
+
+def _as_list(value: Any) -> list[str]:
+    """dbt renders a var list in model config either as a list or as its text."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip().strip("[]")
+        return [item.strip().strip("'\"") for item in text.split(",") if item.strip()]
+    return [str(item) for item in value]
+
+
+def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
+    """Read the `segmentation_settings` config of python_models/_python_models.yml (the
+    vars, rendered there, since a Python model reads config, not vars)."""
+    if not values:
+        raise ValueError("the Python model has no segmentation_settings config")
+    get = values.get
+    refit = str(get("segmentation_refit") or "auto").strip().lower()
+    if refit not in REFIT_POLICIES:
+        raise ValueError(
+            f"var segmentation_refit is {refit!r}; use one of {', '.join(REFIT_POLICIES)}"
+        )
+    features = _as_list(get("segmentation_features"))
+    if not features:
+        raise ValueError("var segmentation_features is empty: list customer_features columns")
+    log_features = _as_list(get("segmentation_log_features"))
+    unknown = sorted(set(log_features) - set(features))
+    if unknown:
+        raise ValueError(
+            f"segmentation_log_features lists {unknown} which are not in segmentation_features"
+        )
+    config = SegmentationConfig(
+        features=features,
+        log_features=log_features,
+        k_min=int(get("segmentation_k_min")),
+        k_max=int(get("segmentation_k_max")),
+        sample_size=int(get("segmentation_sample_size")),
+        bootstrap=int(get("segmentation_bootstrap")),
+        seed=int(get("segmentation_seed")),
+        alignment_threshold=float(get("segmentation_alignment_threshold")),
+    )
+    started = pd.Timestamp(str(get("run_started_at")))
+    if started.tzinfo is not None:
+        started = started.tz_convert("UTC").tz_localize(None)
+    return ModelSettings(config=config, refit=refit, run_started_at=started.to_pydatetime())
+
+
+def decide_refit(policy: str, history: pd.DataFrame | None, current_hash: str) -> tuple[bool, str]:
+    """Whether this build fits a new model version, and why (recorded with the version).
+
+    ``history`` holds the previous segment_k_selection rows (None or empty: no model yet).
+    """
+    if history is None or history.empty:
+        return True, "no model yet"
+    latest = history[history["model_version"] == history["model_version"].max()]
+    previous_hash = str(latest["config_hash"].iloc[0])
+    if policy == "always":
+        return True, "segmentation_refit=always"
+    if policy == "never":
+        return False, "segmentation_refit=never: scoring with the latest version"
+    if previous_hash != current_hash:
+        return True, f"configuration changed ({previous_hash} -> {current_hash})"
+    return False, "configuration unchanged"
+
+
+def read_history(session: Any, this: Any, is_incremental: bool) -> pd.DataFrame | None:
+    """A Python model's own previous table, or None on its first run."""
+    if not is_incremental:
+        return None
+    return session.sql(f"select * from {this}").df()
+
+
+def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
+    """customer_id and the configured features of customer_features, as a frame.
+
+    Above the sample cap the database draws a deterministic pseudo-random subset first
+    (ordered by a hash of customer_id and the seed), so the rows pulled into Python, and the
+    fit's cost, stop growing with the customer count. The package's seeded sampling then
+    works on at most ``sample_size`` rows.
+    """
+    columns = [ID_COLUMN, *config.features]
+    available = set(relation.columns)
+    missing = [c for c in columns if c not in available]
+    if missing:
+        raise ValueError(
+            f"customer_features has no column(s) {missing} listed in segmentation_features; "
+            "add the column to customer_features or remove the name from the var"
+        )
+    selected = relation.project(", ".join(columns))
+    total = selected.aggregate("count(*)").fetchall()[0][0]
+    if total > config.sample_size:
+        selected = selected.order(f"hash({ID_COLUMN} || '-{config.seed}'), {ID_COLUMN}").limit(
+            config.sample_size
+        )
+    return selected.df()
+
+
+def _empty(columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="object") for column in columns})
+
+
+def _latest(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["model_version"] == frame["model_version"].max()]
+
+
+def k_selection_model(
+    features: pd.DataFrame, history: pd.DataFrame | None, settings: ModelSettings
+) -> pd.DataFrame:
+    """segment_k_selection: a new version's k sweep when the policy says refit, else no rows."""
+    refit, reason = decide_refit(settings.refit, history, config_hash(settings.config))
+    logger.info("segmentation refit: %s (%s)", refit, reason)
+    if not refit:
+        return _empty(K_SELECTION_MODEL_COLUMNS)
+    version = 1 if history is None or history.empty else int(history["model_version"].max()) + 1
+    prepared = prepare_sample(features, settings.config)
+    frame, _ = select_k_stage(prepared, settings.config, version, settings.run_started_at)
+    frame["refit_reason"] = reason
+    return frame[K_SELECTION_MODEL_COLUMNS]
+
+
+def _pending_version(
+    k_selection: pd.DataFrame, history: pd.DataFrame | None
+) -> tuple[int, int, datetime] | None:
+    """(version, chosen k, fitted_at) of the newest k selection not yet in ``history``."""
+    latest = _latest(k_selection)
+    version = int(latest["model_version"].iloc[0])
+    if history is not None and not history.empty and version in set(history["model_version"]):
+        return None
+    chosen = latest[latest["is_chosen"].astype(bool)]
+    fitted = pd.Timestamp(latest["fitted_at"].iloc[0]).to_pydatetime()
+    return version, int(chosen["k"].iloc[0]), fitted
+
+
+def centroids_model(
+    features: pd.DataFrame,
+    k_selection: pd.DataFrame,
+    history: pd.DataFrame | None,
+    settings: ModelSettings,
+) -> pd.DataFrame:
+    """segment_centroids: the final fit of a new version, aligned to the previous one."""
+    pending = _pending_version(k_selection, history)
+    if pending is None:
+        return _empty(CENTROID_COLUMNS)
+    version, k, fitted_at = pending
+    previous = None if history is None or history.empty else _latest(history)
+    prepared = prepare_sample(features, settings.config)
+    outcome = fit_stage(prepared, k, settings.config, previous, version, fitted_at)
+    return outcome.centroids
+
+
+def _scored_sample(
+    features: pd.DataFrame, centroids: pd.DataFrame, settings: ModelSettings
+) -> tuple[Any, np.ndarray, np.ndarray, list[str]]:
+    """The fit sample of the latest centroid version, scored with its stored centroids."""
+    latest = _latest(centroids)
+    prepared = prepare_sample(features, settings.config)
+    segment_ids, matrix = centroid_matrix(latest, prepared.params.features)
+    positions = assign_labels(prepared.X, matrix)
+    names = latest.drop_duplicates("segment_id").set_index("segment_id")["segment_name"]
+    return prepared, segment_ids, positions, [str(names[i]) for i in segment_ids]
+
+
+def stability_model(
+    features: pd.DataFrame,
+    centroids: pd.DataFrame,
+    history: pd.DataFrame | None,
+    settings: ModelSettings,
+) -> pd.DataFrame:
+    """segment_stability: bootstrap stability of a new version's segments."""
+    version = int(centroids["model_version"].max())
+    if history is not None and not history.empty and version in set(history["model_version"]):
+        return _empty(STABILITY_COLUMNS)
+    prepared, segment_ids, positions, names = _scored_sample(features, centroids, settings)
+    fitted_at = pd.Timestamp(_latest(centroids)["fitted_at"].iloc[0]).to_pydatetime()
+    return stability_stage(
+        prepared, positions, segment_ids, names, settings.config, version, fitted_at
+    )
+
+
+def fit_sample_model(
+    features: pd.DataFrame,
+    centroids: pd.DataFrame,
+    history: pd.DataFrame | None,
+    settings: ModelSettings,
+) -> pd.DataFrame:
+    """segment_fit_sample: each sampled customer of a new version with its Python label and
+    raw feature values (long), so SQL can check its own scoring and measure drift."""
+    version = int(centroids["model_version"].max())
+    if history is not None and not history.empty and version in set(history["model_version"]):
+        return _empty(FIT_SAMPLE_COLUMNS)
+    prepared, segment_ids, positions, _ = _scored_sample(features, centroids, settings)
+    sample = prepared.sample
+    labels = segment_ids[positions]
+    used = prepared.params.features
+    long = sample[[ID_COLUMN, *used]].melt(
+        id_vars=ID_COLUMN, var_name="feature", value_name="feature_value"
+    )
+    long["segment_id"] = np.tile(labels, len(used))
+    long["model_version"] = version
+    long["feature_value"] = pd.to_numeric(long["feature_value"], errors="coerce").astype(np.float64)
+    long["segment_id"] = long["segment_id"].astype(np.int64)
+    long["model_version"] = long["model_version"].astype(np.int64)
+    return long[FIT_SAMPLE_COLUMNS]
