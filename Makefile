@@ -35,8 +35,13 @@ build: data
 	mkdir -p $(dir $(SEGMENTATION_DB))
 	$(BIN)/dbt build --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}'
 
+# Publish only after a green build: a failed build leaves the last good publish untouched.
 run: build
+	$(BIN)/segmentation publish --db "$(SEGMENTATION_DB)" --bi "$(SEGMENTATION_BI)" --manifest target/manifest.json
+	@if $(BIN)/segmentation report --help >/dev/null 2>&1; then \
+		$(BIN)/segmentation report --db "$(SEGMENTATION_DB)" --out "$(SEGMENTATION_BI)/report.html"; fi
 	@echo "Warehouse: $(SEGMENTATION_DB)"
+	@echo "BI files:  $(SEGMENTATION_BI)"
 
 lint: setup
 	$(BIN)/ruff check src tests bench python_models

@@ -1,0 +1,542 @@
+"""`segmentation publish`: copy the public marts out of the build database for BI.
+
+Runs after a green `dbt build`. The marts to publish are the dbt models with
+``access: public`` in dbt's ``target/manifest.json``, so the list follows the project instead
+of a hard-coded copy of it. For each public mart it writes, into the BI folder:
+
+* ``<mart>.parquet`` (zstd), for Power BI and any other Parquet reader;
+* a table ``<mart>`` in the serving database ``segmentation.duckdb``, plus a ``publish_info``
+  table (one row per mart: when, from where, rows, columns, Parquet checksum). The serving file
+  is written with an old storage version (default ``v1.1.0``) so that DuckDB 1.1 and every
+  newer DuckDB can open it read-only;
+* ``_manifest.json`` last: mart -> rows, columns with types, sha256 of the Parquet file.
+
+Why it is built this way:
+
+* **Atomic.** Everything is first written into a staging folder inside the BI folder (same
+  file system), then each file is moved into place with ``os.replace``, which swaps the
+  directory entry atomically on POSIX. A reader never sees a half-written file; if anything
+  fails before the moves, the previous publish is left exactly as it was and the staging folder
+  is removed.
+* **Does not block, is not blocked.** The build database is opened read-only, so it does not
+  hold the write lock. A BI tool (or another DuckDB process) holding the old serving file open
+  read-only does not stop the publish: the rename leaves the old inode alive for that reader,
+  and new connections open the new file.
+* **BI-safe guard.** Columns of type HUGEINT, UHUGEINT, UUID, INTERVAL, unsigned integers or
+  nested types (LIST, ARRAY, STRUCT, MAP, UNION) break or confuse BI tools; publishing refuses
+  them and names the mart and column, rather than shipping something Power BI cannot load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_DB = "data/warehouse.duckdb"
+DEFAULT_BI = "data/bi"
+DEFAULT_MANIFEST = "target/manifest.json"
+# The storage format DuckDB 1.0 and 1.1 write (file header version number 64). DuckDB 2.0
+# accepts older values too (v0.10.0 gives the same format number), but v1.1.0 is the oldest
+# reader we promise to serve, and asking for the newest format that it reads lets DuckDB use
+# every serialisation feature up to 1.1.
+DEFAULT_STORAGE_VERSION = "v1.1.0"
+
+SERVING_DB = "segmentation.duckdb"
+MANIFEST_FILE = "_manifest.json"
+INFO_TABLE = "publish_info"
+STAGING_PREFIX = ".staging-"
+_SERVING_ALIAS = "__segmentation_publish_serving"
+
+_UNSAFE_SCALARS = {
+    "HUGEINT": "128-bit integers are not supported by most BI tools",
+    "UHUGEINT": "unsigned 128-bit integers are not supported by most BI tools",
+    "UUID": "UUID is not a Parquet/BI type; cast to VARCHAR",
+    "INTERVAL": "INTERVAL is not understood by BI tools; store a number of days/seconds",
+    "UTINYINT": "unsigned integers are not BI-safe; use a signed type",
+    "USMALLINT": "unsigned integers are not BI-safe; use a signed type",
+    "UINTEGER": "unsigned integers are not BI-safe; use a signed type",
+    "UBIGINT": "unsigned integers are not BI-safe; use a signed type",
+}
+_NESTED_PREFIXES = ("STRUCT(", "MAP(", "UNION(")
+_ARRAY_SUFFIX = re.compile(r"\[\d*\]$")  # INTEGER[] (LIST) and INTEGER[3] (ARRAY)
+
+
+class PublishError(Exception):
+    """A publish that cannot go ahead; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Mart:
+    """A public dbt model: its published name and where it lives in the build database."""
+
+    name: str
+    schema: str
+    unique_id: str
+
+    @property
+    def relation(self) -> str:
+        """The quoted ``schema.name`` to select from in the build database."""
+        return f"{_quote(self.schema)}.{_quote(self.name)}"
+
+
+@dataclass
+class PublishedMart:
+    """What was published for one mart (also what `_manifest.json` records)."""
+
+    name: str
+    rows: int
+    columns: list[tuple[str, str]]
+    sha256: str = ""
+    bytes: int = 0
+
+
+@dataclass
+class PublishResult:
+    """The outcome of a successful publish."""
+
+    bi_dir: Path
+    published_at: str
+    marts: list[PublishedMart] = field(default_factory=list)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------------------------
+# What to publish
+# --------------------------------------------------------------------------------------------
+
+
+def public_marts(manifest_path: Path) -> list[Mart]:
+    """Read dbt's manifest and return the models with ``access == "public"``, sorted by name.
+
+    The relation name is ``node["alias"]`` (falling back to ``node["name"]``) in
+    ``node["schema"]``. Ephemeral models have no relation and cannot be published.
+    """
+    if not manifest_path.is_file():
+        raise PublishError(
+            f"dbt manifest not found: {manifest_path}. Run `dbt build` (or `make run`) first, "
+            "or pass --manifest PATH."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        nodes = manifest["nodes"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise PublishError(f"cannot read dbt manifest {manifest_path}: {exc}") from exc
+
+    marts: dict[str, Mart] = {}
+    for unique_id, node in nodes.items():
+        if node.get("resource_type") != "model":
+            continue
+        config = node.get("config") or {}
+        access = node.get("access") or config.get("access")
+        if access != "public":
+            continue
+        if config.get("materialized") == "ephemeral":
+            raise PublishError(
+                f"public model {unique_id} is ephemeral and has no table to publish; "
+                "materialize it as a table or view"
+            )
+        name = node.get("alias") or node["name"]
+        if name in marts:
+            raise PublishError(
+                f"two public models publish as {name!r}: {marts[name].unique_id} and {unique_id}"
+            )
+        marts[name] = Mart(name=name, schema=node["schema"], unique_id=unique_id)
+    if not marts:
+        raise PublishError(f"no public models in {manifest_path}; nothing to publish")
+    return [marts[name] for name in sorted(marts)]
+
+
+def unsafe_type_reason(column_type: str) -> str | None:
+    """Why a DuckDB column type is not BI-safe, or None when it is fine."""
+    upper = column_type.strip().upper()
+    if upper in _UNSAFE_SCALARS:
+        return _UNSAFE_SCALARS[upper]
+    if upper.startswith(_NESTED_PREFIXES) or _ARRAY_SUFFIX.search(upper):
+        return "nested types (LIST, ARRAY, STRUCT, MAP, UNION) are not BI-safe; flatten them"
+    return None
+
+
+def describe(con: duckdb.DuckDBPyConnection, mart: Mart) -> list[tuple[str, str]]:
+    """(column name, DuckDB type) of a mart, in column order."""
+    return [(row[0], row[1]) for row in con.execute(f"DESCRIBE {mart.relation}").fetchall()]
+
+
+def check_marts(
+    con: duckdb.DuckDBPyConnection, marts: list[Mart], db_path: Path
+) -> dict[str, list[tuple[str, str]]]:
+    """Check that every mart exists and is BI-safe; return its columns.
+
+    All problems are collected first so that one run reports all of them.
+    """
+    existing = {
+        (schema, name)
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_catalog = current_database()"
+        ).fetchall()
+    }
+    missing = [m for m in marts if (m.schema, m.name) not in existing]
+    if missing:
+        names = ", ".join(f"{m.schema}.{m.name}" for m in missing)
+        raise PublishError(
+            f"the build database {db_path} lacks public mart(s) listed in the manifest: {names}. "
+            "Run a green `dbt build` against this database (or check --db/--manifest) first."
+        )
+
+    columns = {mart.name: describe(con, mart) for mart in marts}
+    problems = [
+        f"  {mart}.{column}: {column_type} ({reason})"
+        for mart, cols in columns.items()
+        for column, column_type in cols
+        if (reason := unsafe_type_reason(column_type))
+    ]
+    if problems:
+        raise PublishError(
+            "public marts have column types that are not BI-safe; cast them in the model:\n"
+            + "\n".join(problems)
+        )
+    return columns
+
+
+# --------------------------------------------------------------------------------------------
+# Writing (small functions, so that tests can make one step fail)
+# --------------------------------------------------------------------------------------------
+
+
+def _export_parquet(con: duckdb.DuckDBPyConnection, mart: Mart, path: Path) -> int:
+    """COPY a mart to a zstd Parquet file; return the number of rows written."""
+    row = con.execute(
+        f"COPY (SELECT * FROM {mart.relation}) TO {_literal(str(path))}"
+        " (FORMAT parquet, COMPRESSION zstd)"
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _copy_into_serving(con: duckdb.DuckDBPyConnection, mart: Mart) -> int:
+    """Copy a mart into the attached serving database as ``main.<mart>``; return its rows."""
+    target = f"{_SERVING_ALIAS}.main.{_quote(mart.name)}"
+    con.execute(f"CREATE TABLE {target} AS SELECT * FROM {mart.relation}")
+    row = con.execute(f"SELECT count(*) FROM {target}").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _write_publish_info(
+    con: duckdb.DuckDBPyConnection,
+    published: list[PublishedMart],
+    published_at: datetime,
+    db_path: Path,
+    storage_version: str,
+) -> None:
+    """Write the ``publish_info`` table: one flat row per mart, so BI can show freshness."""
+    con.execute(
+        f"""CREATE TABLE {_SERVING_ALIAS}.main.{INFO_TABLE} (
+            published_at TIMESTAMP, source_db VARCHAR, mart VARCHAR, row_count BIGINT,
+            column_count INTEGER, parquet_file VARCHAR, parquet_sha256 VARCHAR,
+            storage_version VARCHAR, duckdb_version VARCHAR)"""
+    )
+    naive_utc = published_at.astimezone(UTC).replace(tzinfo=None)
+    con.executemany(
+        f"INSERT INTO {_SERVING_ALIAS}.main.{INFO_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                naive_utc,
+                str(db_path),
+                m.name,
+                m.rows,
+                len(m.columns),
+                f"{m.name}.parquet",
+                m.sha256,
+                storage_version,
+                duckdb.__version__,
+            ]
+            for m in published
+        ],
+    )
+
+
+def _write_json(path: Path, data: dict) -> None:
+    """Write JSON and fsync it, so the rename that follows publishes complete content."""
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, sort_keys=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file (or directory entry table) to disk; best effort where unsupported."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def _publish_lock(bi_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the BI folder so two publishes cannot interleave their renames.
+
+    Uses flock on the directory itself (no lock file is left behind). Where flock is not
+    available (Windows), no lock is taken.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    fd = os.open(bi_dir, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise PublishError(
+                f"another `segmentation publish` is writing to {bi_dir}; try again when it ends"
+            ) from exc
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _remove_stale_staging(bi_dir: Path) -> None:
+    """Remove staging folders left by a publish that was killed (we hold the lock, so no
+    other publish can be using them)."""
+    for path in bi_dir.glob(STAGING_PREFIX + "*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _previous_marts(bi_dir: Path) -> set[str]:
+    """Mart names of the previous publish (from its `_manifest.json`), if any."""
+    try:
+        data = json.loads((bi_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return set(data.get("marts", {}))
+    except (OSError, ValueError, AttributeError):
+        return set()
+
+
+# --------------------------------------------------------------------------------------------
+# The publish itself
+# --------------------------------------------------------------------------------------------
+
+
+def publish(
+    db_path: Path,
+    bi_dir: Path,
+    manifest_path: Path,
+    storage_version: str = DEFAULT_STORAGE_VERSION,
+    log: Callable[[str], None] = print,
+) -> PublishResult:
+    """Publish every public mart of ``db_path`` into ``bi_dir``; see the module docstring.
+
+    Raises PublishError (previous publish untouched, staging removed) on any failure before
+    the files are moved into place.
+    """
+    db_path = Path(db_path)
+    bi_dir = Path(bi_dir)
+    marts = public_marts(Path(manifest_path))
+    if not db_path.is_file():
+        raise PublishError(
+            f"build database not found: {db_path}. Run `dbt build` (or `make run`) first, "
+            "or pass --db PATH / set SEGMENTATION_DB."
+        )
+    bi_dir.mkdir(parents=True, exist_ok=True)
+
+    with _publish_lock(bi_dir):
+        _remove_stale_staging(bi_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=bi_dir))
+        try:
+            result = _build_in_staging(db_path, bi_dir, staging, marts, storage_version, log)
+            _move_into_place(bi_dir, staging, result)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    log(f"published {len(result.marts)} marts to {bi_dir} (serving database: {SERVING_DB})")
+    return result
+
+
+def _build_in_staging(
+    db_path: Path,
+    bi_dir: Path,
+    staging: Path,
+    marts: list[Mart],
+    storage_version: str,
+    log: Callable[[str], None],
+) -> PublishResult:
+    """Write every output file into ``staging``; nothing in ``bi_dir`` is touched."""
+    published_at = datetime.now(UTC)
+    result = PublishResult(bi_dir=bi_dir, published_at=published_at.isoformat())
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise PublishError(
+            f"cannot open the build database {db_path} read-only: {exc}. "
+            "Is a `dbt build` still writing to it?"
+        ) from exc
+    step = "checking the marts"
+    try:
+        columns = check_marts(con, marts, db_path)
+        step = f"attaching the serving database (STORAGE_VERSION {storage_version!r})"
+        serving_path = staging / SERVING_DB
+        con.execute(
+            f"ATTACH {_literal(str(serving_path))} AS {_SERVING_ALIAS}"
+            f" (STORAGE_VERSION {_literal(storage_version)}, READ_WRITE)"
+        )
+        for mart in marts:
+            step = f"writing {mart.name}.parquet"
+            parquet = staging / f"{mart.name}.parquet"
+            rows = _export_parquet(con, mart, parquet)
+            step = f"copying {mart.name} into {SERVING_DB}"
+            serving_rows = _copy_into_serving(con, mart)
+            if serving_rows != rows:
+                raise PublishError(
+                    f"{mart.name}: {rows} rows in Parquet but {serving_rows} in {SERVING_DB}; "
+                    "was the build database modified during the publish?"
+                )
+            _fsync(parquet)
+            published = PublishedMart(
+                name=mart.name,
+                rows=rows,
+                columns=columns[mart.name],
+                sha256=_sha256(parquet),
+                bytes=parquet.stat().st_size,
+            )
+            result.marts.append(published)
+            log(f"  {mart.name}: {rows:,} rows, {len(published.columns)} columns")
+        step = f"writing {INFO_TABLE}"
+        _write_publish_info(con, result.marts, published_at, db_path, storage_version)
+        step = f"closing {SERVING_DB}"
+        con.execute(f"DETACH {_SERVING_ALIAS}")  # checkpoints: everything is in the file
+        wal = serving_path.with_name(serving_path.name + ".wal")
+        if wal.exists():
+            raise PublishError(f"{SERVING_DB} left a write-ahead log behind after closing")
+        _fsync(serving_path)
+        step = f"writing {MANIFEST_FILE}"
+        _write_json(staging / MANIFEST_FILE, _manifest_data(result, db_path, storage_version))
+    except PublishError:
+        raise
+    except (duckdb.Error, OSError) as exc:
+        raise PublishError(
+            f"publish failed while {step}: {exc}. The previous publish in {bi_dir} is unchanged."
+        ) from exc
+    finally:
+        con.close()
+    return result
+
+
+def _manifest_data(result: PublishResult, db_path: Path, storage_version: str) -> dict:
+    return {
+        "published_at": result.published_at,
+        "source_db": str(db_path),
+        "duckdb_version": duckdb.__version__,
+        "serving_db": {"file": SERVING_DB, "storage_version": storage_version},
+        "marts": {
+            m.name: {
+                "file": f"{m.name}.parquet",
+                "rows": m.rows,
+                "columns": [{"name": n, "type": t} for n, t in m.columns],
+                "sha256": m.sha256,
+                "bytes": m.bytes,
+            }
+            for m in result.marts
+        },
+    }
+
+
+def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None:
+    """Rename the staged files over the published ones: Parquet files, then the serving
+    database, then `_manifest.json` last (so its presence means the rest is in place)."""
+    previous = _previous_marts(bi_dir)
+    names = [f"{m.name}.parquet" for m in result.marts] + [SERVING_DB, MANIFEST_FILE]
+    for done, name in enumerate(names):
+        try:
+            os.replace(staging / name, bi_dir / name)
+        except OSError as exc:
+            raise PublishError(
+                f"could not move {name} into {bi_dir}: {exc}. {done} of {len(names)} files were "
+                "already replaced, so the BI folder mixes two publishes; run publish again."
+            ) from exc
+    _fsync(bi_dir)
+    # Marts that are no longer public: remove the files an earlier publish wrote for them.
+    for stale in sorted(previous - {m.name for m in result.marts}):
+        with contextlib.suppress(FileNotFoundError):
+            (bi_dir / f"{stale}.parquet").unlink()
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+# --------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `segmentation publish`."""
+    parser.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help=f"build DuckDB file, opened read-only (default: $SEGMENTATION_DB or {DEFAULT_DB})",
+    )
+    parser.add_argument(
+        "--bi",
+        type=Path,
+        default=None,
+        help=f"BI folder to publish into (default: $SEGMENTATION_BI or {DEFAULT_BI})",
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=Path(DEFAULT_MANIFEST),
+        help=f"dbt manifest listing the public models (default: {DEFAULT_MANIFEST})",
+    )
+    parser.add_argument(
+        "--storage-version",
+        default=DEFAULT_STORAGE_VERSION,
+        help=(
+            "DuckDB storage version of the serving database; the oldest DuckDB that must read "
+            f"it (default: {DEFAULT_STORAGE_VERSION}, readable by DuckDB 1.1 and newer)"
+        ),
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the publish; print one line per mart, or a clear error and return 1."""
+    db_path = args.db or Path(os.environ.get("SEGMENTATION_DB") or DEFAULT_DB)
+    bi_dir = args.bi or Path(os.environ.get("SEGMENTATION_BI") or DEFAULT_BI)
+    print(f"publishing {db_path} -> {bi_dir}")
+    try:
+        publish(db_path, bi_dir, args.manifest, storage_version=args.storage_version)
+    except PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,97 @@
+"""Raw folders with clearly separated, planted customer groups, written in the raw input
+contract (used by the end-to-end segmentation tests)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+END = datetime(2025, 6, 30)
+
+# name: (orders, first order days ago, last order days ago, order value, units per line,
+#        unit return rate, discount share)
+GROUPS = {
+    "lapsed_one_timer": (1, 700, 700, 30.0, 1, 0.0, 0.0),
+    "loyal_big_spender": (24, 720, 5, 220.0, 2, 0.02, 0.0),
+    "serial_returner": (6, 400, 30, 90.0, 3, 0.7, 0.0),
+    "bargain_hunter": (6, 400, 30, 45.0, 1, 0.0, 0.45),
+}
+
+
+def write_planted_raw(
+    folder: Path,
+    per_group: int = 120,
+    seed: int = 3,
+    groups: dict | None = None,
+    fmt: str = "parquet",
+    id_offset: int = 0,
+) -> pd.DataFrame:
+    """Write customers, orders, order_items and returns for the planted groups; return the
+    truth (customer_id, group)."""
+    groups = groups or GROUPS
+    rng = np.random.default_rng(seed)
+    customers, orders, items, returns, truth = [], [], [], [], []
+    for g_index, (name, spec) in enumerate(groups.items()):
+        n_orders, first_ago, last_ago, value, units, return_rate, discount = spec
+        for i in range(per_group):
+            cid = f"{id_offset + g_index * 100000 + i:07d}"
+            truth.append((cid, name))
+            customers.append({"customer_id": cid, "email": f"{cid}@example.com"})
+            k = max(1, int(round(n_orders * rng.uniform(0.8, 1.2))))
+            first = first_ago * rng.uniform(0.9, 1.1)
+            last = last_ago * rng.uniform(0.8, 1.2)
+            days_ago = np.sort(np.linspace(first, last, k))[::-1] if k > 1 else [first]
+            for j, ago in enumerate(days_ago):
+                oid = f"{cid}-{j:03d}"
+                ordered_at = END - timedelta(days=float(ago), hours=float(rng.uniform(0, 8)))
+                orders.append(
+                    {
+                        "order_id": oid,
+                        "customer_id": cid,
+                        "ordered_at": ordered_at.strftime("%Y-%m-%d %H:%M:%S"),
+                        "status": "delivered",
+                    }
+                )
+                qty = units
+                price = round(value * rng.uniform(0.85, 1.15) / qty, 2)
+                disc = round(qty * price * discount * rng.uniform(0.9, 1.1), 2)
+                items.append(
+                    {
+                        "order_id": oid,
+                        "line_number": 1,
+                        "product_id": "P1",
+                        "quantity": qty,
+                        "unit_price": price,
+                        "discount_amount": min(disc, qty * price),
+                    }
+                )
+                back = int(rng.binomial(qty, return_rate)) if return_rate else 0
+                if back:
+                    returns.append(
+                        {
+                            "return_id": f"R{oid}",
+                            "order_id": oid,
+                            "line_number": 1,
+                            "quantity": back,
+                            "returned_at": (ordered_at + timedelta(days=5)).strftime(
+                                "%Y-%m-%d %H:%M:%S"
+                            ),
+                            "reason": "wrong_size",
+                        }
+                    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for table, rows in [
+        ("customers", customers),
+        ("orders", orders),
+        ("order_items", items),
+        ("returns", returns),
+    ]:
+        frame = pd.DataFrame(rows)
+        if fmt == "csv":
+            frame.to_csv(folder / f"{table}.csv", index=False)
+        else:
+            frame.to_parquet(folder / f"{table}.parquet", index=False)
+    return pd.DataFrame(truth, columns=["customer_id", "group"])

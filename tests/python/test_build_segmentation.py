@@ -1,0 +1,103 @@
+"""End to end through the raw input contract: planted groups come back as segments; a
+second build is repeatable; a refit keeps the ids; new customers are scored without a refit."""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from planted import GROUPS, write_planted_raw
+from sklearn.metrics import adjusted_rand_score
+
+pytestmark = pytest.mark.e2e
+
+FAST = {"segmentation_bootstrap": 10}
+
+
+@pytest.fixture(scope="module")
+def planted_build(tmp_path_factory, dbt_runner):
+    work = tmp_path_factory.mktemp("planted")
+    raw = work / "raw"
+    truth = write_planted_raw(raw)
+    run = dbt_runner(["build"], raw, work / "w.duckdb", FAST)
+    assert run.returncode == 0, run.output
+    return work, raw, truth, run
+
+
+def _segments(run) -> pd.DataFrame:
+    with run.connect() as con:
+        return con.sql("select * from marts.customer_segments").df()
+
+
+def test_planted_groups_come_back_as_segments(planted_build):
+    _, _, truth, run = planted_build
+    chosen = run.query("select k, method from marts.segment_k_selection where is_chosen")
+    assert chosen[0][0] == len(GROUPS), chosen
+    merged = truth.merge(_segments(run), on="customer_id", how="left")
+    assert merged["segment_id"].notna().all()
+    assert adjusted_rand_score(merged["group"], merged["segment_id"]) >= 0.9
+
+
+def test_every_customer_with_an_order_gets_exactly_one_segment(planted_build):
+    _, _, truth, run = planted_build
+    segments = _segments(run)
+    assert segments["customer_id"].is_unique
+    assert set(segments["customer_id"]) == set(truth["customer_id"])
+
+
+def test_second_build_with_auto_changes_nothing(planted_build, dbt_runner):
+    work, raw, _, run = planted_build
+    before = _segments(run).sort_values("customer_id").reset_index(drop=True)
+    again = dbt_runner(["build"], raw, work / "w.duckdb", FAST)
+    assert again.returncode == 0, again.output
+    assert again.query("select max(model_version) from marts.segment_k_selection") == [(1,)]
+    after = _segments(again).sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_refit_always_on_same_data_gives_back_the_same_ids(planted_build, dbt_runner, tmp_path):
+    _, raw, _, run = planted_build
+    db = tmp_path / "w.duckdb"
+    shutil.copy(run.db_path, db)
+    refit = dbt_runner(["build"], raw, db, {**FAST, "segmentation_refit": "always"})
+    assert refit.returncode == 0, refit.output
+    assert refit.query("select max(model_version) from marts.segment_centroids") == [(2,)]
+    old = _segments(run).set_index("customer_id")["segment_id"]
+    new = _segments(refit).set_index("customer_id")["segment_id"]
+    assert (old.sort_index() == new.sort_index()).all()
+    names = refit.query(
+        "select model_version, segment_id, any_value(segment_name) from marts.segment_centroids"
+        " group by all order by 2, 1"
+    )
+    by_id: dict[int, set] = {}
+    for _, seg, name in names:
+        by_id.setdefault(seg, set()).add(name)
+    assert all(len(v) == 1 for v in by_id.values())
+
+
+def test_new_customers_are_scored_without_refit_and_old_ones_keep_segments(
+    planted_build, dbt_runner, tmp_path
+):
+    _, raw, _, run = planted_build
+    grown = tmp_path / "raw"
+    shutil.copytree(raw, grown)
+    extra = write_planted_raw(tmp_path / "extra", per_group=6, seed=11, id_offset=50000)
+    for table in ["customers", "orders", "order_items", "returns"]:
+        combined = pd.concat(
+            [
+                pd.read_parquet(grown / f"{table}.parquet"),
+                pd.read_parquet(tmp_path / "extra" / f"{table}.parquet"),
+            ]
+        )
+        combined.to_parquet(grown / f"{table}.parquet", index=False)
+    db = tmp_path / "w.duckdb"
+    shutil.copy(run.db_path, db)
+    rerun = dbt_runner(["build"], grown, db, FAST)
+    assert rerun.returncode == 0, rerun.output
+    assert rerun.query("select max(model_version) from marts.segment_k_selection") == [(1,)]
+    new = _segments(rerun).set_index("customer_id")["segment_id"]
+    assert set(extra["customer_id"]) <= set(new.index)
+    old = _segments(run).set_index("customer_id")["segment_id"]
+    kept = (new.reindex(old.index) == old).mean()
+    assert kept >= 0.95
