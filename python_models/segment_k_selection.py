@@ -1,4 +1,5 @@
-"""segment_k_selection: when the refit policy says so, a new model version and its k sweep
+"""segment_k_selection: when the refit policy says so (no model yet, configuration changed,
+feature drift above the threshold, or always), a new model version and its k sweep
 (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) with the chosen k and why."""
 
 from segmentation.dbt_models import (
@@ -13,5 +14,6 @@ def model(dbt, session):
     dbt.config(materialized="incremental")
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
     features = sample_features(dbt.ref("customer_features"), settings.config)
+    drift = dbt.ref("segment_feature_drift").df()
     history = read_history(session, dbt.this, dbt.is_incremental)
-    return k_selection_model(features, history, settings)
+    return k_selection_model(features, history, settings, drift)

@@ -16,7 +16,10 @@
     the contract's columns (missing optional columns as NULL), plus `_source_file`.
     CSV files are read as text (all_varchar) so identifiers keep their leading zeros; staging
     parses and validates every column. A missing optional table becomes an empty view, with
-    a warning. Problems stop the build with a message naming the file and the column.
+    a warning. Problems stop the build with a message naming the file and the column: a
+    missing required table or column, a table present as both .parquet and .csv (ambiguous),
+    a required table without data rows. `segmentation check` does the same and more (encoding,
+    delimiter, value formats) before dbt runs.
 -#}
 {% macro duckdb__register_raw_tables() %}
     {%- if not execute -%}
@@ -28,7 +31,14 @@
     {%- set statements = ["create schema if not exists raw"] -%}
     {%- for table_name, spec in contract.items() -%}
         {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
-        {%- if found is none -%}
+        {%- set csv_twin = raw_dir ~ "/" ~ table_name ~ ".csv" -%}
+        {%- if found is not none and found.endswith('.parquet')
+            and run_query("select count(*) from glob('" ~ csv_twin ~ "')").rows[0][0] > 0 -%}
+            {%- do problems.append(
+                "ambiguous table '" ~ table_name ~ "': both " ~ found ~ " and " ~ csv_twin
+                ~ " exist (fix: keep one file per table; delete or move the other)"
+            ) -%}
+        {%- elif found is none -%}
             {%- if spec.required -%}
                 {%- do problems.append(
                     "missing required table '" ~ table_name ~ "': expected " ~ raw_dir ~ "/"
@@ -69,6 +79,13 @@
                     ~ " (columns found: " ~ present.values() | join(", ")
                     ~ "; fix: add or rename the column; CSV files must be comma-separated "
                     ~ "with a header row)"
+                ) -%}
+            {%- elif spec.required and run_query(
+                "select count(*) from (select 1 from " ~ reader ~ " limit 1)"
+            ).rows[0][0] == 0 -%}
+                {%- do problems.append(
+                    found ~ ": required table '" ~ table_name ~ "' has no data rows (only a "
+                    ~ "header; fix: export the table with its rows)"
                 ) -%}
             {%- else -%}
                 {%- set cols = [] -%}

@@ -98,3 +98,40 @@
 
     select * from nearest
 {%- endmacro %}
+
+{% macro standardise_features(relation, key_columns) -%}
+    {#- The configured features of `relation` (one row per key), long and transformed with
+        the current model's parameters: keys..., feature, feature_value, z. -#}
+    with
+
+    feature_params as (
+        select distinct
+            feature,
+            use_log,
+            feature_mean,
+            feature_std
+        from {{ ref('int_segment_centroids_current') }}
+    ),
+
+    features_long as (
+        {{ unpivot_features(relation, key_columns) }}
+    ),
+
+    standardised as (
+        select
+            {%- for key in key_columns %}
+            features_long.{{ key }},
+            {%- endfor %}
+            features_long.feature,
+            features_long.feature_value,
+            {{ standardise_feature(
+                'features_long.feature_value', 'feature_params.use_log',
+                'feature_params.feature_mean', 'feature_params.feature_std'
+            ) }} as z
+        from features_long
+        inner join feature_params
+            on features_long.feature = feature_params.feature
+    )
+
+    select * from standardised
+{%- endmacro %}

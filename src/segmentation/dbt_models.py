@@ -50,6 +50,7 @@ class ModelSettings:
     config: SegmentationConfig
     refit: str
     run_started_at: datetime
+    psi_refit_threshold: float = 0.25
 
 
 def _as_list(value: Any) -> list[str]:
@@ -95,13 +96,26 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
     started = pd.Timestamp(str(get("run_started_at")))
     if started.tzinfo is not None:
         started = started.tz_convert("UTC").tz_localize(None)
-    return ModelSettings(config=config, refit=refit, run_started_at=started.to_pydatetime())
+    threshold = get("segmentation_psi_refit_threshold")
+    return ModelSettings(
+        config=config,
+        refit=refit,
+        run_started_at=started.to_pydatetime(),
+        psi_refit_threshold=0.25 if threshold is None else float(threshold),
+    )
 
 
-def decide_refit(policy: str, history: pd.DataFrame | None, current_hash: str) -> tuple[bool, str]:
+def decide_refit(
+    policy: str,
+    history: pd.DataFrame | None,
+    current_hash: str,
+    max_psi: float | None = None,
+    psi_threshold: float = 0.25,
+) -> tuple[bool, str]:
     """Whether this build fits a new model version, and why (recorded with the version).
 
-    ``history`` holds the previous segment_k_selection rows (None or empty: no model yet).
+    ``history`` holds the previous segment_k_selection rows (None or empty: no model yet);
+    ``max_psi`` is the largest feature drift against the current model's fit sample.
     """
     if history is None or history.empty:
         return True, "no model yet"
@@ -113,7 +127,9 @@ def decide_refit(policy: str, history: pd.DataFrame | None, current_hash: str) -
         return False, "segmentation_refit=never: scoring with the latest version"
     if previous_hash != current_hash:
         return True, f"configuration changed ({previous_hash} -> {current_hash})"
-    return False, "configuration unchanged"
+    if max_psi is not None and max_psi > psi_threshold:
+        return True, f"feature drift: max PSI {max_psi:.3f} > {psi_threshold}"
+    return False, "configuration unchanged and no drift above the threshold"
 
 
 def read_history(session: Any, this: Any, is_incremental: bool) -> pd.DataFrame | None:
@@ -156,11 +172,27 @@ def _latest(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[frame["model_version"] == frame["model_version"].max()]
 
 
+def max_psi(drift: pd.DataFrame | None) -> float | None:
+    """The largest PSI of segment_feature_drift (None before the first model)."""
+    if drift is None or drift.empty or drift["psi"].isna().all():
+        return None
+    return float(drift["psi"].max())
+
+
 def k_selection_model(
-    features: pd.DataFrame, history: pd.DataFrame | None, settings: ModelSettings
+    features: pd.DataFrame,
+    history: pd.DataFrame | None,
+    settings: ModelSettings,
+    drift: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """segment_k_selection: a new version's k sweep when the policy says refit, else no rows."""
-    refit, reason = decide_refit(settings.refit, history, config_hash(settings.config))
+    refit, reason = decide_refit(
+        settings.refit,
+        history,
+        config_hash(settings.config),
+        max_psi(drift),
+        settings.psi_refit_threshold,
+    )
     logger.info("segmentation refit: %s (%s)", refit, reason)
     if not refit:
         return _empty(K_SELECTION_MODEL_COLUMNS)

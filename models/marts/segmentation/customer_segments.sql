@@ -1,41 +1,14 @@
--- Every customer with a kept order, scored in SQL against the latest model version: the
--- stored transform (log1p, standardise) applied to customer_features, then the nearest
--- centroid. New customers get a segment on every build without a refit.
+-- Every customer with a kept order, scored in SQL against the current model version: the
+-- nearest centroid to the standardised features (int_customer_features_standardised).
+-- New customers get a segment on every build without a refit.
 with
 
-latest_centroids as (
-    select * from {{ ref('segment_centroids') }}
-    where model_version = (select max(model_version) from {{ ref('segment_centroids') }})
-),
-
-feature_params as (
-    select distinct
-        feature,
-        use_log,
-        feature_mean,
-        feature_std
-    from latest_centroids
-),
-
-features_long as (
-    {{ unpivot_features(ref('customer_features'), ['customer_id']) }}
-),
-
-standardised as (
-    select
-        features_long.customer_id,
-        features_long.feature,
-        {{ standardise_feature(
-            'features_long.feature_value', 'feature_params.use_log',
-            'feature_params.feature_mean', 'feature_params.feature_std'
-        ) }} as z
-    from features_long
-    inner join feature_params
-        on features_long.feature = feature_params.feature
-),
-
 scored as (
-    {{ nearest_segment('standardised', 'latest_centroids', ['customer_id']) }}
+    {{ nearest_segment(
+        ref('int_customer_features_standardised'),
+        ref('int_segment_centroids_current'),
+        ['customer_id']
+    ) }}
 ),
 
 final as (

@@ -2,8 +2,7 @@
 with
 
 latest_centroids as (
-    select * from {{ ref('segment_centroids') }}
-    where model_version = (select max(model_version) from {{ ref('segment_centroids') }})
+    select * from {{ ref('int_segment_centroids_current') }}
 ),
 
 segments as (

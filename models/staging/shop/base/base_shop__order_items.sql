@@ -1,4 +1,7 @@
 -- Every raw order line, typed, with the first rule it breaks (null = kept).
+-- A line worth more than var max_line_value (quantity x unit price, default 1,000,000) is an
+-- entry error (price in cents, a stray digit), not a customer: quarantined as
+-- outlier_line_value so one typo cannot dominate monetary and the segmentation.
 with
 
 source as (
@@ -45,6 +48,8 @@ flagged as (
             when parsed.discount_amount < 0 then 'negative_discount_amount'
             when parsed.discount_amount > parsed.quantity * parsed.unit_price
                 then 'discount_exceeds_line_value'
+            when parsed.quantity * parsed.unit_price > {{ var('max_line_value', 1000000) }}
+                then 'outlier_line_value'
             when known_orders.order_id is null then 'unknown_order'
         end as row_reject_reason
     from parsed

@@ -1,0 +1,56 @@
+{% macro median(expression) -%}
+    {{ return(adapter.dispatch('median', 'segmentation')(expression)) }}
+{%- endmacro %}
+
+{% macro default__median(expression) -%}
+    percentile_cont(0.5) within group (order by {{ expression }})
+{%- endmacro %}
+
+{% macro duckdb__median(expression) -%}
+    median({{ expression }})
+{%- endmacro %}
+
+{% macro feature_phrase(feature, segment_mean, population_mean) -%}
+    {#- A short phrase comparing a segment's mean with the population's, e.g.
+        "spends 3.1x the average" or "returns 42% of units (average 12%)". -#}
+    case {{ feature }}
+        when 'monetary' then 'spends ' || {{ ratio_text(segment_mean, population_mean) }}
+            || ' the average'
+        when 'avg_order_value' then 'baskets ' || {{ ratio_text(segment_mean, population_mean) }}
+            || ' the average size'
+        when 'frequency' then {{ number_text(segment_mean, 1) }} || ' orders (average '
+            || {{ number_text(population_mean, 1) }} || ')'
+        when 'recency_days' then 'last order ' || {{ number_text(segment_mean, 0) }}
+            || ' days ago (average ' || {{ number_text(population_mean, 0) }} || ')'
+        when 'tenure_days' then 'customer for ' || {{ number_text(segment_mean, 0) }}
+            || ' days (average ' || {{ number_text(population_mean, 0) }} || ')'
+        when 'return_rate_units' then 'returns ' || {{ percent_text(segment_mean) }}
+            || ' of units (average ' || {{ percent_text(population_mean) }} || ')'
+        when 'return_rate_orders' then 'returns from ' || {{ percent_text(segment_mean) }}
+            || ' of orders (average ' || {{ percent_text(population_mean) }} || ')'
+        when 'return_rate_value' then 'returns ' || {{ percent_text(segment_mean) }}
+            || ' of value (average ' || {{ percent_text(population_mean) }} || ')'
+        when 'discount_share' then {{ percent_text(segment_mean) }}
+            || ' of spend discounted (average ' || {{ percent_text(population_mean) }} || ')'
+        else {{ feature }} || ' ' || {{ number_text(segment_mean, 2) }} || ' (average '
+            || {{ number_text(population_mean, 2) }} || ')'
+    end
+{%- endmacro %}
+
+{% macro number_text(expression, digits) -%}
+    coalesce(cast(round(cast({{ expression }} as {{ dbt.type_numeric() }}), {{ digits }})
+        as {{ dbt.type_string() }}), 'n/a')
+{%- endmacro %}
+
+{% macro percent_text(expression) -%}
+    coalesce(cast(cast(round({{ expression }} * 100) as integer) as {{ dbt.type_string() }})
+        || '%', 'n/a')
+{%- endmacro %}
+
+{% macro ratio_text(numerator, denominator) -%}
+    coalesce(
+        cast(round(cast({{ safe_divide(numerator, denominator) }} as {{ dbt.type_numeric() }}),
+            1) as {{ dbt.type_string() }}) || 'x',
+        'n/a'
+    )
+{%- endmacro %}

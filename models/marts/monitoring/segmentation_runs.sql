@@ -1,0 +1,105 @@
+{{ config(materialized='incremental', unique_key='run_id') }}
+-- One row per build: did it refit and why, how many customers it scored, the current
+-- model's k, fit quality and stability, feature drift against the model's fit sample, and
+-- how far segment shares moved since the previous build.
+with
+
+k_selection as (
+    select * from {{ ref('segment_k_selection') }}
+),
+
+current_version as (
+    select max(model_version) as model_version from {{ ref('segment_centroids') }}
+),
+
+chosen as (
+    select k_selection.*
+    from k_selection
+    inner join current_version
+        on k_selection.model_version = current_version.model_version
+    where k_selection.is_chosen
+),
+
+stability as (
+    select
+        avg(segment_stability.mean_jaccard) as mean_stability,
+        min(segment_stability.mean_jaccard) as min_stability,
+        max(segment_stability.mean_ari) as mean_ari
+    from {{ ref('segment_stability') }} as segment_stability
+    inner join current_version
+        on segment_stability.model_version = current_version.model_version
+),
+
+drift as (
+    select
+        max(psi) as max_psi,
+        sum(case when psi > {{ var('segmentation_psi_refit_threshold') }} then 1 else 0 end)
+            as drifted_features,
+        {{ dbt.listagg(
+            "feature || '=' || cast(round(cast(psi as " ~ dbt.type_numeric() ~ "), 3) as "
+            ~ dbt.type_string() ~ ")", "'; '", 'order by psi desc, feature') }} as psi_by_feature
+    from {{ ref('segment_feature_drift') }}
+),
+
+run_segments as (
+    select * from {{ ref('segmentation_run_segments') }}
+),
+
+this_run as (
+    select * from run_segments
+    where run_id = '{{ invocation_id }}'
+),
+
+previous_run as (
+    select * from run_segments
+    where run_started_at = (
+        select max(earlier.run_started_at) from run_segments as earlier
+        where earlier.run_id != '{{ invocation_id }}'
+    )
+),
+
+share_shift as (
+    -- total variation distance between the two runs' segment shares (0 = identical)
+    select
+        sum(
+            abs(coalesce(this_run.customer_share, 0) - coalesce(previous_run.customer_share, 0))
+        ) / 2 as segment_share_shift
+    from this_run
+    full outer join previous_run
+        on this_run.segment_id = previous_run.segment_id
+    having count(previous_run.segment_id) > 0
+),
+
+final as (
+    select
+        '{{ invocation_id }}' as run_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
+            as run_started_at,
+        cast(chosen.model_version as integer) as model_version,
+        coalesce(chosen.fitted_at = cast(
+            '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}
+        ), false) as refitted,
+        case
+            when chosen.fitted_at = cast(
+                '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'
+                as {{ dbt.type_timestamp() }}
+            ) then chosen.refit_reason
+            else 'no refit (segmentation_refit={{ var("segmentation_refit") }})'
+        end as refit_reason,
+        (select cast(sum(this_run.customers) as bigint) from this_run) as customers_scored,
+        cast(chosen.k as integer) as k,
+        chosen.inertia,
+        chosen.silhouette,
+        stability.mean_stability,
+        stability.min_stability,
+        stability.mean_ari,
+        drift.max_psi,
+        cast(coalesce(drift.drifted_features, 0) as integer) as drifted_features,
+        drift.psi_by_feature,
+        (select share_shift.segment_share_shift from share_shift) as segment_share_shift
+    from chosen
+    cross join stability
+    cross join drift
+)
+
+select * from final

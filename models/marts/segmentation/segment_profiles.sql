@@ -1,0 +1,155 @@
+-- What each segment of the current model looks like: size, value, behaviour, returns, its
+-- favourite category and return reason, and a short text of what sets it apart.
+with
+
+customer_segments as (
+    select * from {{ ref('customer_segments') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+customer_orders as (
+    select * from {{ ref('int_orders_aggregated_to_customers') }}
+),
+
+segment_deviations as (
+    select * from {{ ref('segment_feature_deviations') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_order_items_joined_to_returns') }}
+    where not is_cancelled
+),
+
+returns as (
+    select * from {{ ref('fct_returns') }}
+),
+
+segment_customers as (
+    select
+        customer_segments.segment_id,
+        customer_segments.segment_name,
+        customer_segments.model_version,
+        customer_segments.customer_id,
+        customer_orders.monetary,
+        customer_orders.net_sales,
+        customer_orders.frequency,
+        customer_orders.units_sold,
+        customer_orders.units_returned,
+        customer_orders.orders_with_return,
+        customer_orders.refund_amount,
+        customers.recency_days
+    from customer_segments
+    inner join customer_orders
+        on customer_segments.customer_id = customer_orders.customer_id
+    left join customers
+        on customer_segments.customer_id = customers.customer_id
+),
+
+segment_totals as (
+    select
+        segment_id,
+        segment_name,
+        model_version,
+        count(*) as customers,
+        sum(monetary) as revenue,
+        avg(cast(monetary as double)) as mean_monetary,
+        {{ median('cast(monetary as double)') }} as median_monetary,
+        {{ safe_divide('sum(net_sales)', 'sum(frequency)') }} as avg_order_value,
+        avg(cast(frequency as double)) as mean_frequency,
+        avg(cast(recency_days as double)) as mean_recency_days,
+        {{ safe_divide('sum(units_returned)', 'sum(units_sold)') }} as return_rate_units,
+        {{ safe_divide('sum(orders_with_return)', 'sum(frequency)') }} as return_rate_orders,
+        {{ safe_divide('sum(refund_amount)', 'sum(net_sales)') }} as return_rate_value
+    from segment_customers
+    group by segment_id, segment_name, model_version
+),
+
+category_ranked as (
+    select
+        customer_segments.segment_id,
+        order_lines.category,
+        row_number() over (
+            partition by customer_segments.segment_id
+            order by sum(order_lines.net_amount) desc, order_lines.category asc
+        ) as category_rank
+    from order_lines
+    inner join customer_segments
+        on order_lines.customer_id = customer_segments.customer_id
+    group by customer_segments.segment_id, order_lines.category
+),
+
+reason_ranked as (
+    select
+        customer_segments.segment_id,
+        returns.return_reason,
+        row_number() over (
+            partition by customer_segments.segment_id
+            order by sum(returns.quantity) desc, returns.return_reason asc
+        ) as reason_rank
+    from returns
+    inner join customer_segments
+        on returns.customer_id = customer_segments.customer_id
+    group by customer_segments.segment_id, returns.return_reason
+),
+
+characteristics as (
+    -- The three features whose standardised segment mean is furthest from 0, in words.
+    select
+        segment_id,
+        {{ dbt.listagg('phrase', "'; '", 'order by abs_deviation desc, feature') }}
+            as characteristics
+    from (
+        select
+            segment_id,
+            feature,
+            abs(standardised_deviation) as abs_deviation,
+            {{ feature_phrase('feature', 'segment_mean', 'population_mean') }} as phrase,
+            row_number() over (
+                partition by segment_id order by abs(standardised_deviation) desc, feature
+            ) as deviation_rank
+        from segment_deviations
+    ) as ranked_deviations
+    where deviation_rank <= 3
+    group by segment_id
+),
+
+final as (
+    select
+        cast(segment_totals.model_version as integer) as model_version,
+        cast(segment_totals.segment_id as integer) as segment_id,
+        segment_totals.segment_name,
+        cast(segment_totals.customers as bigint) as customers,
+        {{ safe_divide('segment_totals.customers', 'sum(segment_totals.customers) over ()') }}
+            as customer_share,
+        cast(segment_totals.revenue as {{ type_money() }}) as revenue,
+        {{ safe_divide('segment_totals.revenue', 'sum(segment_totals.revenue) over ()') }}
+            as revenue_share,
+        segment_totals.mean_monetary,
+        segment_totals.median_monetary,
+        segment_totals.avg_order_value,
+        segment_totals.mean_frequency,
+        segment_totals.mean_recency_days,
+        segment_totals.return_rate_units,
+        segment_totals.return_rate_orders,
+        segment_totals.return_rate_value,
+        category_ranked.category as top_category,
+        reason_ranked.return_reason as top_return_reason,
+        coalesce(characteristics.characteristics, 'close to the average customer')
+            as characteristics
+    from segment_totals
+    left join category_ranked
+        on
+            segment_totals.segment_id = category_ranked.segment_id
+            and category_ranked.category_rank = 1
+    left join reason_ranked
+        on
+            segment_totals.segment_id = reason_ranked.segment_id
+            and reason_ranked.reason_rank = 1
+    left join characteristics
+        on segment_totals.segment_id = characteristics.segment_id
+)
+
+select * from final

@@ -1,0 +1,95 @@
+-- Per month end of the trend window and segment (current model, every customer re-scored
+-- as of that month end): customers, new customers, orders and revenue of the month, and the
+-- segment's return rates to date.
+with
+
+snapshots as (
+    select * from {{ ref('int_trend_snapshots') }}
+),
+
+monthly_segments as (
+    select * from {{ ref('int_customer_segments_monthly') }}
+),
+
+monthly_features as (
+    select * from {{ ref('int_customer_features_monthly') }}
+),
+
+orders as (
+    select * from {{ ref('int_orders_summarised') }}
+    where not is_cancelled
+),
+
+segment_customers as (
+    select
+        monthly_segments.as_of_date,
+        monthly_segments.segment_id,
+        monthly_segments.segment_name,
+        count(*) as customers,
+        sum(
+            case
+                when monthly_features.first_order_at >= cast(
+                    snapshots.month_start_date as {{ dbt.type_timestamp() }}
+                ) then 1
+                else 0
+            end
+        ) as new_customers,
+        sum(monthly_features.units_sold) as units_sold,
+        sum(monthly_features.units_returned) as units_returned,
+        sum(monthly_features.orders_with_return) as orders_with_return,
+        sum(monthly_features.frequency) as frequency,
+        sum(monthly_features.net_sales) as net_sales,
+        sum(monthly_features.refund_amount) as refund_amount
+    from monthly_segments
+    inner join monthly_features
+        on
+            monthly_segments.as_of_date = monthly_features.as_of_date
+            and monthly_segments.customer_id = monthly_features.customer_id
+    inner join snapshots
+        on monthly_segments.as_of_date = snapshots.as_of_date
+    group by monthly_segments.as_of_date, monthly_segments.segment_id, monthly_segments.segment_name
+),
+
+segment_month_orders as (
+    select
+        monthly_segments.as_of_date,
+        monthly_segments.segment_id,
+        count(*) as orders,
+        sum(orders.net_amount) as revenue
+    from orders
+    inner join snapshots
+        on
+            orders.ordered_at >= cast(snapshots.month_start_date as {{ dbt.type_timestamp() }})
+            and orders.ordered_at < cast(snapshots.as_of_date as {{ dbt.type_timestamp() }})
+    inner join monthly_segments
+        on
+            snapshots.as_of_date = monthly_segments.as_of_date
+            and orders.customer_id = monthly_segments.customer_id
+    group by monthly_segments.as_of_date, monthly_segments.segment_id
+),
+
+final as (
+    select
+        snapshots.month_end_date,
+        cast(segment_customers.segment_id as integer) as segment_id,
+        segment_customers.segment_name,
+        cast(segment_customers.customers as bigint) as customers,
+        cast(segment_customers.new_customers as bigint) as new_customers,
+        cast(coalesce(segment_month_orders.orders, 0) as bigint) as orders,
+        cast(coalesce(segment_month_orders.revenue, 0) as {{ type_money() }}) as revenue,
+        {{ safe_divide('segment_customers.units_returned', 'segment_customers.units_sold') }}
+            as return_rate_units,
+        {{ safe_divide('segment_customers.orders_with_return', 'segment_customers.frequency') }}
+            as return_rate_orders,
+        {{ safe_divide('segment_customers.refund_amount', 'segment_customers.net_sales') }}
+            as return_rate_value
+    from segment_customers
+    inner join snapshots
+        on segment_customers.as_of_date = snapshots.as_of_date
+    left join segment_month_orders
+        on
+            segment_customers.as_of_date = segment_month_orders.as_of_date
+            and segment_customers.segment_id = segment_month_orders.segment_id
+)
+
+select * from final
