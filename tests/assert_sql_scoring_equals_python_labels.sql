@@ -22,8 +22,7 @@ fitted_this_build as (
     from {{ ref('segment_k_selection') }}
     where
         model_version = (select latest_version.model_version from latest_version)
-        and fitted_at = cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'
-            as {{ dbt.type_timestamp() }})
+        and fitted_at = {{ run_started_timestamp() }}
 )
 
 select

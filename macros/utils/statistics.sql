@@ -54,3 +54,21 @@
         'n/a'
     )
 {%- endmacro %}
+
+{% macro integer_series(upper_bound_sql) -%}
+    {{ return(adapter.dispatch('integer_series', 'segmentation')(upper_bound_sql)) }}
+{%- endmacro %}
+
+{% macro default__integer_series(upper_bound_sql) -%}
+    {#- Rows day_offset = 0..upper bound (inclusive) from a scalar SQL expression. -#}
+    {{ exceptions.raise_compiler_error("integer_series: add an implementation for " ~ target.type) }}
+{%- endmacro %}
+
+{% macro duckdb__integer_series(upper_bound_sql) -%}
+    select cast(generate_series as integer) as day_offset
+    from generate_series(0, {{ upper_bound_sql }})
+{%- endmacro %}
+
+{% macro spark__integer_series(upper_bound_sql) -%}
+    select explode(sequence(0, {{ upper_bound_sql }})) as day_offset
+{%- endmacro %}

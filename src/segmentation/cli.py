@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("segmentation.importers", "convert a public data set into the raw contract"),
     "publish": ("segmentation.publish", "publish the public marts for BI (Parquet + DuckDB)"),
     "report": ("segmentation.report", "write the offline HTML report"),
+    "evaluate": ("segmentation.evaluate", "markdown quality report of the latest segmentation"),
 }
 
 

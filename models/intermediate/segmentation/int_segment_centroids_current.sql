@@ -7,7 +7,7 @@ centroids as (
 
 final as (
     select * from centroids
-    where model_version = (select max(model_version) from centroids)
+    where model_version = (select max(versions.model_version) from centroids as versions)
 )
 
 select * from final

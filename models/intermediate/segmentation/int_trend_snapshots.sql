@@ -3,24 +3,28 @@
 -- of the next month, i.e. up to and including month_end_date.
 with
 
+months_back as (
+    {{ segmentation.integer_series(var('trend_months', 24) - 1) }}
+),
+
 snapshot_dates as (
-    {%- for months_back in range(var('trend_months', 24)) %}
     select
         cast(
-            {{ dbt.dateadd('month', -months_back, dbt.date_trunc('month', as_of_date())) }}
-            as date
+            {{ dbt.dateadd(
+                'month', '-months_back.day_offset', dbt.date_trunc('month', as_of_date())
+            ) }} as date
         ) as as_of_date
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    from months_back
 ),
 
 final as (
     select
         as_of_date,
         cast({{ dbt.dateadd('day', -1, 'as_of_date') }} as date) as month_end_date,
-        cast({{ dbt.dateadd('month', -1, 'as_of_date') }} as date) as month_start_date
+        cast({{ dbt.dateadd('month', -1, 'as_of_date') }} as date) as month_start_date,
+        cast({{ dbt.dateadd('month', -1, 'as_of_date') }} as {{ dbt.type_timestamp() }})
+            as month_start_at,
+        cast(as_of_date as {{ dbt.type_timestamp() }}) as as_of_at
     from snapshot_dates
 )
 

@@ -7,30 +7,27 @@
 {%- set has_reference = relation_exists('marts', 'segment_fit_sample') %}
 with
 
-{% if has_reference -%}
-fit_sample as (
-    select * from {{ source('segmentation_state', 'segment_fit_sample') }}
-),
-
 reference_values as (
-    select
-        customer_id as row_key,
-        feature,
-        feature_value,
-        model_version
-    from fit_sample
-    where model_version = (select max(model_version) from fit_sample)
+    {%- if has_reference %}
+        select
+            fit_sample.customer_id as row_key,
+            fit_sample.feature,
+            fit_sample.feature_value,
+            fit_sample.model_version
+        from {{ source('segmentation_state', 'segment_fit_sample') }} as fit_sample
+        where fit_sample.model_version = (
+                select max(versions.model_version)
+                from {{ source('segmentation_state', 'segment_fit_sample') }} as versions
+            )
+    {%- else %}
+        select
+            cast(null as {{ dbt.type_string() }}) as row_key,
+            cast(null as {{ dbt.type_string() }}) as feature,
+            cast(null as double) as feature_value,
+            cast(null as integer) as model_version
+        where 1 = 0
+    {%- endif %}
 ),
-{%- else -%}
-reference_values as (
-    select
-        cast(null as {{ dbt.type_string() }}) as row_key,
-        cast(null as {{ dbt.type_string() }}) as feature,
-        cast(null as double) as feature_value,
-        cast(null as integer) as model_version
-    where 1 = 0
-),
-{%- endif %}
 
 current_values as (
     select

@@ -1,4 +1,3 @@
-{{ config(materialized='incremental', unique_key=['run_id', 'segment_id']) }}
 -- Segment sizes of every build (one block of rows per dbt invocation), so each run can be
 -- compared with the one before.
 with
@@ -10,8 +9,7 @@ customer_segments as (
 final as (
     select
         '{{ invocation_id }}' as run_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
-            as run_started_at,
+        {{ run_started_timestamp() }} as run_started_at,
         cast(model_version as integer) as model_version,
         cast(segment_id as integer) as segment_id,
         segment_name,

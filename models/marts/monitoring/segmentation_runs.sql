@@ -1,4 +1,3 @@
-{{ config(materialized='incremental', unique_key='run_id') }}
 -- One row per build: did it refit and why, how many customers it scored, the current
 -- model's k, fit quality and stability, feature drift against the model's fit sample, and
 -- how far segment shares moved since the previous build.
@@ -50,12 +49,14 @@ this_run as (
     where run_id = '{{ invocation_id }}'
 ),
 
-previous_run as (
+earlier_runs as (
     select * from run_segments
-    where run_started_at = (
-        select max(earlier.run_started_at) from run_segments as earlier
-        where earlier.run_id != '{{ invocation_id }}'
-    )
+    where run_id != '{{ invocation_id }}'
+),
+
+previous_run as (
+    select * from earlier_runs
+    where run_started_at = (select max(latest.run_started_at) from earlier_runs as latest)
 ),
 
 share_shift as (
@@ -73,17 +74,11 @@ share_shift as (
 final as (
     select
         '{{ invocation_id }}' as run_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as {{ dbt.type_timestamp() }})
-            as run_started_at,
+        {{ run_started_timestamp() }} as run_started_at,
         cast(chosen.model_version as integer) as model_version,
-        coalesce(chosen.fitted_at = cast(
-            '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ dbt.type_timestamp() }}
-        ), false) as refitted,
+        coalesce(chosen.fitted_at = {{ run_started_timestamp() }}, false) as refitted,
         case
-            when chosen.fitted_at = cast(
-                '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}'
-                as {{ dbt.type_timestamp() }}
-            ) then chosen.refit_reason
+            when chosen.fitted_at = {{ run_started_timestamp() }} then chosen.refit_reason
             else 'no refit (segmentation_refit={{ var("segmentation_refit") }})'
         end as refit_reason,
         (select cast(sum(this_run.customers) as bigint) from this_run) as customers_scored,

@@ -99,8 +99,8 @@ characteristics as (
     -- The three features whose standardised segment mean is furthest from 0, in words.
     select
         segment_id,
-        {{ dbt.listagg('phrase', "'; '", 'order by abs_deviation desc, feature') }}
-            as characteristics
+        {{ dbt.listagg('phrase', "'; '", 'order by abs_deviation desc, feature asc') }}
+            as characteristics_text
     from (
         select
             segment_id,
@@ -108,7 +108,8 @@ characteristics as (
             abs(standardised_deviation) as abs_deviation,
             {{ feature_phrase('feature', 'segment_mean', 'population_mean') }} as phrase,
             row_number() over (
-                partition by segment_id order by abs(standardised_deviation) desc, feature
+                partition by segment_id
+                order by abs(standardised_deviation) desc, feature asc
             ) as deviation_rank
         from segment_deviations
     ) as ranked_deviations
@@ -137,8 +138,8 @@ final as (
         segment_totals.return_rate_value,
         category_ranked.category as top_category,
         reason_ranked.return_reason as top_return_reason,
-        coalesce(characteristics.characteristics, 'close to the average customer')
-            as characteristics
+        coalesce(characteristics.characteristics_text, 'close to the average customer')
+            as characteristics  -- noqa: RF04
     from segment_totals
     left join category_ranked
         on

@@ -27,12 +27,7 @@ segment_customers as (
         monthly_segments.segment_name,
         count(*) as customers,
         sum(
-            case
-                when monthly_features.first_order_at >= cast(
-                    snapshots.month_start_date as {{ dbt.type_timestamp() }}
-                ) then 1
-                else 0
-            end
+            case when monthly_features.first_order_at >= snapshots.month_start_at then 1 else 0 end
         ) as new_customers,
         sum(monthly_features.units_sold) as units_sold,
         sum(monthly_features.units_returned) as units_returned,
@@ -59,8 +54,8 @@ segment_month_orders as (
     from orders
     inner join snapshots
         on
-            orders.ordered_at >= cast(snapshots.month_start_date as {{ dbt.type_timestamp() }})
-            and orders.ordered_at < cast(snapshots.as_of_date as {{ dbt.type_timestamp() }})
+            orders.ordered_at >= snapshots.month_start_at
+            and orders.ordered_at < snapshots.as_of_at
     inner join monthly_segments
         on
             snapshots.as_of_date = monthly_segments.as_of_date
