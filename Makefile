@@ -46,7 +46,7 @@ run: build
 lint: setup
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
-	$(BIN)/sqlfluff lint models macros tests analyses
+	$(BIN)/sqlfluff lint models tests
 
 pytest: setup
 	$(BIN)/pytest

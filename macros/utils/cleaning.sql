@@ -9,8 +9,18 @@
 {%- endmacro %}
 
 {% macro parse_timestamp(column) -%}
-    {#- Timestamp from text or a native value; NULL when unparseable (staging flags it). -#}
+    {#- UTC timestamp from text or a native value; NULL when unparseable (staging flags it).
+        An ISO-8601 offset (+02:00, Z) is converted to UTC; values without one are UTC. -#}
+    {{ return(adapter.dispatch('parse_timestamp', 'segmentation')(column)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp(column) -%}
     {{ dbt.safe_cast(clean_string(column), dbt.type_timestamp()) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_timestamp(column) -%}
+    {#- The profile sets the session TimeZone to UTC, so text without an offset is UTC. -#}
+    timezone('UTC', try_cast({{ clean_string(column) }} as timestamptz))
 {%- endmacro %}
 
 {% macro parse_date(column) -%}
