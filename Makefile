@@ -14,7 +14,7 @@ export SEGMENTATION_RAW := $(abspath $(RAW))
 export SEGMENTATION_DB ?= $(CURDIR)/data/warehouse.duckdb
 export SEGMENTATION_BI ?= $(CURDIR)/data/bi
 
-.PHONY: setup run build data test lint pytest bench clean
+.PHONY: setup run check build data test lint pytest bench clean
 
 setup: $(VENV)/.installed
 
@@ -31,7 +31,11 @@ data: setup
 		$(BIN)/segmentation generate --customers $(DEMO_CUSTOMERS) --seed $(SEED) --out data/raw --truth data/truth; \
 	fi
 
-build: data
+# Preflight: files, columns and value formats, before any model is built.
+check: data
+	$(BIN)/segmentation check "$(SEGMENTATION_RAW)"
+
+build: check
 	mkdir -p $(dir $(SEGMENTATION_DB))
 	$(BIN)/dbt build --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}'
 

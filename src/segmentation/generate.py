@@ -1031,6 +1031,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_CHUNK_SIZE,
         help="customers generated per chunk; bounds memory (output depends on it)",
     )
+    parser.add_argument(
+        "--defects",
+        action="store_true",
+        help="then plant every catalogued row-level defect (docs/data-quality.md) and write "
+        "the defect manifest to <truth>/defects.json",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -1057,4 +1063,9 @@ def main(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{table} {count:,}" for table, count in rows.items())
     say(f"wrote {summary} to {args.out} in {time.perf_counter() - started:.1f}s")
     say(f"personas written to {Path(args.truth) / 'personas.parquet'}")
+    if getattr(args, "defects", False):
+        from segmentation.defects import MANIFEST_NAME, apply_after_generate
+
+        planted = apply_after_generate(args.out, args.truth)
+        say(f"planted {planted} defects; manifest {Path(args.truth) / MANIFEST_NAME}")
     return 0

@@ -1,0 +1,836 @@
+"""`segmentation check [RAW_DIR]`: validate a raw folder before dbt runs.
+
+The dbt hook ``register_raw_tables`` (on-run-start) stops a build when a required table or a
+required column is missing. This preflight goes further and runs in seconds, before dbt: it
+reads the raw input contract from ``dbt_project.yml`` (vars ``raw_contract``, the single source
+of truth) and checks, for every table of the contract:
+
+* **files**: ``<table>.parquet`` or ``<table>.csv`` present (both = ambiguous: error; a missing
+  required table is an error, a missing optional one a warning), not empty (0 bytes);
+* **readability**: Parquet magic bytes and a full DuckDB scan; CSV decodable as UTF-8 (a
+  Latin-1/Windows-1252 or UTF-16 file is named, with the first bad line), comma-separated (a
+  ``;``, tab or ``|`` header is detected and the fix given), a header row, strict CSV parsing;
+* **columns**: the required columns present (case-insensitive and trimmed, as the hook
+  matches them); contract columns that are absent are reported as warnings (read as empty);
+* **rows**: a required table with no data rows (header only) is an error;
+* **values**: the share of non-empty values that do not parse in the numeric and timestamp
+  columns. Most values failing (more than ``--error-share``, default 50%) means a wrong column
+  or format (decimal comma, day-first dates, ...): error. A few failing rows will be quarantined
+  (or repaired) by staging with a reason code: warning. Empty required values, duplicate keys,
+  future timestamps and emails shared by several customer ids are warnings too.
+
+Every problem names the file, the column, an example row (row number + value) and the fix.
+Exit status: 1 when there is any error, else 0 (warnings are printed). Scans use DuckDB and
+read CSV files exactly as the hook does (``all_varchar``, strict), so it is fast on millions of
+rows and agrees with what dbt will see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import codecs
+import csv
+import datetime as dt
+import os
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+# --------------------------------------------------------------------------------------------
+# What the values of the contract columns must look like (see the staging parse_* macros).
+# --------------------------------------------------------------------------------------------
+
+INTEGER_COLUMNS = frozenset({"line_number", "quantity", "page_views", "product_views", "cart_adds"})
+MONEY_COLUMNS = frozenset({"unit_price", "discount_amount", "refund_amount", "list_price"})
+TIMESTAMP_COLUMNS = frozenset({"ordered_at", "returned_at", "started_at", "signup_at"})
+DATE_COLUMNS = frozenset({"birth_date"})
+
+#: Primary key of each table (text, trimmed); extra rows with the same key are quarantined.
+KEYS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id",),
+    "orders": ("order_id",),
+    "order_items": ("order_id", "line_number"),
+    "returns": ("return_id",),
+    "products": ("product_id",),
+    "sessions": ("session_id",),
+}
+
+#: What staging does with a row whose value does not parse, when it is not simply
+#: "quarantined as unparseable_<column>".
+UNPARSEABLE_OUTCOME: dict[tuple[str, str], str] = {
+    ("customers", "signup_at"): "the customer is kept with signup_at missing "
+    "(is_signup_at_unparseable = true)",
+    ("customers", "birth_date"): "the customer is kept without an age band",
+    ("sessions", "page_views"): "these sessions will be quarantined (unparseable_count)",
+    ("sessions", "product_views"): "these sessions will be quarantined (unparseable_count)",
+    ("sessions", "cart_adds"): "these sessions will be quarantined (unparseable_count)",
+}
+
+#: Default share of non-empty values that must fail to parse before it is an error.
+DEFAULT_ERROR_SHARE = 0.5
+
+OTHER_DELIMITERS = {";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}
+
+
+def csv_reader(path: Path) -> str:
+    """DuckDB table function reading a raw CSV exactly like the dbt hook (raw_reader)."""
+    return (
+        f"read_csv({_sql_str(path)}, header = true, delim = ',', quote = '\"', escape = '\"', "
+        "all_varchar = true, encoding = 'utf-8', strict_mode = true)"
+    )
+
+
+def parquet_reader(path: Path) -> str:
+    """DuckDB table function reading a raw Parquet file."""
+    return f"read_parquet({_sql_str(path)})"
+
+
+def _sql_str(value: object) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One finding: an error stops the build, a warning does not."""
+
+    level: str  # "error" | "warning"
+    file: str
+    message: str
+    column: str | None = None
+    example: str | None = None
+    fix: str | None = None
+    table: str | None = None
+
+    def format(self) -> str:
+        """Human-readable multi-line text."""
+        where = self.file + (f", column {self.column}" if self.column else "")
+        lines = [f"{self.level.upper():<7} {where}: {self.message}"]
+        if self.example:
+            lines.append(f"        example: {self.example}")
+        if self.fix:
+            lines.append(f"        fix: {self.fix}")
+        return "\n".join(lines)
+
+
+@dataclass
+class CheckResult:
+    """All problems found in one raw folder, and the file used for each table."""
+
+    raw_dir: Path
+    problems: list[Problem] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def format(self) -> str:
+        """The report printed by the CLI: errors first, then warnings, then a summary line."""
+        lines = [p.format() for p in self.errors + self.warnings]
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        verdict = "FAILED" if n_err else "passed"
+        lines.append(
+            f"check {verdict}: {n_err} error(s), {n_warn} warning(s) in {self.raw_dir}"
+            + ("" if n_err else f" ({', '.join(f'{t} {n:,}' for t, n in self.rows.items())})")
+        )
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Contract
+# --------------------------------------------------------------------------------------------
+
+
+def find_project_dir(start: Path | None = None) -> Path:
+    """Folder with dbt_project.yml: start (or cwd) and its parents, then the repo of this
+    package (src/segmentation -> repo root)."""
+    candidates: list[Path] = []
+    here = (start or Path.cwd()).resolve()
+    candidates += [here, *here.parents]
+    package_repo = Path(__file__).resolve().parents[2]
+    candidates.append(package_repo)
+    for folder in candidates:
+        if (folder / "dbt_project.yml").is_file():
+            return folder
+    raise FileNotFoundError(
+        f"dbt_project.yml not found in {here} or its parents; pass --project-dir"
+    )
+
+
+def load_contract(project_dir: str | os.PathLike[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The raw input contract: dbt_project.yml vars ``raw_contract`` (table -> spec)."""
+    folder = Path(project_dir) if project_dir else find_project_dir()
+    path = folder / "dbt_project.yml"
+    with path.open(encoding="utf-8") as handle:
+        project = yaml.safe_load(handle) or {}
+    variables = project.get("vars") or {}
+    contract = variables.get("raw_contract")
+    if contract is None and isinstance(variables.get(project.get("name")), dict):
+        contract = variables[project["name"]].get("raw_contract")
+    if not contract:
+        raise ValueError(f"{path} has no vars.raw_contract")
+    return {
+        table: {
+            "required": bool(spec.get("required", False)),
+            "columns": list(spec.get("columns") or []),
+            "required_columns": list(spec.get("required_columns") or []),
+        }
+        for table, spec in contract.items()
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Checks
+# --------------------------------------------------------------------------------------------
+
+
+class _FileChecker:
+    """Checks of one raw file; appends to ``result.problems``."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        result: CheckResult,
+        table: str,
+        spec: dict[str, Any],
+        path: Path,
+        error_share: float,
+        now: dt.datetime,
+    ) -> None:
+        self.con = con
+        self.result = result
+        self.table = table
+        self.spec = spec
+        self.path = path
+        self.error_share = error_share
+        self.now = now
+        self.is_csv = path.suffix == ".csv"
+        self.present: dict[str, str] = {}
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def add(self, level: str, message: str, **kwargs: Any) -> None:
+        self.result.problems.append(
+            Problem(level, str(self.path), message, table=self.table, **kwargs)
+        )
+
+    def row_label(self, row: int) -> str:
+        return f"row {row:,}" + (f" (line {row + 1:,})" if self.is_csv else "")
+
+    @property
+    def reader(self) -> str:
+        return csv_reader(self.path) if self.is_csv else parquet_reader(self.path)
+
+    # -- stages ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.path.stat().st_size == 0:
+            self.add(
+                "error",
+                "the file is empty (0 bytes)",
+                fix="export the table again (CSV: a header row and at least one data row)",
+            )
+            return
+        if self.is_csv:
+            if not self.check_encoding() or not self.check_header():
+                return
+        elif not self.check_parquet_magic():
+            return
+        if not self.scan_columns():
+            return
+        if not self.check_required_columns():
+            return
+        rows = self.count_rows()
+        if rows is None:
+            return
+        self.result.rows[self.table] = rows
+        if rows == 0:
+            if self.spec["required"]:
+                self.add(
+                    "error",
+                    "no data rows (only a header): a required table cannot be empty",
+                    fix="export the table with its rows; check the export's filters",
+                )
+            else:
+                self.add("warning", "no data rows: the optional table is treated as empty")
+            return
+        self.check_values(rows)
+        self.check_duplicate_keys()
+        if self.table == "customers":
+            self.check_shared_emails()
+
+    def check_encoding(self) -> bool:
+        """UTF-8 only; UTF-16 and Latin-1/Windows-1252 are named with the first bad line."""
+        with self.path.open("rb") as handle:
+            head = handle.read(4096)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or head.count(b"\x00") > 0:
+            self.add(
+                "error",
+                "the file is UTF-16 encoded (byte-order mark or NUL bytes), not UTF-8",
+                fix=f"re-save as UTF-8: iconv -f UTF-16 -t UTF-8 {self.path.name} > "
+                f"{self.path.stem}.utf8.csv (Excel: 'CSV UTF-8 (Comma delimited)')",
+            )
+            return False
+        bad = _first_invalid_utf8_line(self.path)
+        if bad is None:
+            return True
+        line_no, raw_line, byte, offset = bad
+        text = raw_line.decode("cp1252", errors="replace").rstrip("\r\n")
+        column = self._column_at(raw_line[:offset].decode("cp1252", errors="replace"))
+        self.add(
+            "error",
+            f"the file is not UTF-8: byte 0x{byte:02x} on line {line_no:,} is invalid UTF-8; "
+            "it reads as Latin-1/Windows-1252",
+            column=column,
+            example=f"line {line_no:,} read as Windows-1252: {_clip(text)!r}",
+            fix=f"re-save as UTF-8: iconv -f WINDOWS-1252 -t UTF-8 {self.path.name} > "
+            f"{self.path.stem}.utf8.csv (Excel: 'CSV UTF-8 (Comma delimited)')",
+        )
+        return False
+
+    def _column_at(self, line_prefix: str) -> str | None:
+        """Header name of the CSV field in which ``line_prefix`` (start of a line) ends."""
+        with self.path.open("rb") as handle:
+            header = handle.readline().decode("utf-8", errors="replace").lstrip("\ufeff")
+        names = next(csv.reader([header.rstrip("\r\n")]), [])
+        index = len(next(csv.reader([line_prefix]), [""])) - 1
+        return names[index].strip() if 0 <= index < len(names) else None
+
+    def check_header(self) -> bool:
+        """A comma-separated header row naming the columns."""
+        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+            header = handle.readline().rstrip("\r\n")
+        if not header.strip():
+            self.add(
+                "error",
+                "the first line is empty: no header row",
+                fix="the first line must be the comma-separated column names",
+            )
+            return False
+        fields = header.split(",")
+        if len(fields) == 1:
+            for delim, name in OTHER_DELIMITERS.items():
+                if len(header.split(delim)) > 1:
+                    self.add(
+                        "error",
+                        f"the file is separated by {name}, not by commas: the header is read "
+                        f"as one column {_clip(header)!r}",
+                        example=f"header (line 1): {_clip(header)!r}",
+                        fix="re-export as comma-separated CSV, or convert it: python -c "
+                        f"\"import duckdb; duckdb.sql(\\\"copy (from read_csv('{self.path.name}'"
+                        f", delim='{delim.encode('unicode_escape').decode()}', all_varchar=true)"
+                        f") to '{self.path.stem}.fixed.csv' (header)\\\")\"",
+                    )
+                    return False
+        names = {f.strip().strip('"').lower() for f in fields}
+        known = set(self.spec["columns"])
+        if not names & known and sum(_looks_like_data(f) for f in fields) >= 1:
+            self.add(
+                "error",
+                "no header row: the first line looks like data and names none of the "
+                "contract's columns",
+                example=f"line 1: {_clip(header)!r}",
+                fix="add a first line with the column names: " + ",".join(self.spec["columns"]),
+            )
+            return False
+        return True
+
+    def check_parquet_magic(self) -> bool:
+        size = self.path.stat().st_size
+        with self.path.open("rb") as handle:
+            start = handle.read(4)
+            handle.seek(max(size - 4, 0))
+            end = handle.read(4)
+        if start != b"PAR1" or end != b"PAR1":
+            what = "does not start with" if start != b"PAR1" else "does not end with"
+            self.add(
+                "error",
+                f"not a readable Parquet file: it {what} the Parquet magic bytes 'PAR1' "
+                "(truncated copy, or another format renamed to .parquet)",
+                fix="copy or export the file again; a CSV must be named .csv",
+            )
+            return False
+        return True
+
+    def scan_columns(self) -> bool:
+        try:
+            described = self.con.execute(f"describe select * from {self.reader}").fetchall()
+        except duckdb.Error as exc:
+            self.add_read_error(exc)
+            return False
+        self.present = {}
+        for name, *_ in described:
+            self.present.setdefault(name.strip().lower(), name)
+        return True
+
+    def add_read_error(self, exc: Exception) -> None:
+        detail = _clip(" ".join(str(exc).split()), 400)
+        kind = "CSV" if self.is_csv else "Parquet"
+        self.add(
+            "error",
+            f"not a readable {kind} file: {detail}",
+            fix=(
+                "CSV must be UTF-8, comma-separated, with a header row and the same number of "
+                "fields on every line (quote values that contain commas or line breaks)"
+                if self.is_csv
+                else "export the Parquet file again (it is corrupt or truncated)"
+            ),
+        )
+
+    def check_required_columns(self) -> bool:
+        found = ", ".join(self.present.values())
+        missing = [c for c in self.spec["required_columns"] if c not in self.present]
+        for col in missing:
+            close = [n for k, n in self.present.items() if _similar(k, col)]
+            hint = f" (a column {close[0]!r} looks similar)" if close else ""
+            self.add(
+                "error",
+                f"required column {col!r} is missing{hint}; columns found: {_clip(found, 300)}",
+                column=col,
+                fix=f"add or rename the column to {col!r} (names are matched ignoring case and "
+                "surrounding spaces)",
+            )
+        absent = [
+            c
+            for c in self.spec["columns"]
+            if c not in self.present and c not in self.spec["required_columns"]
+        ]
+        if absent:
+            self.add(
+                "warning",
+                f"contract column(s) {', '.join(absent)} absent: read as empty on every row",
+                column=", ".join(absent),
+                fix="add the column(s) if the source has them",
+            )
+        return not missing
+
+    def count_rows(self) -> int | None:
+        try:
+            return int(self.con.execute(f"select count(*) from {self.reader}").fetchone()[0])
+        except duckdb.Error as exc:
+            self.add_read_error(exc)
+            return None
+
+    # -- value checks ------------------------------------------------------------------------
+
+    def _numbered(self) -> str:
+        return f"(select row_number() over () as _row, * from {self.reader})"
+
+    def _text(self, col: str) -> str:
+        return f"nullif(trim(cast({_ident(self.present[col])} as varchar)), '')"
+
+    def _parsed(self, col: str) -> str | None:
+        text = self._text(col)
+        if col in INTEGER_COLUMNS:
+            as_double = f"try_cast({text} as double)"
+            return f"case when {as_double} = floor({as_double}) then {as_double} end"
+        if col in MONEY_COLUMNS:
+            return f"try_cast({text} as decimal(18, 4))"
+        if col in TIMESTAMP_COLUMNS:
+            return f"try_cast({text} as timestamp)"
+        if col in DATE_COLUMNS:
+            return f"try_cast({text} as date)"
+        return None
+
+    def _example(self, condition: str, col: str) -> str | None:
+        sql = (
+            f"select _row, cast({_ident(self.present[col])} as varchar) from {self._numbered()} "
+            f"where {condition} order by _row limit 1"
+        )
+        hit = self.con.execute(sql).fetchone()
+        return f"{self.row_label(hit[0])}: {_show(hit[1])}" if hit else None
+
+    def check_values(self, rows: int) -> None:
+        typed = [c for c in self.spec["columns"] if c in self.present and self._parsed(c)]
+        required = [c for c in self.spec["required_columns"] if c in self.present]
+        exprs: list[str] = []
+        for col in typed:
+            text, parsed = self._text(col), self._parsed(col)
+            exprs.append(f"count({text})")
+            exprs.append(f"count(*) filter (where {text} is not null and {parsed} is null)")
+            if col in TIMESTAMP_COLUMNS:
+                cutoff = f"timestamp '{self.now:%Y-%m-%d %H:%M:%S}'"
+                exprs.append(f"count(*) filter (where {parsed} > {cutoff})")
+        for col in required:
+            exprs.append(f"count(*) filter (where {self._text(col)} is null)")
+        if not exprs:
+            return
+        try:
+            stats = list(
+                self.con.execute(f"select {', '.join(exprs)} from {self.reader}").fetchone()
+            )
+        except duckdb.Error as exc:
+            self.add_read_error(exc)
+            return
+        for col in typed:
+            nonempty, bad = stats.pop(0), stats.pop(0)
+            future = stats.pop(0) if col in TIMESTAMP_COLUMNS else 0
+            if bad:
+                self._report_unparseable(col, nonempty, bad)
+            if future:
+                parsed = self._parsed(col)
+                example = self._example(f"{parsed} > timestamp '{self.now:%Y-%m-%d %H:%M:%S}'", col)
+                self.add(
+                    "warning",
+                    f"{future:,} value(s) lie in the future: staging quarantines these rows "
+                    f"(reject_reason future_{col})",
+                    column=col,
+                    example=example,
+                    fix="check the source's clock/time zone; timestamps must be UTC",
+                )
+        for col in required:
+            empty = stats.pop(0)
+            if not empty:
+                continue
+            example = self._example(f"{self._text(col)} is null", col)
+            if empty == rows:
+                self.add(
+                    "error",
+                    f"required column {col!r} is empty on every row ({rows:,} rows)",
+                    column=col,
+                    example=example,
+                    fix=f"fill {col!r}; is the right column mapped to this name?",
+                )
+            else:
+                self.add(
+                    "warning",
+                    f"{empty:,} of {rows:,} rows have no {col}: staging quarantines them "
+                    f"(reject_reason missing_{col})",
+                    column=col,
+                    example=example,
+                    fix=f"fill {col!r} in the source if these rows matter",
+                )
+
+    def _report_unparseable(self, col: str, nonempty: int, bad: int) -> None:
+        share = bad / nonempty if nonempty else 0.0
+        parsed = self._parsed(col)
+        example_sql = (
+            f"select _row, cast({_ident(self.present[col])} as varchar) from {self._numbered()} "
+            f"where {self._text(col)} is not null and {parsed} is null order by _row limit 1"
+        )
+        hit = self.con.execute(example_sql).fetchone()
+        example = f"{self.row_label(hit[0])}: {_show(hit[1])}" if hit else None
+        value = str(hit[1]) if hit else ""
+        what = _expected_format(col)
+        counts = f"{bad:,} of {nonempty:,} non-empty values ({share:.1%}) are not {what}"
+        if share > self.error_share:
+            self.add(
+                "error",
+                f"{counts}: most values fail, so this is probably the wrong column or a "
+                "different format",
+                column=col,
+                example=example,
+                fix=_format_fix(col, value),
+            )
+        else:
+            outcome = UNPARSEABLE_OUTCOME.get(
+                (self.table, col),
+                f"these rows will be quarantined (reject_reason unparseable_{col})",
+            )
+            self.add(
+                "warning",
+                f"{counts}: {outcome}",
+                column=col,
+                example=example,
+                fix=_format_fix(col, value),
+            )
+
+    def check_duplicate_keys(self) -> None:
+        key = [c for c in KEYS.get(self.table, ()) if c in self.present]
+        if not key or len(key) != len(KEYS[self.table]):
+            return
+        texts = [self._text(c) for c in key]
+        not_null = " and ".join(f"{t} is not null" for t in texts)
+        sql = (
+            f"select {', '.join(texts)}, count(*) as n, min(_row) as first_row, "
+            f"max(_row) as last_row from {self._numbered()} where {not_null} "
+            f"group by all having count(*) > 1"
+        )
+        try:
+            hit = self.con.execute(
+                f"select count(*) over (), sum(n - 1) over (), * from ({sql}) "
+                "order by first_row limit 1"
+            ).fetchone()
+        except duckdb.Error:
+            return
+        if not hit:
+            return
+        groups, extra, *values = hit
+        key_text = ", ".join(f"{c}={v!r}" for c, v in zip(key, values[: len(key)], strict=True))
+        self.add(
+            "warning",
+            f"{groups:,} key value(s) occur more than once ({extra:,} extra rows): staging keeps "
+            f"one row per key and quarantines the others (reject_reason duplicate_...)",
+            column=", ".join(key),
+            example=f"{key_text} on {self.row_label(values[-2])} and {self.row_label(values[-1])}",
+            fix="export each key once (check joins in the export query)",
+        )
+
+    def check_shared_emails(self) -> None:
+        if "email" not in self.present or "customer_id" not in self.present:
+            return
+        email = f"lower({self._text('email')})"
+        sql = (
+            f"select {email} as email, count(distinct {self._text('customer_id')}) as ids, "
+            f"min(_row) as first_row from {self._numbered()} where {email} is not null "
+            "group by 1 having count(distinct " + self._text("customer_id") + ") > 1"
+        )
+        summary = self.con.execute(
+            f"select count(*), arg_min(email, first_row), min(first_row) from ({sql})"
+        ).fetchone()
+        if not summary[0]:
+            return
+        self.add(
+            "warning",
+            f"{summary[0]:,} email address(es) (ignoring case and spaces) belong to several "
+            "customer ids: they are kept as separate customers (not merged)",
+            column="email",
+            example=f"{self.row_label(summary[2])}: {summary[1]!r}",
+            fix="merge the accounts in the source if they are the same person",
+        )
+
+
+def _first_invalid_utf8_line(
+    path: Path, block: int = 1 << 20
+) -> tuple[int, bytes, int, int] | None:
+    """(line number, raw line, offending byte, its offset in the line) of the first invalid
+    UTF-8 line, or None when the whole file is valid UTF-8."""
+    lines_before = 0
+    carry = b""
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(block)
+            data = carry + chunk
+            if not data:
+                return None
+            carry = b""
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                truncated = exc.reason == "unexpected end of data" and chunk
+                if truncated:  # a character split over two blocks: finish it next round
+                    carry, data = data[exc.start :], data[: exc.start]
+                else:
+                    line_start = data.rfind(b"\n", 0, exc.start) + 1
+                    line_end = data.find(b"\n", exc.start)
+                    line = data[line_start : line_end if line_end >= 0 else len(data)]
+                    line_no = lines_before + data.count(b"\n", 0, exc.start) + 1
+                    return line_no, line, data[exc.start], exc.start - line_start
+            lines_before += data.count(b"\n")
+            if not chunk:
+                return None
+
+
+def _show(value: object) -> str:
+    """A value for an example: quoted text, or (empty)."""
+    return "(empty)" if value is None or str(value).strip() == "" else repr(str(value))
+
+
+def _looks_like_data(value: str) -> bool:
+    text = value.strip().strip('"')
+    return bool(
+        re.fullmatch(r"-?\d+([.,]\d+)?", text)
+        or re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text)
+        or "@" in text
+    )
+
+
+def _similar(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return re.sub(r"[^a-z0-9]", "", s.lower())
+
+    return norm(a) == norm(b) and a != b
+
+
+def _clip(text: str, width: int = 120) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _expected_format(col: str) -> str:
+    if col in INTEGER_COLUMNS:
+        return "whole numbers"
+    if col in MONEY_COLUMNS:
+        return "numbers"
+    if col in DATE_COLUMNS:
+        return "dates"
+    return "timestamps"
+
+
+def _format_fix(col: str, value: str) -> str:
+    """How to write the column, with a hint for the format the example value is in."""
+    text = value.strip()
+    if col in INTEGER_COLUMNS or col in MONEY_COLUMNS:
+        if re.fullmatch(r"-?\d{1,3}(\.\d{3})*,\d+|-?\d+,\d+", text):
+            return (
+                "decimal comma: write numbers with '.' as the decimal separator and no "
+                "thousands separator (e.g. 1234.50, not 1.234,50)"
+            )
+        if re.search(r"[€$£]|EUR|USD|GBP", text):
+            return "remove the currency symbol: plain numbers such as 12.50"
+        if col in INTEGER_COLUMNS:
+            return f"write {col} as a whole number such as 3 (no text, fractions or units)"
+        return f"write {col} as a plain number such as 12.50 (no text, units or separators)"
+    if col in DATE_COLUMNS:
+        return "write dates as YYYY-MM-DD (e.g. 1980-12-31)"
+    if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}.*", text):
+        return (
+            "day-first/month-first dates are ambiguous: write YYYY-MM-DD HH:MM:SS or ISO-8601, "
+            "UTC (e.g. 2024-03-01 14:05:00)"
+        )
+    if re.fullmatch(r"\d{9,13}", text):
+        return "epoch numbers are not accepted: convert to YYYY-MM-DD HH:MM:SS (UTC)"
+
+    return "write timestamps as YYYY-MM-DD HH:MM:SS or ISO-8601, UTC (e.g. 2024-03-01 14:05:00)"
+
+
+def _near_misses(raw_dir: Path, table: str) -> list[str]:
+    """Files that look like the table but are not named <table>.parquet / <table>.csv."""
+    if not raw_dir.is_dir():
+        return []
+    hits = []
+    for entry in sorted(raw_dir.iterdir()):
+        name = entry.name
+        if name in (f"{table}.parquet", f"{table}.csv"):
+            continue
+        if name.lower().split(".")[0] == table:
+            hits.append(name)
+    return hits
+
+
+def check_raw_folder(
+    raw_dir: str | os.PathLike[str],
+    contract: dict[str, dict[str, Any]] | None = None,
+    *,
+    error_share: float = DEFAULT_ERROR_SHARE,
+    now: dt.datetime | None = None,
+    tables: Iterable[str] | None = None,
+) -> CheckResult:
+    """Check a raw folder against the contract (default: this project's dbt_project.yml)."""
+    folder = Path(raw_dir)
+    contract = contract if contract is not None else load_contract()
+    result = CheckResult(folder)
+    if not folder.is_dir():
+        result.problems.append(
+            Problem(
+                "error",
+                str(folder),
+                "the raw folder does not exist",
+                fix="pass the folder with the raw files, or set SEGMENTATION_RAW",
+            )
+        )
+        return result
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con = duckdb.connect()
+    try:
+        for table, spec in contract.items():
+            if tables is not None and table not in tables:
+                continue
+            parquet, csv = folder / f"{table}.parquet", folder / f"{table}.csv"
+            found = [p for p in (parquet, csv) if p.is_file()]
+            if len(found) == 2:
+                result.problems.append(
+                    Problem(
+                        "error",
+                        f"{parquet} + {csv}",
+                        f"table {table!r} is there twice (Parquet and CSV): ambiguous",
+                        table=table,
+                        fix="keep one file per table: delete or move the one that is not current",
+                    )
+                )
+                continue
+            if not found:
+                near = _near_misses(folder, table)
+                hint = f" (found {', '.join(near)}: wrong name or format?)" if near else ""
+                expected = f"{parquet} or {csv}"
+                if spec["required"]:
+                    result.problems.append(
+                        Problem(
+                            "error",
+                            expected,
+                            f"required table {table!r} is missing{hint}",
+                            table=table,
+                            fix=f"export {table} as {table}.parquet or {table}.csv (UTF-8, "
+                            "comma-separated, header row) into the raw folder",
+                        )
+                    )
+                else:
+                    result.problems.append(
+                        Problem(
+                            "warning",
+                            expected,
+                            f"optional table {table!r} not found: treated as empty{hint}",
+                            table=table,
+                        )
+                    )
+                continue
+            result.files[table] = found[0]
+            _FileChecker(con, result, table, spec, found[0], error_share, now).run()
+    finally:
+        con.close()
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------------------------
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``segmentation check``."""
+    parser.add_argument(
+        "raw_dir",
+        nargs="?",
+        default=None,
+        metavar="RAW_DIR",
+        help="raw folder (default: env SEGMENTATION_RAW, else data/raw)",
+    )
+    parser.add_argument(
+        "--project-dir",
+        default=None,
+        help="folder with dbt_project.yml (the contract); default: found from the current "
+        "folder or this package",
+    )
+    parser.add_argument(
+        "--error-share",
+        type=float,
+        default=DEFAULT_ERROR_SHARE,
+        help="share of unparseable values in a numeric/timestamp column above which it is an "
+        "error rather than a warning (default %(default)s)",
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the checks; print the report; 1 on any error, else 0."""
+    raw_dir = args.raw_dir or os.environ.get("SEGMENTATION_RAW") or "data/raw"
+    try:
+        contract = load_contract(args.project_dir)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = check_raw_folder(raw_dir, contract, error_share=args.error_share)
+    print(result.format())
+    return 0 if result.ok else 1

@@ -1,0 +1,285 @@
+"""`segmentation check`: the preflight of a raw folder, on small hand-made files (no dbt).
+
+File-level defects from the catalogue are also run through the CLI and the dbt hook in
+test_defects.py; these tests pin the details: contract source, case-insensitive columns,
+error vs warning thresholds, example rows and line numbers, encodings and exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from segmentation import cli, preflight
+from segmentation.preflight import check_raw_folder, load_contract
+
+REPO = Path(__file__).resolve().parents[2]
+
+HEADERS = {
+    "customers": ["customer_id", "email", "signup_at"],
+    "orders": ["order_id", "customer_id", "ordered_at", "status"],
+    "order_items": ["order_id", "line_number", "product_id", "quantity", "unit_price"],
+}
+
+
+def _write(path: Path, header: list[str], rows: list[list[object]], **kw) -> Path:
+    with path.open("w", newline="", encoding=kw.pop("encoding", "utf-8")) as handle:
+        writer = csv.writer(handle, **kw)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def make_folder(folder: Path, n: int = 20) -> Path:
+    """A minimal valid raw folder: the three required tables as CSV."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(
+        folder / "customers.csv",
+        HEADERS["customers"],
+        [[f"{i:04d}", f"u{i}@x.com", "2024-01-01 10:00:00"] for i in range(n)],
+    )
+    _write(
+        folder / "orders.csv",
+        HEADERS["orders"],
+        [[f"O{i}", f"{i:04d}", "2024-02-01T10:00:00Z", "delivered"] for i in range(n)],
+    )
+    _write(
+        folder / "order_items.csv",
+        HEADERS["order_items"],
+        [[f"O{i}", 1, "P1", 2, "9.99"] for i in range(n)],
+    )
+    return folder
+
+
+def _messages(result: preflight.CheckResult, level: str) -> list[str]:
+    return [p.format() for p in result.problems if p.level == level]
+
+
+def test_contract_is_read_from_dbt_project_yml():
+    contract = load_contract(REPO)
+    assert set(contract) == {
+        "customers",
+        "orders",
+        "order_items",
+        "returns",
+        "products",
+        "sessions",
+    }
+    assert contract["order_items"]["required"] is True
+    assert contract["returns"]["required"] is False
+    assert "quantity" in contract["order_items"]["required_columns"]
+
+
+def test_project_dir_is_found_from_the_package_when_cwd_is_elsewhere(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert preflight.find_project_dir() == REPO
+
+
+def test_clean_folder_passes_with_warnings_for_optional_tables(tmp_path):
+    result = check_raw_folder(make_folder(tmp_path / "raw"))
+    assert result.ok, result.format()
+    warnings = "\n".join(_messages(result, "warning"))
+    for table in ("returns", "products", "sessions"):
+        assert f"optional table '{table}' not found" in warnings
+    assert result.rows == {"customers": 20, "orders": 20, "order_items": 20}
+
+
+def test_generated_parquet_folder_passes_without_problems(tmp_path):
+    from segmentation.generate import generate
+
+    generate(customers=150, seed=1, out_dir=tmp_path / "raw", truth_dir=tmp_path / "truth")
+    result = check_raw_folder(tmp_path / "raw")
+    assert result.problems == [], result.format()
+
+
+def test_column_names_match_ignoring_case_and_spaces(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    _write(
+        raw / "customers.csv",
+        [" Customer_ID ", "EMAIL", "Signup_At"],
+        [["0001", "a@x.com", "2024-01-01"]],
+    )
+    result = check_raw_folder(raw)
+    assert result.ok, result.format()
+
+
+def test_missing_required_column_names_file_column_and_similar_name(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    _write(raw / "order_items.csv", ["order_id", "line_number", "qty", "unit_price"], [])
+    result = check_raw_folder(raw)
+    (error,) = result.errors
+    assert error.file.endswith("order_items.csv")
+    assert error.column == "quantity"
+    assert "columns found: order_id, line_number, qty, unit_price" in error.message
+    assert error.fix
+
+
+def test_a_few_unparseable_values_warn_with_example_row_and_line(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", 1, "P1", 2, "9.99"] for i in range(20)]
+    rows[6][3] = "two"
+    _write(raw / "order_items.csv", HEADERS["order_items"], rows)
+    result = check_raw_folder(raw)
+    assert result.ok
+    (warning,) = [p for p in result.warnings if p.column == "quantity"]
+    assert "1 of 20 non-empty values (5.0%)" in warning.message
+    assert "unparseable_quantity" in warning.message
+    assert warning.example == "row 7 (line 8): 'two'"
+
+
+def test_most_values_unparseable_is_an_error_with_a_format_hint(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", 1, "P1", 2, f"{i},99"] for i in range(20)]
+    _write(raw / "order_items.csv", HEADERS["order_items"], rows)
+    (error,) = check_raw_folder(raw).errors
+    assert error.column == "unit_price"
+    assert "20 of 20" in error.message and "wrong column" in error.message
+    assert "decimal comma" in error.fix
+    assert error.example == "row 1 (line 2): '0,99'"
+
+
+def test_day_first_timestamps_are_an_error_naming_the_format(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", f"{i:04d}", "31/01/2024 10:00", "delivered"] for i in range(20)]
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    (error,) = check_raw_folder(raw).errors
+    assert error.column == "ordered_at"
+    assert "YYYY-MM-DD" in error.fix
+
+
+def test_error_share_threshold_is_configurable(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", 1, "P1", "x" if i < 4 else 2, "1.00"] for i in range(20)]
+    _write(raw / "order_items.csv", HEADERS["order_items"], rows)
+    assert check_raw_folder(raw).ok
+    assert not check_raw_folder(raw, error_share=0.1).ok
+
+
+def test_future_timestamps_missing_keys_and_duplicates_warn(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", f"{i:04d}", "2024-02-01 10:00:00", "delivered"] for i in range(20)]
+    rows[2][2] = "2099-01-01 00:00:00"
+    rows[3][0] = ""
+    rows[5][0] = "O4"
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    result = check_raw_folder(raw)
+    assert result.ok
+    text = "\n".join(_messages(result, "warning"))
+    assert "future_ordered_at" in text and "row 3 (line 4): '2099-01-01 00:00:00'" in text
+    assert "missing_order_id" in text and "row 4 (line 5): (empty)" in text
+    assert "order_id='O4' on row 5 (line 6) and row 6 (line 7)" in text
+
+
+def test_shared_email_is_a_warning(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [["0001", "a@x.com", ""], ["0002", " A@X.COM ", ""]]
+    _write(raw / "customers.csv", HEADERS["customers"], rows)
+    result = check_raw_folder(raw)
+    assert result.ok
+    assert any("several customer ids" in m for m in _messages(result, "warning"))
+
+
+def test_required_column_empty_everywhere_is_an_error(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    _write(raw / "customers.csv", HEADERS["customers"], [["", "a@x.com", ""]] * 3)
+    (error,) = check_raw_folder(raw).errors
+    assert error.column == "customer_id" and "empty on every row" in error.message
+
+
+@pytest.mark.parametrize("delimiter, name", [(";", "semicolon"), ("\t", "tab"), ("|", "pipe")])
+def test_wrong_delimiter_is_named_with_the_fix(tmp_path, delimiter, name):
+    raw = make_folder(tmp_path / "raw")
+    _write(raw / "orders.csv", HEADERS["orders"], [["O1", "0001", "2024-01-01", ""]],
+           delimiter=delimiter)  # fmt: skip
+    (error,) = check_raw_folder(raw).errors
+    assert name in error.message and error.file.endswith("orders.csv")
+    assert "read_csv" in error.fix
+
+
+def test_latin1_is_named_with_the_first_bad_line(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"{i:04d}", f"u{i}@x.com", ""] for i in range(50)]
+    rows[41][1] = "müller@x.com"
+    _write(raw / "customers.csv", HEADERS["customers"], rows, encoding="cp1252")
+    (error,) = check_raw_folder(raw).errors
+    assert "not UTF-8" in error.message and "line 43" in error.message
+    assert error.column == "email"
+    assert "müller@x.com" in error.example
+    assert "iconv" in error.fix
+
+
+def test_invalid_utf8_is_found_across_block_boundaries(tmp_path):
+    path = tmp_path / "x.csv"
+    body = ("a,b\n" + "1,é\n" * 5000).encode("utf-8") + b"2,\xe9\n"
+    path.write_bytes(body)
+    for block in (7, 64, 4096):
+        found = preflight._first_invalid_utf8_line(path, block=block)
+        assert found == (5002, b"2,\xe9", 0xE9, 2)
+    path.write_bytes(("a,b\n" + "1,é\n" * 5000).encode("utf-8"))
+    assert preflight._first_invalid_utf8_line(path, block=7) is None
+
+
+def test_utf8_bom_is_accepted(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    path = raw / "customers.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert check_raw_folder(raw).ok
+
+
+def test_malformed_csv_row_is_an_error(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    with (raw / "orders.csv").open("a", encoding="utf-8") as handle:
+        handle.write("O99,0001,2024-01-01,delivered,extra,fields\n")
+    (error,) = check_raw_folder(raw).errors
+    assert error.file.endswith("orders.csv") and "not a readable CSV" in error.message
+
+
+def test_missing_table_hints_at_near_miss_names(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    (raw / "orders.csv").rename(raw / "Orders.CSV")
+    (error,) = check_raw_folder(raw).errors
+    assert "required table 'orders' is missing" in error.message
+    assert "Orders.CSV" in error.message
+
+
+def test_empty_optional_table_is_a_warning(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    _write(raw / "returns.csv", ["return_id", "order_id", "line_number", "quantity",
+                                 "returned_at"], [])  # fmt: skip
+    result = check_raw_folder(raw)
+    assert result.ok
+    assert any("no data rows" in m and "returns.csv" in m for m in _messages(result, "warning"))
+
+
+def test_empty_parquet_required_table_is_an_error(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    (raw / "customers.csv").unlink()
+    duckdb.sql(
+        "copy (select 'x' as customer_id where false) to "
+        f"'{raw / 'customers.parquet'}' (format parquet)"
+    )
+    (error,) = check_raw_folder(raw).errors
+    assert "no data rows" in error.message and error.file.endswith("customers.parquet")
+
+
+def test_cli_exit_codes_and_env_default(tmp_path, monkeypatch, capsys):
+    raw = make_folder(tmp_path / "raw")
+    monkeypatch.setenv("SEGMENTATION_RAW", str(raw))
+    assert cli.main(["check"]) == 0
+    out = capsys.readouterr().out
+    assert "check passed: 0 error(s), 6 warning(s)" in out
+    (raw / "orders.csv").write_text("")
+    assert cli.main(["check", str(raw), "--project-dir", str(REPO)]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR" in out and "orders.csv" in out and "check FAILED: 1 error(s)" in out
+
+
+def test_cli_missing_folder_and_bad_project_dir(tmp_path, capsys):
+    assert cli.main(["check", str(tmp_path / "nope")]) == 1
+    assert "does not exist" in capsys.readouterr().out
+    args = argparse.Namespace(raw_dir=str(tmp_path), project_dir=str(tmp_path), error_share=0.5)
+    assert preflight.main(args) == 2
