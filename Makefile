@@ -50,6 +50,7 @@ run: build
 lint: setup
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
+	mkdir -p $(dir $(SEGMENTATION_DB))
 	$(BIN)/sqlfluff lint models tests
 
 pytest: setup
