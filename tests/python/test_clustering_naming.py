@@ -71,3 +71,11 @@ def test_name_segments_frame() -> None:
     assert frame.index.tolist() == [1, 2]
     assert list(frame.columns) == ["segment_name", "segment_description"]
     assert frame["segment_name"].is_unique
+
+
+def test_high_value_needs_spend_a_full_standard_deviation_above_average():
+    # Above average on spend and frequency, but not by much: a regular, not high value.
+    mixed = {"monetary": 0.74, "frequency": 0.73, "recency_days": -0.17}
+    assert base_name(mixed) == "Regular customers"
+    top = {"monetary": 1.6, "frequency": 1.2, "recency_days": -0.6}
+    assert base_name(top) == "High-value loyal"
