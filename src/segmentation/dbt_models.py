@@ -92,6 +92,7 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
         bootstrap=int(get("segmentation_bootstrap")),
         seed=int(get("segmentation_seed")),
         alignment_threshold=float(get("segmentation_alignment_threshold")),
+        knee_scale=str(get("segmentation_knee_scale") or "log"),
     )
     started = pd.Timestamp(str(get("run_started_at")))
     if started.tzinfo is not None:

@@ -45,12 +45,26 @@ def test_knee_of_four_separated_blobs_is_four() -> None:
     selection = select_k(sweep_k(X, 1, 10, seed=0))
     assert selection.k == 4
     assert selection.method == "kneedle"
-    assert "knee of the inertia curve at k=4" in selection.reason
+    assert "knee of the log inertia curve at k=4" in selection.reason
 
 
 def test_knee_of_hand_made_convex_curve() -> None:
-    selection = select_k(_curve([100, 40, 15, 10, 8, 7, 6.5, 6, 5.7, 5.5]))
-    assert (selection.k, selection.method) == (3, "kneedle")
+    curve = [100, 30, 10, 9, 8.5, 8, 7.6, 7.3, 7, 6.8]
+    assert (select_k(_curve(curve)).k, select_k(_curve(curve)).method) == (3, "kneedle")
+    assert select_k(_curve(curve), scale="linear").k == 3
+
+
+def test_log_scale_finds_a_late_knee_that_the_linear_scale_misses() -> None:
+    # Six separated groups measured end to end: big early drops, then the sixth cluster
+    # divides the inertia by 10 at k=6. On the linear scale Kneedle stops at 5.
+    curve = [5760, 3901, 2405, 1477, 651, 65, 37, 29, 26, 23]
+    assert select_k(_curve(curve)).k == 6
+    assert select_k(_curve(curve), scale="linear").k == 5
+
+
+def test_unknown_scale_is_refused() -> None:
+    with pytest.raises(ValueError, match="knee scale"):
+        select_k(_curve([100, 30, 10, 9]), scale="sqrt")
 
 
 def test_straight_line_falls_back_to_best_silhouette() -> None:
@@ -58,8 +72,12 @@ def test_straight_line_falls_back_to_best_silhouette() -> None:
     selection = select_k(_curve([100 - 10 * i for i in range(10)], silhouette))
     assert selection.k == 4
     assert selection.method == "silhouette_fallback"
-    assert selection.reason.startswith("no knee found on the inertia curve")
+    # on the log scale a straight line is concave: Kneedle gives no knee or k=1
+    assert selection.reason.startswith(("no knee found", "the knee of the inertia curve is at k=1"))
     assert "best silhouette (0.41)" in selection.reason
+    linear = select_k(_curve([100 - 10 * i for i in range(10)], silhouette), scale="linear")
+    assert linear.method == "silhouette_fallback"
+    assert linear.reason.startswith("no knee found on the inertia curve")
 
 
 def test_too_few_k_and_no_silhouette_falls_back_to_smallest_k() -> None:

@@ -15,6 +15,13 @@ square and looks for the point furthest from the straight line between its ends.
 Inertia of the optimal k-clustering never increases with k; an increase in the sweep is a
 local optimum of KMeans. Kneedle is therefore run on the running minimum of the inertia.
 
+Scale (``scale="log"`` by default): Kneedle runs on log(inertia), the scale on which the gap
+statistic (Tibshirani, Walther & Hastie 2001) compares within-cluster dispersion. Adding a
+real cluster divides the inertia by a large factor wherever it happens on the curve, so on
+the log scale a late knee (say 1,000 -> 65 at k=6 after 5,760 -> 651 over k=1..5) stands out
+as clearly as an early one; on the linear scale the large early drops hide it and Kneedle
+stops one cluster short. ``scale="linear"`` gives plain Kneedle on the inertia.
+
 Fallback when there are fewer than 3 k values, no knee, or a knee at k < 2: the k with the
 best (highest) silhouette, ties to the smaller k; when no silhouette is available, the
 smallest k >= 2 in the range, or 1 when only k=1 was possible. The result always says which
@@ -41,6 +48,20 @@ class Selection:
     reason: str
 
 
+SCALES = ("log", "linear")
+
+
+def knee_curve(inertia: np.ndarray, scale: str = "log") -> np.ndarray:
+    """The curve Kneedle runs on: the inertia, or its log (zeros floored at a tiny fraction of
+    the largest inertia so a perfect fit does not give -inf)."""
+    if scale not in SCALES:
+        raise ValueError(f"knee scale {scale!r}: use one of {', '.join(SCALES)}")
+    if scale == "linear":
+        return inertia
+    floor = max(float(np.max(inertia)), 1.0) * 1e-12
+    return np.log(np.maximum(inertia, floor))
+
+
 def find_knee(ks: np.ndarray, inertia: np.ndarray, sensitivity: float = 1.0) -> int | None:
     """The knee of a decreasing convex curve with Kneedle, or None when there is none."""
     with warnings.catch_warnings():
@@ -58,7 +79,7 @@ def find_knee(ks: np.ndarray, inertia: np.ndarray, sensitivity: float = 1.0) -> 
     return None if knee is None else int(round(float(knee)))
 
 
-def select_k(sweep: pd.DataFrame, sensitivity: float = 1.0) -> Selection:
+def select_k(sweep: pd.DataFrame, sensitivity: float = 1.0, scale: str = "log") -> Selection:
     """Choose k from a sweep frame (columns k, inertia, silhouette; see ``sweep_k``)."""
     if sweep.empty:
         raise ValueError("the k sweep is empty: no k could be tried")
@@ -76,12 +97,13 @@ def select_k(sweep: pd.DataFrame, sensitivity: float = 1.0) -> Selection:
     elif np.ptp(inertia) <= 0:
         why_no_knee = "the inertia curve is flat"
     else:
-        knee = find_knee(ks, inertia, sensitivity)
+        knee = find_knee(ks, knee_curve(inertia, scale), sensitivity)
         if knee is not None and knee >= 2:
+            curve = "log inertia" if scale == "log" else "inertia"
             return Selection(
                 knee,
                 "kneedle",
-                f"Kneedle found the knee of the inertia curve at k={knee} "
+                f"Kneedle found the knee of the {curve} curve at k={knee} "
                 f"(sensitivity S={sensitivity:g}, k range {ks[0]}..{ks[-1]})",
             )
         why_no_knee = (

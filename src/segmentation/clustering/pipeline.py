@@ -110,6 +110,7 @@ class SegmentationConfig:
         alignment_threshold: max distance (new standardised space) for a segment id match.
         silhouette_sample: rows used for the sweep's silhouette.
         knee_sensitivity: Kneedle's S.
+        knee_scale: "log" (Kneedle on log inertia, default) or "linear".
         final_n_init, sweep_n_init, stability_n_init: KMeans starts for each stage.
         sweep_max_rows: optional smaller seeded subsample of the fit sample for the sweep.
         stability_max_rows: cap on the fit-sample rows used for the bootstrap.
@@ -125,6 +126,7 @@ class SegmentationConfig:
     alignment_threshold: float = DEFAULT_ALIGNMENT_THRESHOLD
     silhouette_sample: int = 10_000
     knee_sensitivity: float = 1.0
+    knee_scale: str = "log"
     final_n_init: int = FINAL_N_INIT
     sweep_n_init: int = SWEEP_N_INIT
     stability_n_init: int = STABILITY_N_INIT
@@ -282,7 +284,7 @@ def select_k_stage(
         n_init=config.sweep_n_init,
         silhouette_sample=config.silhouette_sample,
     )
-    selection = select_k(sweep, sensitivity=config.knee_sensitivity)
+    selection = select_k(sweep, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
     logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
     frame = _k_selection_frame(
         sweep, selection, int(version), config_hash(config), _timestamp(fitted_at)
