@@ -73,9 +73,10 @@ def test_name_segments_frame() -> None:
     assert frame["segment_name"].is_unique
 
 
-def test_high_value_needs_spend_a_full_standard_deviation_above_average():
-    # Above average on spend and frequency, but not by much: a regular, not high value.
-    mixed = {"monetary": 0.74, "frequency": 0.73, "recency_days": -0.17}
-    assert base_name(mixed) == "Regular customers"
-    top = {"monetary": 1.6, "frequency": 1.2, "recency_days": -0.6}
-    assert base_name(top) == "High-value loyal"
+
+def test_high_value_loyal_is_above_average_spend_and_frequency_and_recent():
+    assert base_name({"monetary": 0.74, "frequency": 0.73, "recency_days": -0.17}) == (
+        "High-value loyal"
+    )
+    # frequent but lapsed: not "loyal"
+    assert base_name({"monetary": 0.74, "frequency": 0.73, "recency_days": 0.6}) == "At-risk"

@@ -54,7 +54,7 @@ def public_marts(manifest: Path) -> dict[str, str]:
 
 def checksum(con: duckdb.DuckDBPyConnection, relation: str, skip: set[str]) -> tuple[int, int]:
     """(rows, sum of row hashes) over every column of ``relation`` not in ``skip``."""
-    columns = [row[0] for row in con.execute(f"DESCRIBE {relation}").fetchall()]
+    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
     kept = [_quote(c) for c in columns if c not in skip]
     assert kept, relation
     row = con.execute(

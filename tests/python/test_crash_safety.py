@@ -1,0 +1,201 @@
+"""Crash safety: a build that dies or fails never touches the last good publish.
+
+A module fixture builds 1,500 generated customers and publishes them to a BI folder. Then:
+
+* a second `dbt build` on the same database is killed with SIGKILL (whole process group)
+  once models past staging are done: the BI folder is byte-identical afterwards, the next
+  build on the same database (DuckDB must recover from the killed writer and its WAL)
+  succeeds, and publish works again;
+* `make run` on a build whose models fail (DuckDB memory limit of 1 MB: the models stop with
+  "Out of Memory") exits non-zero, never publishes, and the BI folder is byte-identical.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import BIN, REPO
+
+from segmentation.generate import generate
+
+pytestmark = pytest.mark.e2e
+
+FAST = {"segmentation_bootstrap": 5, "segmentation_k_max": 4}
+# A model past staging has been written: kill while the build is in the middle.
+PAST_STAGING = re.compile(r"OK created \w+ \w+ model (intermediate|marts)\.")
+
+
+def dbt_command(raw: Path, db: Path) -> tuple[list[str], dict[str, str]]:
+    """The command and environment the conftest `dbt_runner` uses, to start it ourselves."""
+    work = db.parent
+    cmd = [
+        str(BIN / "dbt"),
+        "build",
+        "--vars",
+        json.dumps({"raw_path": str(raw), **FAST}),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(REPO / "profiles"),
+        "SEGMENTATION_DB": str(db),
+        "SEGMENTATION_TEMP_DIR": str(work / "tmp"),
+    }
+    return cmd, env
+
+
+def publish(db: Path, bi_dir: Path) -> subprocess.CompletedProcess:
+    manifest = db.parent / "target" / "manifest.json"
+    return subprocess.run(
+        [BIN / "segmentation", "publish", "--db", db, "--bi", bi_dir, "--manifest", manifest],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under ``folder`` (hidden files included)."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, dbt_runner):
+    """A green build and its publish: (raw folder, database, BI folder)."""
+    work = tmp_path_factory.mktemp("crash")
+    raw = work / "raw"
+    generate(1_500, 42, raw, work / "truth")
+    db = work / "build" / "warehouse.duckdb"
+    db.parent.mkdir()
+    run = dbt_runner(["build"], raw, db, extra_vars=FAST)
+    assert run.returncode == 0, run.output[-5000:]
+    bi = work / "bi"
+    proc = publish(db, bi)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return raw, db, bi
+
+
+def test_killed_build_leaves_the_publish_intact_and_the_next_build_recovers(published, dbt_runner):
+    raw, db, bi = published
+    before = file_hashes(bi)
+    assert {"segmentation.duckdb", "_manifest.json", "customer_segments.parquet"} <= set(before)
+
+    cmd, env = dbt_command(raw, db)
+    log = db.parent / "killed-build.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while not PAST_STAGING.search(log.read_text()):
+                assert proc.poll() is None, "the build ended before it could be killed"
+                assert time.monotonic() < deadline, "no model past staging within 180 s"
+                time.sleep(0.05)
+            os.killpg(proc.pid, signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    text = log.read_text()
+    assert proc.returncode == -signal.SIGKILL
+    assert "Completed successfully" not in text
+    assert file_hashes(bi) == before
+
+    # The killed writer held the database: it must open again (WAL replayed or discarded).
+    with duckdb.connect(str(db)) as con:
+        assert con.execute("SELECT count(*) FROM marts.customer_segments").fetchone()[0] > 0
+
+    rerun = dbt_runner(["build"], raw, db, extra_vars=FAST)
+    assert rerun.returncode == 0, rerun.output[-5000:]
+    proc_publish = publish(db, bi)
+    assert proc_publish.returncode == 0, proc_publish.stdout + proc_publish.stderr
+    after = file_hashes(bi)
+    assert set(after) == set(before)
+    assert not [p for p in bi.iterdir() if p.name.startswith(".staging-")]
+    manifest = json.loads((bi / "_manifest.json").read_text())
+    assert manifest["marts"]["customer_segments"]["sha256"] == after["customer_segments.parquet"]
+
+
+def test_killed_build_database_reopens_without_help(published, dbt_runner, tmp_path):
+    """Kill a build during the Python models and let dbt itself be the first to reopen."""
+    raw, _db, _bi = published
+    db = tmp_path / "warehouse.duckdb"
+    cmd, env = dbt_command(raw, db)
+    log = tmp_path / "killed-build.log"
+    python_model = re.compile(r"START python \w+ model marts\.segment_\w+")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + 180
+            while not python_model.search(log.read_text()):
+                assert proc.poll() is None, "the build ended before it could be killed"
+                assert time.monotonic() < deadline, "no Python model started within 180 s"
+                time.sleep(0.05)
+            time.sleep(0.5)
+            os.killpg(proc.pid, signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    rerun = dbt_runner(["build"], raw, db, extra_vars=FAST)
+    assert rerun.returncode == 0, rerun.output[-5000:]
+    assert rerun.query("SELECT count(*) FROM marts.segmentation_runs") == [(1,)]
+
+
+def test_make_run_with_failing_models_exits_non_zero_and_does_not_publish(published, tmp_path):
+    raw, db, bi = published
+    before = file_hashes(bi)
+    env = {
+        **os.environ,
+        # the models fail: DuckDB runs out of its 1 MB memory limit
+        "SEGMENTATION_MEMORY_LIMIT": "1MB",
+        "SEGMENTATION_TEMP_DIR": str(tmp_path / "tmp"),
+        # keep dbt's artifacts out of the repository
+        "DBT_TARGET_PATH": str(tmp_path / "target"),
+        "DBT_LOG_PATH": str(tmp_path / "logs"),
+    }
+    proc = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-o",
+            ".venv/.installed",  # never reinstall the virtualenv from a test
+            "run",
+            f"RAW={raw}",
+            f"SEGMENTATION_DB={db}",
+            f"SEGMENTATION_BI={bi}",
+        ],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output[-5000:]
+    assert "segmentation check" in output  # the preflight ran and passed
+    assert "Out of Memory" in output and "ERROR creating" in output, output[-5000:]
+    assert "publishing " not in output
+    assert file_hashes(bi) == before
