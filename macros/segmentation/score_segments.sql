@@ -36,69 +36,6 @@
     )
 {%- endmacro %}
 
-{% macro nearest_segment(standardised, centroids, key_columns) -%}
-    {#- Nearest centroid per key by squared Euclidean distance, ties to the lower segment_id,
-        with the margin to the second nearest. `standardised` has keys..., feature, z;
-        `centroids` has segment_id, segment_name, model_version, feature, centroid_std. -#}
-    {%- set keys = key_columns | join(', ') -%}
-    with
-
-    distances as (
-        select
-            {%- for key in key_columns %}
-            standardised_rows.{{ key }},
-            {%- endfor %}
-            centroid_rows.segment_id,
-            centroid_rows.segment_name,
-            centroid_rows.model_version,
-            sum(
-                (standardised_rows.z - centroid_rows.centroid_std)
-                * (standardised_rows.z - centroid_rows.centroid_std)
-            ) as distance
-        from {{ standardised }} as standardised_rows
-        inner join {{ centroids }} as centroid_rows
-            on standardised_rows.feature = centroid_rows.feature
-        group by
-            {%- for key in key_columns %}
-            standardised_rows.{{ key }},
-            {%- endfor %}
-            centroid_rows.segment_id,
-            centroid_rows.segment_name,
-            centroid_rows.model_version
-    ),
-
-    ranked as (
-        select
-            *,
-            row_number() over (
-                partition by {{ keys }} order by distance asc, segment_id asc
-            ) as distance_rank
-        from distances
-    ),
-
-    nearest as (
-        select
-            {%- for key in key_columns %}
-            nearest_rows.{{ key }},
-            {%- endfor %}
-            nearest_rows.segment_id,
-            nearest_rows.segment_name,
-            nearest_rows.distance,
-            second_rows.distance - nearest_rows.distance as margin,
-            nearest_rows.model_version
-        from ranked as nearest_rows
-        left join ranked as second_rows
-            on
-                {%- for key in key_columns %}
-                nearest_rows.{{ key }} = second_rows.{{ key }} and
-                {%- endfor %}
-                second_rows.distance_rank = 2
-        where nearest_rows.distance_rank = 1
-    )
-
-    select * from nearest
-{%- endmacro %}
-
 {% macro standardise_features(relation, key_columns) -%}
     {#- The configured features of `relation` (one row per key), long and transformed with
         the current model's parameters: keys..., feature, feature_value, z. -#}
@@ -134,4 +71,120 @@
     )
 
     select * from standardised
+{%- endmacro %}
+
+{% macro standardise_features_wide(relation, key_columns) -%}
+    {#- One row per key with a column z__<feature> for every configured feature, transformed
+        with the current model's parameters. A feature the model dropped (constant on its fit
+        sample) has no parameters: its z is 0, like a missing value, and its centroid
+        coordinate is 0 too (nearest_segment_wide), so it adds nothing to any distance. -#}
+    {%- set features = var('segmentation_features') -%}
+    with
+
+    feature_params as (
+        select distinct
+            feature,
+            use_log,
+            feature_mean,
+            feature_std
+        from {{ ref('int_segment_centroids_current') }}
+    ),
+
+    params_wide as (
+        select
+            {%- for feature in features %}
+            bool_or(case when feature = '{{ feature }}' then use_log end)
+                as use_log__{{ feature }},
+            max(case when feature = '{{ feature }}' then feature_mean end)
+                as mean__{{ feature }},
+            max(case when feature = '{{ feature }}' then feature_std end)
+                as std__{{ feature }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from feature_params
+    ),
+
+    standardised as (
+        select
+            {%- for key in key_columns %}
+            source_rows.{{ key }},
+            {%- endfor %}
+            {%- for feature in features %}
+            {{ standardise_feature(
+                'cast(source_rows.' ~ feature ~ ' as double)',
+                'coalesce(params_wide.use_log__' ~ feature ~ ', false)',
+                'params_wide.mean__' ~ feature,
+                'params_wide.std__' ~ feature
+            ) }} as z__{{ feature }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ relation }} as source_rows
+        cross join params_wide
+    )
+
+    select * from standardised
+{%- endmacro %}
+
+{% macro nearest_segment_wide(standardised, centroids, key_columns) -%}
+    {#- Nearest centroid per key by squared Euclidean distance over the configured features
+        (one row per key and segment, the distance computed across columns), ties to the
+        lower segment_id, with the margin to the second nearest. -#}
+    {%- set features = var('segmentation_features') -%}
+    {%- set keys = key_columns | join(', ') -%}
+    with
+
+    centroids_wide as (
+        select
+            segment_id,
+            segment_name,
+            model_version,
+            {%- for feature in features %}
+            coalesce(max(case when feature = '{{ feature }}' then centroid_std end), 0)
+                as c__{{ feature }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
+        from {{ centroids }}
+        group by segment_id, segment_name, model_version
+    ),
+
+    distances as (
+        select
+            {%- for key in key_columns %}
+            standardised_rows.{{ key }},
+            {%- endfor %}
+            centroids_wide.segment_id,
+            centroids_wide.segment_name,
+            centroids_wide.model_version,
+            {%- for feature in features %}
+            (standardised_rows.z__{{ feature }} - centroids_wide.c__{{ feature }})
+            * (standardised_rows.z__{{ feature }} - centroids_wide.c__{{ feature }})
+            {%- if not loop.last %} +{% endif %}
+            {%- endfor %} as distance
+        from {{ standardised }} as standardised_rows
+        cross join centroids_wide
+    ),
+
+    ranked as (
+        select
+            *,
+            row_number() over (
+                partition by {{ keys }} order by distance asc, segment_id asc
+            ) as distance_rank
+        from distances
+    ),
+
+    nearest as (
+        select
+            {%- for key in key_columns %}
+            {{ key }},
+            {%- endfor %}
+            max(case when distance_rank = 1 then segment_id end) as segment_id,
+            max(case when distance_rank = 1 then segment_name end) as segment_name,
+            max(case when distance_rank = 1 then distance end) as distance,
+            max(case when distance_rank = 2 then distance end)
+            - max(case when distance_rank = 1 then distance end) as margin,
+            max(model_version) as model_version
+        from ranked
+        where distance_rank <= 2
+        group by {{ keys }}
+    )
+
+    select * from nearest
 {%- endmacro %}

@@ -89,6 +89,7 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
         k_min=int(get("segmentation_k_min")),
         k_max=int(get("segmentation_k_max")),
         sample_size=int(get("segmentation_sample_size")),
+        sweep_max_rows=int(get("segmentation_sweep_sample_size") or 0) or None,
         bootstrap=int(get("segmentation_bootstrap")),
         seed=int(get("segmentation_seed")),
         alignment_threshold=float(get("segmentation_alignment_threshold")),

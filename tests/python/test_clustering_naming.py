@@ -73,7 +73,6 @@ def test_name_segments_frame() -> None:
     assert frame["segment_name"].is_unique
 
 
-
 def test_high_value_loyal_is_above_average_spend_and_frequency_and_recent():
     assert base_name({"monetary": 0.74, "frequency": 0.73, "recency_days": -0.17}) == (
         "High-value loyal"

