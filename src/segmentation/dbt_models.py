@@ -166,8 +166,34 @@ def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
     return selected.df()
 
 
+_INTEGER_COLUMNS = {
+    "model_version", "k", "segment_id", "segment_size_in_sample", "sample_rows",
+    "max_segment_id_used", "bootstrap_resamples", "stability_rows",
+}  # fmt: skip
+_BOOLEAN_COLUMNS = {"is_chosen", "use_log"}
+_TIMESTAMP_COLUMNS = {"fitted_at"}
+_TEXT_COLUMNS = {
+    "method", "reason", "config_hash", "refit_reason", "segment_name", "segment_description",
+    "feature", "verdict", "customer_id",
+}  # fmt: skip
+
+
+def _dtype(column: str) -> str:
+    if column in _INTEGER_COLUMNS:
+        return "int64"
+    if column in _BOOLEAN_COLUMNS:
+        return "bool"
+    if column in _TIMESTAMP_COLUMNS:
+        return "datetime64[us]"
+    if column in _TEXT_COLUMNS:
+        return "string"
+    return "float64"
+
+
 def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({column: pd.Series(dtype="object") for column in columns})
+    """No rows, but typed, so that a first build without rows (an empty shop, `dbt build
+    --empty`) still creates tables whose column types match the contracts downstream."""
+    return pd.DataFrame({column: pd.Series(dtype=_dtype(column)) for column in columns})
 
 
 def _latest(frame: pd.DataFrame) -> pd.DataFrame:
@@ -188,6 +214,10 @@ def k_selection_model(
     drift: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """segment_k_selection: a new version's k sweep when the policy says refit, else no rows."""
+    if features.empty:
+        # nothing to fit on (an empty shop, or `dbt build --empty`): no version this build
+        logger.warning("customer_features is empty: no segmentation model can be fitted")
+        return _empty(K_SELECTION_MODEL_COLUMNS)
     refit, reason = decide_refit(
         settings.refit,
         history,
@@ -209,6 +239,8 @@ def _pending_version(
     k_selection: pd.DataFrame, history: pd.DataFrame | None
 ) -> tuple[int, int, datetime] | None:
     """(version, chosen k, fitted_at) of the newest k selection not yet in ``history``."""
+    if k_selection.empty:
+        return None
     latest = _latest(k_selection)
     version = int(latest["model_version"].iloc[0])
     if history is not None and not history.empty and version in set(history["model_version"]):
@@ -254,6 +286,8 @@ def stability_model(
     settings: ModelSettings,
 ) -> pd.DataFrame:
     """segment_stability: bootstrap stability of a new version's segments."""
+    if centroids.empty:
+        return _empty(STABILITY_COLUMNS)
     version = int(centroids["model_version"].max())
     if history is not None and not history.empty and version in set(history["model_version"]):
         return _empty(STABILITY_COLUMNS)
@@ -272,6 +306,8 @@ def fit_sample_model(
 ) -> pd.DataFrame:
     """segment_fit_sample: each sampled customer of a new version with its Python label and
     raw feature values (long), so SQL can check its own scoring and measure drift."""
+    if centroids.empty:
+        return _empty(FIT_SAMPLE_COLUMNS)
     version = int(centroids["model_version"].max())
     if history is not None and not history.empty and version in set(history["model_version"]):
         return _empty(FIT_SAMPLE_COLUMNS)

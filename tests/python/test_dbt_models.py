@@ -1,0 +1,97 @@
+"""The adapter functions the dbt Python models call: settings, refit policy, empty inputs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+import pytest
+
+from segmentation.dbt_models import (
+    K_SELECTION_MODEL_COLUMNS,
+    ModelSettings,
+    _empty,
+    decide_refit,
+    k_selection_model,
+    max_psi,
+    settings_from_dbt,
+    stability_model,
+)
+
+SETTINGS = {
+    "segmentation_features": ["recency_days", "frequency"],
+    "segmentation_log_features": ["frequency"],
+    "segmentation_k_min": 1,
+    "segmentation_k_max": 10,
+    "segmentation_knee_scale": "log",
+    "segmentation_sample_size": 1000,
+    "segmentation_sweep_sample_size": 500,
+    "segmentation_bootstrap": 5,
+    "segmentation_seed": 42,
+    "segmentation_alignment_threshold": 1.0,
+    "segmentation_refit": "auto",
+    "segmentation_psi_refit_threshold": 0.25,
+    "run_started_at": "2026-01-02T03:04:05.678901+00:00",
+}
+
+
+def _history(config_hash: str) -> pd.DataFrame:
+    """k selection rows of two versions; the latest has this configuration hash."""
+    return pd.DataFrame(
+        {"model_version": [1, 2, 2], "config_hash": ["old", config_hash, config_hash]}
+    )
+
+
+def test_settings_read_lists_given_as_text_and_naive_utc_time():
+    settings = settings_from_dbt(
+        {**SETTINGS, "segmentation_features": "['recency_days', 'frequency']"}
+    )
+    assert settings.config.features == ["recency_days", "frequency"]
+    assert settings.config.sweep_max_rows == 500
+    assert settings.run_started_at == datetime(2026, 1, 2, 3, 4, 5, 678901)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"segmentation_refit": "sometimes"}, "segmentation_refit"),
+        ({"segmentation_features": []}, "segmentation_features is empty"),
+        ({"segmentation_log_features": ["monetary"]}, "not in segmentation_features"),
+    ],
+)
+def test_bad_settings_are_refused_with_the_var_named(change, message):
+    with pytest.raises(ValueError, match=message):
+        settings_from_dbt({**SETTINGS, **change})
+
+
+def test_refit_policy():
+    assert decide_refit("auto", None, "h") == (True, "no model yet")
+    history = _history("h")
+    assert decide_refit("auto", history, "h")[0] is False
+    assert decide_refit("auto", history, "new")[1].startswith("configuration changed")
+    assert decide_refit("always", history, "h")[0] is True
+    assert decide_refit("never", history, "new")[0] is False
+    refit, reason = decide_refit("auto", history, "h", max_psi=0.4, psi_threshold=0.25)
+    assert refit and reason.startswith("feature drift: max PSI 0.400")
+    assert decide_refit("auto", history, "h", max_psi=0.1, psi_threshold=0.25)[0] is False
+
+
+def test_max_psi_of_no_drift_table_is_none():
+    assert max_psi(None) is None
+    assert max_psi(pd.DataFrame({"psi": []})) is None
+    assert max_psi(pd.DataFrame({"psi": [0.1, 0.3]})) == 0.3
+
+
+def test_empty_inputs_give_typed_empty_frames():
+    settings: ModelSettings = settings_from_dbt(SETTINGS)
+    empty_features = pd.DataFrame({"customer_id": [], "recency_days": [], "frequency": []})
+    frame = k_selection_model(empty_features, None, settings)
+    assert frame.empty and list(frame.columns) == K_SELECTION_MODEL_COLUMNS
+    assert stability_model(empty_features, _empty(["model_version"]), None, settings).empty
+    types = {name: kind for name, kind, *_ in duckdb.sql("describe select * from frame").fetchall()}
+    assert types["model_version"] == "BIGINT"
+    assert types["is_chosen"] == "BOOLEAN"
+    assert types["method"] == "VARCHAR"
+    assert types["fitted_at"] == "TIMESTAMP"
+    assert types["inertia"] == "DOUBLE"
