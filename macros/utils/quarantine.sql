@@ -33,3 +33,22 @@ select * from rejected
         else '65+'
     end
 {%- endmacro %}
+
+{% macro reject_duplicate_keys(relation, key_columns, order_by, reason,
+                               output_column='reject_reason') -%}
+    {#- Every row of `relation` with its reject reason (`output_column`): its own
+        row_reject_reason, or `reason` when another valid row with the same key comes first
+        in the `order_by` list (the first valid row of each key is kept, deterministically). -#}
+    select
+        *,
+        coalesce(
+            row_reject_reason,
+            case
+                when row_number() over (
+                    partition by {{ key_columns | join(', ') }}, row_reject_reason is null
+                    order by {{ order_by | join(', ') }}
+                ) > 1 then '{{ reason }}'
+            end
+        ) as {{ output_column }}
+    from {{ relation }}
+{%- endmacro %}

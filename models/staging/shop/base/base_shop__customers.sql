@@ -30,28 +30,24 @@ flagged as (
     from parsed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by customer_id, row_reject_reason is null
-            order by
-                signup_at asc nulls last,
-                email_normalized asc nulls last,
-                raw_first_name asc, raw_last_name asc, raw_birth_date asc, raw_gender asc,
-                raw_country asc, raw_acquisition_channel asc, raw_signup_at asc, raw_email asc
-        ) as key_rank
-    from flagged
-),
-
 final as (
-    select
-        *,
-        coalesce(
-            row_reject_reason,
-            case when key_rank > 1 then 'duplicate_customer_id' end
-        ) as reject_reason
-    from ranked
+    {{ reject_duplicate_keys(
+        'flagged',
+        ['customer_id'],
+        [
+            'signup_at asc nulls last',
+            'email_normalized asc nulls last',
+            'raw_first_name asc',
+            'raw_last_name asc',
+            'raw_birth_date asc',
+            'raw_gender asc',
+            'raw_country asc',
+            'raw_acquisition_channel asc',
+            'raw_signup_at asc',
+            'raw_email asc',
+        ],
+        'duplicate_customer_id'
+    ) }}
 )
 
 select * from final

@@ -57,24 +57,18 @@ flagged as (
         on parsed.order_id = known_orders.order_id
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by order_id, line_number, row_reject_reason is null
-            order by product_id nulls last, quantity, unit_price, discount_amount
-        ) as key_rank
-    from flagged
-),
-
 final as (
-    select
-        *,
-        coalesce(
-            row_reject_reason,
-            case when key_rank > 1 then 'duplicate_order_line' end
-        ) as reject_reason
-    from ranked
+    {{ reject_duplicate_keys(
+        'flagged',
+        ['order_id', 'line_number'],
+        [
+            'product_id nulls last',
+            'quantity',
+            'unit_price',
+            'discount_amount',
+        ],
+        'duplicate_order_line'
+    ) }}
 )
 
 select * from final

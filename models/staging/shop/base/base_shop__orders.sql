@@ -46,25 +46,19 @@ flagged as (
         on parsed.customer_id = known_customers.customer_id
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by order_id, row_reject_reason is null
-            order by
-                ordered_at, customer_id, status, sales_channel nulls last, raw_ordered_at
-        ) as key_rank
-    from flagged
-),
-
 final as (
-    select
-        *,
-        coalesce(
-            row_reject_reason,
-            case when key_rank > 1 then 'duplicate_order_id' end
-        ) as reject_reason
-    from ranked
+    {{ reject_duplicate_keys(
+        'flagged',
+        ['order_id'],
+        [
+            'ordered_at',
+            'customer_id',
+            'status',
+            'sales_channel nulls last',
+            'raw_ordered_at',
+        ],
+        'duplicate_order_id'
+    ) }}
 )
 
 select * from final

@@ -28,24 +28,17 @@ flagged as (
     from parsed
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by product_id, row_reject_reason is null
-            order by product_name nulls last, category nulls last, list_price nulls last
-        ) as key_rank
-    from flagged
-),
-
 final as (
-    select
-        *,
-        coalesce(
-            row_reject_reason,
-            case when key_rank > 1 then 'duplicate_product_id' end
-        ) as reject_reason
-    from ranked
+    {{ reject_duplicate_keys(
+        'flagged',
+        ['product_id'],
+        [
+            'product_name nulls last',
+            'category nulls last',
+            'list_price nulls last',
+        ],
+        'duplicate_product_id'
+    ) }}
 )
 
 select * from final

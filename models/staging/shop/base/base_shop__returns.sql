@@ -69,24 +69,20 @@ flagged as (
             and parsed.line_number = order_lines.line_number
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by return_id, row_reject_reason is null
-            order by returned_at, order_id, line_number, quantity, raw_refund_amount
-        ) as key_rank
-    from flagged
-),
-
 deduplicated as (
-    select
-        *,
-        coalesce(
-            row_reject_reason,
-            case when key_rank > 1 then 'duplicate_return_id' end
-        ) as precheck_reason
-    from ranked
+    {{ reject_duplicate_keys(
+        'flagged',
+        ['return_id'],
+        [
+            'returned_at',
+            'order_id',
+            'line_number',
+            'quantity',
+            'raw_refund_amount',
+        ],
+        'duplicate_return_id',
+        output_column='reject_reason_before_cumulative'
+    ) }}
 ),
 
 with_cumulative_quantity as (
@@ -94,7 +90,7 @@ with_cumulative_quantity as (
     -- returns are kept, the ones that push the total past the sold quantity are rejected.
     select
         *,
-        sum(case when precheck_reason is null then quantity else 0 end) over (
+        sum(case when reject_reason_before_cumulative is null then quantity else 0 end) over (
             partition by order_id, line_number
             order by returned_at, return_id
             rows between unbounded preceding and current row
@@ -106,7 +102,7 @@ final as (
     select
         *,
         coalesce(
-            precheck_reason,
+            reject_reason_before_cumulative,
             case
                 when cumulative_returned_quantity > sold_quantity
                     then 'return_exceeds_sold_quantity'

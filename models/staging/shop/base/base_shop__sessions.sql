@@ -49,24 +49,19 @@ flagged as (
         on parsed.customer_id = known_customers.customer_id
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by session_id, row_reject_reason is null
-            order by started_at, customer_id nulls last, page_views, product_views, cart_adds
-        ) as key_rank
-    from flagged
-),
-
 final as (
-    select
-        *,
-        coalesce(
-            row_reject_reason,
-            case when key_rank > 1 then 'duplicate_session_id' end
-        ) as reject_reason
-    from ranked
+    {{ reject_duplicate_keys(
+        'flagged',
+        ['session_id'],
+        [
+            'started_at',
+            'customer_id nulls last',
+            'page_views',
+            'product_views',
+            'cart_adds',
+        ],
+        'duplicate_session_id'
+    ) }}
 )
 
 select * from final
