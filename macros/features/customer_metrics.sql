@@ -3,16 +3,34 @@
     marts (one snapshot: the analysis date) and the monthly trend marts (one snapshot per
     month end), so "as of a date" always means the same thing: events strictly before the
     snapshot date. `snapshots` is a relation or subquery with one column, as_of_date.
+
+    Cost grows with events + customers x snapshots, not events x snapshots: each event goes
+    to the first snapshot it counts in (its bucket), totals are summed per customer and
+    bucket, and running totals over the snapshots give the state as of each one.
 -#}
+
+{% macro snapshot_buckets(snapshots) -%}
+    {#- The snapshots with the start of the interval of events each one adds: an event at t
+        belongs to the snapshot with previous_as_of_at <= t < as_of_at. -#}
+    select
+        as_of_date,
+        cast(as_of_date as {{ dbt.type_timestamp() }}) as as_of_at,
+        lag(cast(as_of_date as {{ dbt.type_timestamp() }})) over (order by as_of_date)
+            as previous_as_of_at
+    from {{ snapshots }}
+{%- endmacro %}
+
+{% macro in_bucket(event_at, buckets) -%}
+    {{ event_at }} < {{ buckets }}.as_of_at
+    and ({{ buckets }}.previous_as_of_at is null or {{ event_at }} >= {{ buckets }}.previous_as_of_at)
+{%- endmacro %}
+
 
 {% macro customer_order_metrics(snapshots) -%}
 with
 
-snapshot_dates as (
-    select
-        as_of_date,
-        cast(as_of_date as {{ dbt.type_timestamp() }}) as as_of_at
-    from {{ snapshots }}
+buckets as (
+    {{ snapshot_buckets(snapshots) }}
 ),
 
 orders as (
@@ -23,19 +41,9 @@ returns as (
     select * from {{ ref('int_returns_joined_to_order_items') }}
 ),
 
-purchased_categories as (
+order_buckets as (
     select
-        customer_id,
-        category,
-        min(ordered_at) as first_bought_at
-    from {{ ref('int_order_items_joined_to_returns') }}
-    where not is_cancelled
-    group by customer_id, category
-),
-
-order_totals as (
-    select
-        snapshot_dates.as_of_date,
+        buckets.as_of_date,
         orders.customer_id,
         count(*) as orders_placed,
         sum(case when orders.is_cancelled then 1 else 0 end) as orders_cancelled,
@@ -49,66 +57,147 @@ order_totals as (
             as discount_amount,
         sum(case when orders.is_cancelled then 0 else orders.net_amount end) as net_sales
     from orders
-    inner join snapshot_dates
-        on orders.ordered_at < snapshot_dates.as_of_at
-    group by snapshot_dates.as_of_date, orders.customer_id
+    inner join buckets
+        on {{ in_bucket('orders.ordered_at', 'buckets') }}
+    group by buckets.as_of_date, orders.customer_id
 ),
 
-return_totals as (
+return_buckets as (
     select
-        snapshot_dates.as_of_date,
+        buckets.as_of_date,
         returns.customer_id,
-        count(distinct returns.order_id) as orders_with_return,
         sum(returns.quantity) as units_returned,
         sum(returns.refund_amount) as refund_amount
     from returns
-    inner join snapshot_dates
-        on returns.returned_at < snapshot_dates.as_of_at
-    group by snapshot_dates.as_of_date, returns.customer_id
+    inner join buckets
+        on {{ in_bucket('returns.returned_at', 'buckets') }}
+    group by buckets.as_of_date, returns.customer_id
 ),
 
-category_totals as (
+first_return_per_order as (
     select
-        snapshot_dates.as_of_date,
-        purchased_categories.customer_id,
-        count(*) as category_breadth
-    from purchased_categories
-    inner join snapshot_dates
-        on purchased_categories.first_bought_at < snapshot_dates.as_of_at
-    group by snapshot_dates.as_of_date, purchased_categories.customer_id
+        customer_id,
+        order_id,
+        min(returned_at) as first_returned_at
+    from returns
+    group by customer_id, order_id
+),
+
+returned_order_buckets as (
+    select
+        buckets.as_of_date,
+        first_return_per_order.customer_id,
+        count(*) as orders_with_return
+    from first_return_per_order
+    inner join buckets
+        on {{ in_bucket('first_return_per_order.first_returned_at', 'buckets') }}
+    group by buckets.as_of_date, first_return_per_order.customer_id
+),
+
+first_purchase_per_category as (
+    select
+        customer_id,
+        category,
+        min(ordered_at) as first_bought_at
+    from {{ ref('int_order_items_joined_to_returns') }}
+    where not is_cancelled
+    group by customer_id, category
+),
+
+category_buckets as (
+    select
+        buckets.as_of_date,
+        first_purchase_per_category.customer_id,
+        count(*) as new_categories
+    from first_purchase_per_category
+    inner join buckets
+        on {{ in_bucket('first_purchase_per_category.first_bought_at', 'buckets') }}
+    group by buckets.as_of_date, first_purchase_per_category.customer_id
+),
+
+customer_first_buckets as (
+    select
+        customer_id,
+        min(as_of_date) as first_as_of_date
+    from order_buckets
+    group by customer_id
+),
+
+customer_snapshots as (
+    -- every customer at every snapshot from the first one that sees an order of theirs
+    select
+        customer_first_buckets.customer_id,
+        buckets.as_of_date
+    from customer_first_buckets
+    inner join buckets
+        on buckets.as_of_date >= customer_first_buckets.first_as_of_date
+),
+
+running_totals as (
+    select
+        customer_snapshots.as_of_date,
+        customer_snapshots.customer_id,
+        sum(coalesce(order_buckets.orders_placed, 0)) over customer_history as orders_placed,
+        sum(coalesce(order_buckets.orders_cancelled, 0)) over customer_history
+            as orders_cancelled,
+        sum(coalesce(order_buckets.frequency, 0)) over customer_history as frequency,
+        min(order_buckets.first_order_at) over customer_history as first_order_at,
+        max(order_buckets.last_order_at) over customer_history as last_order_at,
+        sum(coalesce(order_buckets.units_sold, 0)) over customer_history as units_sold,
+        sum(coalesce(order_buckets.gross_amount, 0)) over customer_history as gross_amount,
+        sum(coalesce(order_buckets.discount_amount, 0)) over customer_history
+            as discount_amount,
+        sum(coalesce(order_buckets.net_sales, 0)) over customer_history as net_sales,
+        sum(coalesce(return_buckets.units_returned, 0)) over customer_history
+            as units_returned,
+        sum(coalesce(return_buckets.refund_amount, 0)) over customer_history as refund_amount,
+        sum(coalesce(returned_order_buckets.orders_with_return, 0)) over customer_history
+            as orders_with_return,
+        sum(coalesce(category_buckets.new_categories, 0)) over customer_history
+            as category_breadth
+    from customer_snapshots
+    left join order_buckets
+        on
+            customer_snapshots.customer_id = order_buckets.customer_id
+            and customer_snapshots.as_of_date = order_buckets.as_of_date
+    left join return_buckets
+        on
+            customer_snapshots.customer_id = return_buckets.customer_id
+            and customer_snapshots.as_of_date = return_buckets.as_of_date
+    left join returned_order_buckets
+        on
+            customer_snapshots.customer_id = returned_order_buckets.customer_id
+            and customer_snapshots.as_of_date = returned_order_buckets.as_of_date
+    left join category_buckets
+        on
+            customer_snapshots.customer_id = category_buckets.customer_id
+            and customer_snapshots.as_of_date = category_buckets.as_of_date
+    window customer_history as (
+        partition by customer_snapshots.customer_id
+        order by customer_snapshots.as_of_date
+        rows between unbounded preceding and current row
+    )
 ),
 
 final as (
     select
-        order_totals.as_of_date,
-        order_totals.customer_id,
-        cast(order_totals.orders_placed as integer) as orders_placed,
-        cast(order_totals.orders_cancelled as integer) as orders_cancelled,
-        cast(order_totals.frequency as integer) as frequency,
-        order_totals.first_order_at,
-        order_totals.last_order_at,
-        cast(coalesce(order_totals.units_sold, 0) as bigint) as units_sold,
-        cast(coalesce(return_totals.units_returned, 0) as bigint) as units_returned,
-        cast(coalesce(return_totals.orders_with_return, 0) as integer) as orders_with_return,
-        cast(coalesce(order_totals.gross_amount, 0) as {{ type_money() }}) as gross_amount,
-        cast(coalesce(order_totals.discount_amount, 0) as {{ type_money() }})
-            as discount_amount,
-        cast(coalesce(order_totals.net_sales, 0) as {{ type_money() }}) as net_sales,
-        cast(coalesce(return_totals.refund_amount, 0) as {{ type_money() }}) as refund_amount,
-        cast(
-            coalesce(order_totals.net_sales, 0) - coalesce(return_totals.refund_amount, 0)
-            as {{ type_money() }}
-        ) as monetary,
-        cast(coalesce(category_totals.category_breadth, 0) as integer) as category_breadth
-    from order_totals
-    left join return_totals
-        on
-            order_totals.as_of_date = return_totals.as_of_date
-            and order_totals.customer_id = return_totals.customer_id
-    left join category_totals
-        on
-            order_totals.as_of_date = category_totals.as_of_date
-            and order_totals.customer_id = category_totals.customer_id
+        as_of_date,
+        customer_id,
+        cast(orders_placed as integer) as orders_placed,
+        cast(orders_cancelled as integer) as orders_cancelled,
+        cast(frequency as integer) as frequency,
+        first_order_at,
+        last_order_at,
+        cast(units_sold as bigint) as units_sold,
+        cast(units_returned as bigint) as units_returned,
+        cast(orders_with_return as integer) as orders_with_return,
+        cast(gross_amount as {{ type_money() }}) as gross_amount,
+        cast(discount_amount as {{ type_money() }}) as discount_amount,
+        cast(net_sales as {{ type_money() }}) as net_sales,
+        cast(refund_amount as {{ type_money() }}) as refund_amount,
+        cast(net_sales - refund_amount as {{ type_money() }}) as monetary,
+        cast(category_breadth as integer) as category_breadth
+    from running_totals
 )
 
 select * from final
@@ -118,11 +207,8 @@ select * from final
 {% macro customer_session_metrics(snapshots) -%}
 with
 
-snapshot_dates as (
-    select
-        as_of_date,
-        cast(as_of_date as {{ dbt.type_timestamp() }}) as as_of_at
-    from {{ snapshots }}
+buckets as (
+    {{ snapshot_buckets(snapshots) }}
 ),
 
 sessions as (
@@ -130,21 +216,64 @@ sessions as (
     where not is_anonymous
 ),
 
-final as (
+session_buckets as (
     select
-        snapshot_dates.as_of_date,
+        buckets.as_of_date,
         sessions.customer_id,
-        cast(count(*) as integer) as session_count,
-        cast(sum(sessions.page_views) as bigint) as page_views,
-        cast(sum(sessions.product_views) as bigint) as product_views,
-        cast(sum(sessions.cart_adds) as bigint) as cart_adds,
-        cast(sum(case when sessions.cart_adds > 0 then 1 else 0 end) as integer)
-            as sessions_with_cart_add,
+        count(*) as session_count,
+        sum(sessions.page_views) as page_views,
+        sum(sessions.product_views) as product_views,
+        sum(sessions.cart_adds) as cart_adds,
+        sum(case when sessions.cart_adds > 0 then 1 else 0 end) as sessions_with_cart_add,
         max(sessions.started_at) as last_session_at
     from sessions
-    inner join snapshot_dates
-        on sessions.started_at < snapshot_dates.as_of_at
-    group by snapshot_dates.as_of_date, sessions.customer_id
+    inner join buckets
+        on {{ in_bucket('sessions.started_at', 'buckets') }}
+    group by buckets.as_of_date, sessions.customer_id
+),
+
+customer_snapshots as (
+    select
+        first_buckets.customer_id,
+        buckets.as_of_date
+    from (
+        select
+            customer_id,
+            min(as_of_date) as first_as_of_date
+        from session_buckets
+        group by customer_id
+    ) as first_buckets
+    inner join buckets
+        on buckets.as_of_date >= first_buckets.first_as_of_date
+),
+
+final as (
+    select
+        customer_snapshots.as_of_date,
+        customer_snapshots.customer_id,
+        cast(sum(coalesce(session_buckets.session_count, 0)) over customer_history as integer)
+            as session_count,
+        cast(sum(coalesce(session_buckets.page_views, 0)) over customer_history as bigint)
+            as page_views,
+        cast(sum(coalesce(session_buckets.product_views, 0)) over customer_history as bigint)
+            as product_views,
+        cast(sum(coalesce(session_buckets.cart_adds, 0)) over customer_history as bigint)
+            as cart_adds,
+        cast(
+            sum(coalesce(session_buckets.sessions_with_cart_add, 0)) over customer_history
+            as integer
+        ) as sessions_with_cart_add,
+        max(session_buckets.last_session_at) over customer_history as last_session_at
+    from customer_snapshots
+    left join session_buckets
+        on
+            customer_snapshots.customer_id = session_buckets.customer_id
+            and customer_snapshots.as_of_date = session_buckets.as_of_date
+    window customer_history as (
+        partition by customer_snapshots.customer_id
+        order by customer_snapshots.as_of_date
+        rows between unbounded preceding and current row
+    )
 )
 
 select * from final

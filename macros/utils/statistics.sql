@@ -72,3 +72,10 @@
 {% macro spark__integer_series(upper_bound_sql) -%}
     select explode(sequence(0, {{ upper_bound_sql }})) as day_offset
 {%- endmacro %}
+
+{% macro stable_double(expression, digits=9) -%}
+    {#- A double rounded to `digits` decimals: parallel aggregation adds floats in varying
+        order, so the last bits of a mean or a distance can differ between two builds of the
+        same data; rounding makes the published marts identical build after build. -#}
+    round(cast({{ expression }} as double), {{ digits }})
+{%- endmacro %}

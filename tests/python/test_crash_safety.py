@@ -6,8 +6,11 @@ A module fixture builds 1,500 generated customers and publishes them to a BI fol
   once models past staging are done: the BI folder is byte-identical afterwards, the next
   build on the same database (DuckDB must recover from the killed writer and its WAL)
   succeeds, and publish works again;
-* `make run` on a build whose models fail (DuckDB memory limit of 1 MB: the models stop with
-  "Out of Memory") exits non-zero, never publishes, and the BI folder is byte-identical.
+* a build killed during the Python models, on a fresh database: dbt itself is the first to
+  reopen the database, and the next build succeeds;
+* `make run` on a database where one model (the incremental ``segmentation_runs``) cannot be
+  written exits non-zero after building everything else, never publishes, and the BI folder
+  is byte-identical.
 """
 
 from __future__ import annotations
@@ -163,13 +166,30 @@ def test_killed_build_database_reopens_without_help(published, dbt_runner, tmp_p
     assert rerun.query("SELECT count(*) FROM marts.segmentation_runs") == [(1,)]
 
 
-def test_make_run_with_failing_models_exits_non_zero_and_does_not_publish(published, tmp_path):
+def break_one_model(db: Path) -> None:
+    """Make the incremental model segmentation_runs fail on its next insert: recreate its
+    table with a CHECK that only the runs already in it satisfy (every other model builds)."""
+    with duckdb.connect(str(db)) as con:
+        columns = con.execute("DESCRIBE marts.segmentation_runs").fetchall()
+        ddl = ", ".join(f'"{name}" {type_}' for name, type_, *_ in columns)
+        runs = [
+            row[0] for row in con.execute("SELECT run_id FROM marts.segmentation_runs").fetchall()
+        ]
+        allowed = ", ".join(f"'{run}'" for run in runs)
+        con.execute("CREATE TABLE marts.runs_backup AS SELECT * FROM marts.segmentation_runs")
+        con.execute("DROP TABLE marts.segmentation_runs")
+        con.execute(f"CREATE TABLE marts.segmentation_runs ({ddl}, CHECK (run_id IN ({allowed})))")
+        con.execute("INSERT INTO marts.segmentation_runs SELECT * FROM marts.runs_backup")
+        con.execute("DROP TABLE marts.runs_backup")
+
+
+def test_make_run_with_a_failing_model_exits_non_zero_and_does_not_publish(published, tmp_path):
+    """Runs last in this module: it leaves the build database with a broken table."""
     raw, db, bi = published
     before = file_hashes(bi)
+    break_one_model(db)
     env = {
         **os.environ,
-        # the models fail: DuckDB runs out of its 1 MB memory limit
-        "SEGMENTATION_MEMORY_LIMIT": "1MB",
         "SEGMENTATION_TEMP_DIR": str(tmp_path / "tmp"),
         # keep dbt's artifacts out of the repository
         "DBT_TARGET_PATH": str(tmp_path / "target"),
@@ -196,6 +216,9 @@ def test_make_run_with_failing_models_exits_non_zero_and_does_not_publish(publis
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0, output[-5000:]
     assert "segmentation check" in output  # the preflight ran and passed
-    assert "Out of Memory" in output and "ERROR creating" in output, output[-5000:]
+    errors = re.findall(r"ERROR creating \w+ \w+ model ([\w.]+)", output)
+    assert errors == ["marts.segmentation_runs"], output[-5000:]
+    assert "Constraint Error" in output
+    assert re.search(r"OK created \w+ \w+ model marts\.customer_segments", output)
     assert "publishing " not in output
     assert file_hashes(bi) == before

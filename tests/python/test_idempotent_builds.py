@@ -111,6 +111,12 @@ def publish(db: Path, bi_dir: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def close(left: float | None, right: float | None) -> bool:
+    if left is None or right is None:
+        return left is right
+    return right == pytest.approx(left, rel=1e-9, abs=1e-9, nan_ok=True)
+
+
 def same(left: Checksum | None, right: Checksum | None, *, bitwise: bool) -> bool:
     """Equal row count and non-DOUBLE content; DOUBLE columns equal up to rounding noise (the
     sums agree to 1e-9 relative), or bit for bit when ``bitwise``."""
@@ -121,10 +127,7 @@ def same(left: Checksum | None, right: Checksum | None, *, bitwise: bool) -> boo
     return (
         left[:2] == right[:2]
         and left[3].keys() == right[3].keys()
-        and all(
-            right[3][col] == pytest.approx(value, rel=1e-9, abs=1e-9, nan_ok=True)
-            for col, value in left[3].items()
-        )
+        and all(close(value, right[3][col]) for col, value in left[3].items())
     )
 
 
@@ -195,12 +198,9 @@ def test_two_fresh_builds_give_identical_public_marts(builds):
     assert builds["b"]["customer_segments"][0] > 0
 
 
-@pytest.mark.xfail(
-    reason="DOUBLE columns of customer_segments (distance, margin) and other marts differ in "
-    "the last bits between builds: DuckDB's parallel plan sums in a different order each run",
-    strict=False,
-)
 def test_two_fresh_builds_give_bit_identical_public_marts(builds):
+    # Doubles from parallel aggregation are rounded to 9 decimals in the marts
+    # (macro stable_double), so even the last bits agree.
     assert differences(builds["a1_fresh"], builds["b"], bitwise=True) == []
 
 

@@ -103,7 +103,9 @@ final as (
         (select cast(max(model_version) as integer) from reference_values)
             as reference_model_version,
         feature,
-        sum((actual_share - expected_share) * ln(actual_share / expected_share)) as psi
+        {{ stable_double(
+            'sum((actual_share - expected_share) * ln(actual_share / expected_share))'
+        ) }} as psi
     from bin_terms
     group by feature
 )

@@ -17,8 +17,8 @@ final as (
         customer_id,
         cast(segment_id as integer) as segment_id,
         segment_name,
-        distance,
-        margin,
+        {{ stable_double('distance') }} as distance,
+        {{ stable_double('margin') }} as margin,
         cast(model_version as integer) as model_version
     from scored
 )

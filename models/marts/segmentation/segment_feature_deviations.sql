@@ -42,9 +42,9 @@ final as (
         cast(by_segment.segment_id as integer) as segment_id,
         by_segment.segment_name,
         by_segment.feature,
-        by_segment.standardised_deviation,
-        by_segment.segment_mean,
-        population.population_mean
+        {{ stable_double('by_segment.standardised_deviation') }} as standardised_deviation,
+        {{ stable_double('by_segment.segment_mean') }} as segment_mean,
+        {{ stable_double('population.population_mean') }} as population_mean
     from by_segment
     inner join population
         on by_segment.feature = population.feature

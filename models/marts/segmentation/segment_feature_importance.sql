@@ -72,7 +72,7 @@ final as (
     select
         (select cast(max(model_version) as integer) from labelled) as model_version,
         feature,
-        least(greatest(eta_squared, 0.0), 1.0) as eta_squared,
+        {{ stable_double('least(greatest(eta_squared, 0.0), 1.0)') }} as eta_squared,
         cast(row_number() over (order by eta_squared desc, feature asc) as integer)
             as importance_rank
     from eta

@@ -123,19 +123,21 @@ final as (
         cast(segment_totals.segment_id as integer) as segment_id,
         segment_totals.segment_name,
         cast(segment_totals.customers as bigint) as customers,
-        {{ safe_divide('segment_totals.customers', 'sum(segment_totals.customers) over ()') }}
-            as customer_share,
+        {{ stable_double(safe_divide(
+            'segment_totals.customers', 'sum(segment_totals.customers) over ()'
+        )) }} as customer_share,
         cast(segment_totals.revenue as {{ type_money() }}) as revenue,
-        {{ safe_divide('segment_totals.revenue', 'sum(segment_totals.revenue) over ()') }}
-            as revenue_share,
-        segment_totals.mean_monetary,
-        segment_totals.median_monetary,
-        segment_totals.avg_order_value,
-        segment_totals.mean_frequency,
-        segment_totals.mean_recency_days,
-        segment_totals.return_rate_units,
-        segment_totals.return_rate_orders,
-        segment_totals.return_rate_value,
+        {{ stable_double(safe_divide(
+            'segment_totals.revenue', 'sum(segment_totals.revenue) over ()'
+        )) }} as revenue_share,
+        {{ stable_double('segment_totals.mean_monetary') }} as mean_monetary,
+        {{ stable_double('segment_totals.median_monetary') }} as median_monetary,
+        {{ stable_double('segment_totals.avg_order_value') }} as avg_order_value,
+        {{ stable_double('segment_totals.mean_frequency') }} as mean_frequency,
+        {{ stable_double('segment_totals.mean_recency_days') }} as mean_recency_days,
+        {{ stable_double('segment_totals.return_rate_units') }} as return_rate_units,
+        {{ stable_double('segment_totals.return_rate_orders') }} as return_rate_orders,
+        {{ stable_double('segment_totals.return_rate_value') }} as return_rate_value,
         category_ranked.category as top_category,
         reason_ranked.return_reason as top_return_reason,
         coalesce(characteristics.characteristics_text, 'close to the average customer')
