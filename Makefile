@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 RAW ?= data/raw
 DEMO_CUSTOMERS ?= 60000
 SEED ?= 42
+SIZES ?= 60000 1000000
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENTATION_RAW := $(abspath $(RAW))
@@ -57,6 +58,11 @@ pytest: setup
 	$(BIN)/pytest
 
 test: lint pytest
+
+# Benchmarks (docs/benchmarks.md): generated data and databases go to /tmp, results to
+# bench/results/.
+bench: setup
+	$(BIN)/python bench/run_bench.py --sizes "$(SIZES)"
 
 clean:
 	rm -rf target logs data/warehouse.duckdb data/bi

@@ -1,11 +1,10 @@
 -- The analysis date (one row): var as_of when given, else the day after the latest kept
--- order. Reads the checked orders rather than the staging table so that staging models can
--- use it (the customers' age band) without a cycle.
+-- order. (stg_shop__customers uses it for the age band; stg_shop__orders checks its
+-- customers against base_shop__customers, not against stg_shop__customers: no cycle.)
 with
 
 kept_orders as (
-    select ordered_at from {{ ref('base_shop__orders') }}
-    where reject_reason is null
+    select ordered_at from {{ ref('stg_shop__orders') }}
 ),
 
 final as (
