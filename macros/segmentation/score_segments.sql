@@ -42,12 +42,7 @@
     with
 
     feature_params as (
-        select distinct
-            feature,
-            use_log,
-            feature_mean,
-            feature_std
-        from {{ ref('int_segment_centroids_current') }}
+        {{ current_feature_params() }}
     ),
 
     features_long as (
@@ -82,12 +77,7 @@
     with
 
     feature_params as (
-        select distinct
-            feature,
-            use_log,
-            feature_mean,
-            feature_std
-        from {{ ref('int_segment_centroids_current') }}
+        {{ current_feature_params() }}
     ),
 
     params_wide as (
@@ -187,4 +177,14 @@
     )
 
     select * from nearest
+{%- endmacro %}
+
+{% macro current_feature_params() -%}
+    {#- The transform of the current model: one row per feature it uses (use_log, mean, std). -#}
+    select distinct
+        feature,
+        use_log,
+        feature_mean,
+        feature_std
+    from {{ ref('int_segment_centroids_current') }}
 {%- endmacro %}
