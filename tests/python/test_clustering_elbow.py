@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.datasets import make_blobs
+from sklearn.metrics import silhouette_score
 
 from segmentation.clustering import k_range, select_k, sweep_k
+from segmentation.clustering.sweep import sampled_silhouettes
 
 
 def _curve(inertia: list[float], silhouette: list[float] | None = None) -> pd.DataFrame:
@@ -31,6 +33,30 @@ def test_sweep_frame_shape_and_undefined_metrics_at_k1() -> None:
     assert sweep.loc[0, ["silhouette", "calinski_harabasz", "davies_bouldin"]].isna().all()
     assert sweep.loc[1:, ["silhouette", "calinski_harabasz", "davies_bouldin"]].notna().all().all()
     assert sweep["inertia"].is_monotonic_decreasing
+
+
+@pytest.mark.parametrize("sample_size", [250, 10_000])
+def test_shared_silhouette_equals_scikit_learn_for_every_k(sample_size: int) -> None:
+    X, _ = make_blobs(n_samples=900, centers=4, n_features=3, random_state=1)
+    rng = np.random.default_rng(5)
+    labelings = {k: rng.integers(0, k, X.shape[0]) for k in range(2, 7)}
+    labelings[7] = np.repeat([0, 1, 2, 3], 225)  # contiguous blocks, unequal in a sample
+    got = sampled_silhouettes(X, labelings, sample_size, seed=11)
+    for k, labels in labelings.items():
+        kwargs = {"sample_size": sample_size, "random_state": 11} if sample_size < 900 else {}
+        expected = silhouette_score(X, labels, **kwargs)
+        assert got[k] == pytest.approx(expected, rel=1e-9, abs=1e-12), k
+
+
+def test_shared_silhouette_is_nan_where_scikit_learn_refuses() -> None:
+    X, _ = make_blobs(n_samples=200, centers=2, n_features=2, random_state=0)
+    one_outlier = np.zeros(200, dtype=int)
+    one_outlier[17] = 1  # a sample of 20 rows almost surely misses it: one label left
+    singletons = np.arange(200)  # n labels for n rows: undefined
+    got = sampled_silhouettes(X, {2: one_outlier, 3: singletons}, 20, seed=3)
+    with pytest.raises(ValueError):
+        silhouette_score(X, one_outlier, sample_size=20, random_state=3)
+    assert np.isnan(got[2]) and np.isnan(got[3])
 
 
 def test_k_range_skips_k_above_n_minus_1() -> None:
