@@ -8,41 +8,113 @@
     replace(lower({{ clean_string(column) }}), ' ', '_')
 {%- endmacro %}
 
-{% macro parse_timestamp(column) -%}
-    {#- UTC timestamp from text or a native value; NULL when unparseable (staging flags it).
-        An ISO-8601 offset (+02:00, Z) is converted to UTC; values without one are UTC. -#}
-    {{ return(adapter.dispatch('parse_timestamp', 'segmentation')(column)) }}
+{#-
+    The parse_* macros take the raw table's column types (raw_column_types(), a dict column ->
+    type; empty = unknown) and use the cheapest correct expression: a native value (Parquet
+    integers, decimals, timestamps) is cast directly; text, and any column whose type is
+    unknown, goes through clean_string and a try_cast, which accepts every type. Both paths
+    give the same value (tests/python/test_build_contract_csv.py builds the same data from CSV
+    text and from Parquet); the direct path avoids printing every value as text and parsing it
+    back, about 3x cheaper on 15 M order lines (docs/benchmarks.md).
+-#}
+
+{% macro raw_column_types(table_name) -%}
+    {#- Column name (lower case) -> DuckDB type (upper case) of raw table `table_name` as
+        registered by register_raw_tables. Empty while parsing, and when the relation has no
+        readable columns (then every parse_* macro takes the text path). -#}
+    {%- set types = {} -%}
+    {%- if execute -%}
+        {%- for col in adapter.get_columns_in_relation(source('shop', table_name)) -%}
+            {%- do types.update({col.name | lower: col.dtype | upper}) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{- return(types) -}}
 {%- endmacro %}
 
-{% macro default__parse_timestamp(column) -%}
+{% macro raw_type_class(column, types) -%}
+    {#- integer | number | timestamp | timestamptz | date | text (text also when unknown). -#}
+    {%- set dtype = (types or {}).get(column, 'VARCHAR') -%}
+    {%- set base = dtype.split('(')[0] | trim -%}
+    {%- if base in ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT',
+                    'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT'] -%}
+        {{- return('integer') -}}
+    {%- elif base in ['FLOAT', 'DOUBLE', 'DECIMAL', 'REAL', 'NUMERIC'] -%}
+        {{- return('number') -}}
+    {%- elif base in ['TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS',
+                      'DATETIME'] -%}
+        {{- return('timestamp') -}}
+    {%- elif base in ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ'] -%}
+        {{- return('timestamptz') -}}
+    {%- elif base == 'DATE' -%}
+        {{- return('date') -}}
+    {%- endif -%}
+    {{- return('text') -}}
+{%- endmacro %}
+
+{% macro parse_timestamp(column, types={}) -%}
+    {#- UTC timestamp from text or a native value; NULL when unparseable (staging flags it).
+        An ISO-8601 offset (+02:00, Z) is converted to UTC; values without one are UTC. -#}
+    {{ return(adapter.dispatch('parse_timestamp', 'segmentation')(column, types)) }}
+{%- endmacro %}
+
+{% macro default__parse_timestamp(column, types={}) -%}
     {{ dbt.safe_cast(clean_string(column), dbt.type_timestamp()) }}
 {%- endmacro %}
 
-{% macro duckdb__parse_timestamp(column) -%}
+{% macro duckdb__parse_timestamp(column, types={}) -%}
     {#- The profile sets the session TimeZone to UTC, so text without an offset is UTC. -#}
-    timezone('UTC', try_cast({{ clean_string(column) }} as timestamptz))
+    {%- set kind = raw_type_class(column, types) -%}
+    {%- if kind in ['timestamp', 'date'] -%}
+        cast({{ column }} as timestamp)
+    {%- elif kind == 'timestamptz' -%}
+        timezone('UTC', {{ column }})
+    {%- else -%}
+        timezone('UTC', try_cast({{ clean_string(column) }} as timestamptz))
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro parse_date(column) -%}
-    {{ dbt.safe_cast(clean_string(column), 'date') }}
+{% macro parse_date(column, types={}) -%}
+    {%- if raw_type_class(column, types) == 'date' -%}
+        {{ column }}
+    {%- else -%}
+        {{ dbt.safe_cast(clean_string(column), 'date') }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro parse_integer(column) -%}
+{% macro parse_integer(column, types={}) -%}
     {#- Whole number; text, fractions and overflow give NULL (staging flags it). -#}
+    {%- set kind = raw_type_class(column, types) -%}
+    {%- if kind == 'integer' -%}
+        {{ dbt.safe_cast(column, dbt.type_bigint()) }}
+    {%- elif kind == 'number' -%}
+        case
+            when {{ column }} = floor({{ column }})
+                then {{ dbt.safe_cast(column, dbt.type_bigint()) }}
+        end
+    {%- else -%}
     case
         when {{ dbt.safe_cast(clean_string(column), 'double') }}
             = floor({{ dbt.safe_cast(clean_string(column), 'double') }})
             then {{ dbt.safe_cast(clean_string(column), dbt.type_bigint()) }}
     end
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro parse_money(column) -%}
-    {{ dbt.safe_cast(clean_string(column), type_money()) }}
+{% macro parse_money(column, types={}) -%}
+    {%- if raw_type_class(column, types) in ['integer', 'number'] -%}
+        {{ dbt.safe_cast(column, type_money()) }}
+    {%- else -%}
+        {{ dbt.safe_cast(clean_string(column), type_money()) }}
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro is_unparseable(column, parsed) -%}
+{% macro is_unparseable(column, parsed, types={}) -%}
     {#- True when the raw value is present but could not be parsed. -#}
-    ({{ clean_string(column) }} is not null and {{ parsed }} is null)
+    {%- if raw_type_class(column, types) == 'text' -%}
+        ({{ clean_string(column) }} is not null and {{ parsed }} is null)
+    {%- else -%}
+        ({{ column }} is not null and {{ parsed }} is null)
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro type_money() -%}

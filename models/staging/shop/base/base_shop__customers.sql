@@ -1,4 +1,5 @@
 -- Every raw customer row, typed, with the first rule it breaks (null = kept).
+{%- set raw_types = raw_column_types('customers') %}
 with
 
 source as (
@@ -12,9 +13,9 @@ parsed as (
         {{ clean_enum('gender') }} as gender_raw,
         upper({{ clean_string('country') }}) as country_code,
         {{ clean_enum('acquisition_channel') }} as acquisition_channel,
-        {{ parse_date('birth_date') }} as birth_date,
-        {{ parse_timestamp('signup_at') }} as signup_at,
-        {{ is_unparseable('signup_at', parse_timestamp('signup_at')) }}
+        {{ parse_date('birth_date', raw_types) }} as birth_date,
+        {{ parse_timestamp('signup_at', raw_types) }} as signup_at,
+        {{ is_unparseable('signup_at', parse_timestamp('signup_at', raw_types), raw_types) }}
             as is_signup_at_unparseable,
         {{ raw_columns_as_text('customers') }}
     from source

@@ -2,6 +2,7 @@
 -- A line worth more than var max_line_value (quantity x unit price, default 1,000,000) is an
 -- entry error (price in cents, a stray digit), not a customer: quarantined as
 -- outlier_line_value so one typo cannot dominate monetary and the segmentation.
+{%- set raw_types = raw_column_types('order_items') %}
 with
 
 source as (
@@ -15,17 +16,21 @@ known_orders as (
 parsed as (
     select
         {{ clean_string('order_id') }} as order_id,
-        {{ parse_integer('line_number') }} as line_number,
+        {{ parse_integer('line_number', raw_types) }} as line_number,
         {{ clean_string('product_id') }} as product_id,
-        {{ parse_integer('quantity') }} as quantity,
-        {{ parse_money('unit_price') }} as unit_price,
-        coalesce({{ parse_money('discount_amount') }}, 0) as discount_amount,
-        {{ is_unparseable('line_number', parse_integer('line_number')) }}
+        {{ parse_integer('quantity', raw_types) }} as quantity,
+        {{ parse_money('unit_price', raw_types) }} as unit_price,
+        coalesce({{ parse_money('discount_amount', raw_types) }}, 0) as discount_amount,
+        {{ is_unparseable('line_number', parse_integer('line_number', raw_types), raw_types) }}
             as is_line_number_unparseable,
-        {{ is_unparseable('quantity', parse_integer('quantity')) }} as is_quantity_unparseable,
-        {{ is_unparseable('unit_price', parse_money('unit_price')) }}
+        {{ is_unparseable(
+            'quantity', parse_integer('quantity', raw_types), raw_types
+        ) }} as is_quantity_unparseable,
+        {{ is_unparseable('unit_price', parse_money('unit_price', raw_types), raw_types) }}
             as is_unit_price_unparseable,
-        {{ is_unparseable('discount_amount', parse_money('discount_amount')) }}
+        {{ is_unparseable(
+            'discount_amount', parse_money('discount_amount', raw_types), raw_types
+        ) }}
             as is_discount_unparseable,
         {{ raw_columns_as_text('order_items') }}
     from source

@@ -1,4 +1,5 @@
 -- Every raw order row, typed, with the first rule it breaks (null = kept).
+{%- set raw_types = raw_column_types('orders') %}
 with
 
 source as (
@@ -14,8 +15,8 @@ parsed as (
     select
         {{ clean_string('order_id') }} as order_id,
         {{ clean_string('customer_id') }} as customer_id,
-        {{ parse_timestamp('ordered_at') }} as ordered_at,
-        {{ is_unparseable('ordered_at', parse_timestamp('ordered_at')) }}
+        {{ parse_timestamp('ordered_at', raw_types) }} as ordered_at,
+        {{ is_unparseable('ordered_at', parse_timestamp('ordered_at', raw_types), raw_types) }}
             as is_ordered_at_unparseable,
         case {{ clean_enum('status') }}
             when 'canceled' then 'cancelled'

@@ -1,4 +1,5 @@
 -- Every raw product row, typed, with the first rule it breaks (null = kept).
+{%- set raw_types = raw_column_types('products') %}
 with
 
 source as (
@@ -10,8 +11,8 @@ parsed as (
         {{ clean_string('product_id') }} as product_id,
         {{ clean_string('product_name') }} as product_name,
         {{ clean_enum('category') }} as category,
-        {{ parse_money('list_price') }} as list_price,
-        {{ is_unparseable('list_price', parse_money('list_price')) }}
+        {{ parse_money('list_price', raw_types) }} as list_price,
+        {{ is_unparseable('list_price', parse_money('list_price', raw_types), raw_types) }}
             as is_list_price_unparseable,
         {{ raw_columns_as_text('products') }}
     from source

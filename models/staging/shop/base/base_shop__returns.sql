@@ -1,38 +1,54 @@
 -- Every raw return row, typed, with the first rule it breaks (null = kept).
+{%- set raw_types = raw_column_types('returns') %}
 with
 
 source as (
     select * from {{ source('shop', 'returns') }}
 ),
 
+returned_lines as (
+    -- only the staged lines that some raw return points at: the validation join then works
+    -- on about as many lines as there are returns, not on every line sold
+    select order_items.*
+    from {{ ref('stg_shop__order_items') }} as order_items
+    semi join source
+        on order_items.order_id = {{ clean_string('source.order_id') }}
+),
+
 order_lines as (
     select
-        order_items.order_id,
-        order_items.line_number,
-        order_items.quantity as sold_quantity,
-        order_items.net_amount,
+        returned_lines.order_id,
+        returned_lines.line_number,
+        returned_lines.quantity as sold_quantity,
+        returned_lines.net_amount,
         orders.ordered_at,
         orders.is_cancelled
-    from {{ ref('stg_shop__order_items') }} as order_items
+    from returned_lines
     inner join {{ ref('stg_shop__orders') }} as orders
-        on order_items.order_id = orders.order_id
+        on returned_lines.order_id = orders.order_id
 ),
 
 parsed as (
     select
         {{ clean_string('return_id') }} as return_id,
         {{ clean_string('order_id') }} as order_id,
-        {{ parse_integer('line_number') }} as line_number,
-        {{ parse_integer('quantity') }} as quantity,
-        {{ parse_timestamp('returned_at') }} as returned_at,
+        {{ parse_integer('line_number', raw_types) }} as line_number,
+        {{ parse_integer('quantity', raw_types) }} as quantity,
+        {{ parse_timestamp('returned_at', raw_types) }} as returned_at,
         {{ clean_enum('reason') }} as reason,
-        {{ parse_money('refund_amount') }} as refund_amount_reported,
-        {{ is_unparseable('line_number', parse_integer('line_number')) }}
+        {{ parse_money('refund_amount', raw_types) }} as refund_amount_reported,
+        {{ is_unparseable('line_number', parse_integer('line_number', raw_types), raw_types) }}
             as is_line_number_unparseable,
-        {{ is_unparseable('quantity', parse_integer('quantity')) }} as is_quantity_unparseable,
-        {{ is_unparseable('returned_at', parse_timestamp('returned_at')) }}
+        {{ is_unparseable(
+            'quantity', parse_integer('quantity', raw_types), raw_types
+        ) }} as is_quantity_unparseable,
+        {{ is_unparseable(
+            'returned_at', parse_timestamp('returned_at', raw_types), raw_types
+        ) }}
             as is_returned_at_unparseable,
-        {{ is_unparseable('refund_amount', parse_money('refund_amount')) }}
+        {{ is_unparseable(
+            'refund_amount', parse_money('refund_amount', raw_types), raw_types
+        ) }}
             as is_refund_unparseable,
         {{ raw_columns_as_text('returns') }}
     from source

@@ -1,4 +1,5 @@
 -- Every raw web session, typed, with the first rule it breaks (null = kept).
+{%- set raw_types = raw_column_types('sessions') %}
 with
 
 source as (
@@ -14,16 +15,20 @@ parsed as (
     select
         {{ clean_string('session_id') }} as session_id,
         {{ clean_string('customer_id') }} as customer_id,
-        {{ parse_timestamp('started_at') }} as started_at,
-        {{ is_unparseable('started_at', parse_timestamp('started_at')) }}
+        {{ parse_timestamp('started_at', raw_types) }} as started_at,
+        {{ is_unparseable('started_at', parse_timestamp('started_at', raw_types), raw_types) }}
             as is_started_at_unparseable,
-        coalesce({{ parse_integer('page_views') }}, 0) as page_views,
-        coalesce({{ parse_integer('product_views') }}, 0) as product_views,
-        coalesce({{ parse_integer('cart_adds') }}, 0) as cart_adds,
+        coalesce({{ parse_integer('page_views', raw_types) }}, 0) as page_views,
+        coalesce({{ parse_integer('product_views', raw_types) }}, 0) as product_views,
+        coalesce({{ parse_integer('cart_adds', raw_types) }}, 0) as cart_adds,
         (
-            {{ is_unparseable('page_views', parse_integer('page_views')) }}
-            or {{ is_unparseable('product_views', parse_integer('product_views')) }}
-            or {{ is_unparseable('cart_adds', parse_integer('cart_adds')) }}
+            {{ is_unparseable(
+                'page_views', parse_integer('page_views', raw_types), raw_types
+            ) }}
+            or {{ is_unparseable(
+                'product_views', parse_integer('product_views', raw_types), raw_types
+            ) }}
+            or {{ is_unparseable('cart_adds', parse_integer('cart_adds', raw_types), raw_types) }}
         ) as is_count_unparseable,
         {{ clean_enum('device') }} as device,
         {{ raw_columns_as_text('sessions') }}
