@@ -95,13 +95,19 @@ returned_order_buckets as (
 ),
 
 first_purchase_per_category as (
+    -- from the staged tables, aggregated at once: the features do not wait for (or read)
+    -- the 20-column line-level join model int_order_items_joined_to_returns
     select
-        customer_id,
-        category,
-        min(ordered_at) as first_bought_at
-    from {{ ref('int_order_items_joined_to_returns') }}
-    where not is_cancelled
-    group by customer_id, category
+        line_orders.customer_id,
+        coalesce(line_products.category, 'unknown') as category,
+        min(line_orders.ordered_at) as first_bought_at
+    from {{ ref('stg_shop__order_items') }} as line_items
+    inner join {{ ref('stg_shop__orders') }} as line_orders
+        on line_items.order_id = line_orders.order_id
+    left join {{ ref('stg_shop__products') }} as line_products
+        on line_items.product_id = line_products.product_id
+    where not line_orders.is_cancelled
+    group by line_orders.customer_id, coalesce(line_products.category, 'unknown')
 ),
 
 category_buckets as (
