@@ -4,7 +4,7 @@ intermediate tables). The result is materialised as a table in an in-memory data
 the same settings as profiles/profiles.yml (2 threads, memory_limit). docs/benchmarks.md
 compares the project's SQL feature models against this floor.
 
-usage: baseline_duckdb.py RAW_DIR [--memory-limit 8GB] [--threads 2] [--json out.json]
+usage: baseline_duckdb.py RAW_DIR [--memory-limit 4GB] [--threads 2] [--json out.json]
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("raw", type=Path)
     parser.add_argument(
-        "--memory-limit", default=os.environ.get("SEGMENTATION_MEMORY_LIMIT", "8GB")
+        "--memory-limit", default=os.environ.get("SEGMENTATION_MEMORY_LIMIT", "4GB")
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", type=Path)

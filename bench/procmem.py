@@ -25,6 +25,8 @@ class Measurement:
     timed_out: bool
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    #: killed by run_measured because the tree's RSS passed max_rss_bytes
+    over_memory_budget: bool = False
 
 
 def _proc_table() -> dict[int, tuple[int, int]]:
@@ -68,6 +70,7 @@ def run_measured(
     log_path: str | None = None,
     timeout_s: float | None = None,
     interval_s: float = 0.2,
+    max_rss_bytes: int | None = None,
 ) -> Measurement:
     load_before = os.getloadavg()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
@@ -76,10 +79,16 @@ def run_measured(
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
 
+    over_budget = threading.Event()
+
     def sample() -> None:
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, tree_rss(proc.pid))
+            if max_rss_bytes is not None and peak > max_rss_bytes and not over_budget.is_set():
+                # stop it before the kernel's OOM killer picks a victim on a shared machine
+                over_budget.set()
+                proc.kill()
             stop.wait(interval_s)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -101,6 +110,7 @@ def run_measured(
         peak_rss_bytes=peak,
         returncode=None if timed_out else proc.returncode,
         timed_out=timed_out,
+        over_memory_budget=over_budget.is_set(),
         load_before=load_before,
         load_after=os.getloadavg(),
     )

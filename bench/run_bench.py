@@ -80,7 +80,7 @@ def machine() -> dict:
         "kernel": platform.release(),
         "python": platform.python_version(),
         "versions": versions,
-        "memory_limit": os.environ.get("SEGMENTATION_MEMORY_LIMIT", "8GB (default)"),
+        "memory_limit": os.environ.get("SEGMENTATION_MEMORY_LIMIT", "4GB (default)"),
     }
 
 
@@ -198,9 +198,10 @@ def measurement_dict(m) -> dict:
     return {
         "wall_s": m.wall_s,
         "peak_rss_gb": m.peak_rss_bytes / GB,
-        "ok": m.returncode == 0 and not m.timed_out,
+        "ok": m.returncode == 0 and not m.timed_out and not m.over_memory_budget,
         "returncode": m.returncode,
         "timed_out": m.timed_out,
+        "over_memory_budget": m.over_memory_budget,
         "load_before": m.load_before,
         "load_after": m.load_after,
     }
@@ -248,6 +249,7 @@ def bench_size(n: int, runs: int, work: Path, opts, results: dict, save) -> None
                     [str(BIN / "python"), str(ROOT / "bench" / "baseline_pandas.py"), raw,
                      "--json", str(out)],
                     log_path=str(run_dir / "pandas.log"), timeout_s=opts.pandas_timeout,
+                    max_rss_bytes=int(opts.pandas_max_rss_gb * GB),
                 )  # fmt: skip
                 record[step] = measurement_dict(m)
                 if out.exists():
@@ -265,6 +267,7 @@ def bench_size(n: int, runs: int, work: Path, opts, results: dict, save) -> None
             got = record.get(step)
             if got:
                 state = "ok" if got["ok"] else ("TIMEOUT" if got["timed_out"] else "FAILED")
+                state = "OVER MEMORY BUDGET" if got.get("over_memory_budget") else state
                 print(
                     f"    {state} {got['wall_s']:.1f} s, peak {got['peak_rss_gb']:.2f} GB",
                     flush=True,
@@ -344,6 +347,12 @@ def status_cell(entry, step):
         return "not run"
     if any(r["timed_out"] for r in runs):
         return f"timeout ({runs[0]['wall_s'] / 60:.0f} min)"
+    if any(r.get("over_memory_budget") for r in runs):
+        over = [r for r in runs if r.get("over_memory_budget")][0]
+        return (
+            f"stopped at the memory budget ({over['peak_rss_gb']:.1f} GB after "
+            f"{over['wall_s'] / 60:.1f} min)"
+        )
     return "failed"
 
 
@@ -591,6 +600,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="results JSON (default bench/results/<ts>.json)")
     parser.add_argument("--skip", nargs="*", default=[], help="steps: segments full pandas floor")
     parser.add_argument("--pandas-timeout", type=float, default=1800.0)
+    parser.add_argument(
+        "--pandas-max-rss-gb", type=float, default=20.0,
+        help="stop the pandas baseline when its RSS passes this (default 20 GB of 24)",
+    )  # fmt: skip
     parser.add_argument("--pandas-max", type=int, default=10**12, help="largest N for pandas")
     parser.add_argument("--pandas-runs-big", type=int, default=1, help="pandas runs above 1M")
     parser.add_argument("--dbt-timeout", type=float, default=4 * 3600.0)
