@@ -289,6 +289,19 @@ select * from final
 {% macro customer_feature_columns(orders, sessions) -%}
     {#- The model's numeric inputs, from the two metric relations joined on
         (as_of_date, customer_id). Documented in models/marts/customers/_customers__docs.md. -#}
+        {{ customer_order_feature_columns(orders) }},
+        {{ customer_session_feature_columns(orders, sessions) }}
+{%- endmacro %}
+
+
+{% macro session_feature_names() -%}
+    {#- The features customer_session_feature_columns computes (they need the web sessions). -#}
+    {{ return(['session_count', 'session_conversion_rate']) }}
+{%- endmacro %}
+
+
+{% macro customer_order_feature_columns(orders) -%}
+    {#- The features from orders, lines and returns (the metric relation `orders`). -#}
         {{ dbt.datediff('cast(' ~ orders ~ '.last_order_at as date)',
                         orders ~ '.as_of_date', 'day') }} as recency_days,
         {{ orders }}.frequency,
@@ -308,7 +321,12 @@ select * from final
             dbt.datediff('cast(' ~ orders ~ '.first_order_at as date)',
                          'cast(' ~ orders ~ '.last_order_at as date)', 'day'),
             orders ~ '.frequency - 1') }} as avg_days_between_orders,
-        {{ orders }}.category_breadth,
+        {{ orders }}.category_breadth
+{%- endmacro %}
+
+
+{% macro customer_session_feature_columns(orders, sessions) -%}
+    {#- The features that need the web sessions (`sessions`, joined to `orders`). -#}
         cast(coalesce({{ sessions }}.session_count, 0) as integer) as session_count,
         case
             when {{ sessions }}.session_count > 0

@@ -1,6 +1,7 @@
 -- One row per customer with at least one kept order: the numeric inputs the segmentation
--- may use (var segmentation_features picks them). Adding a feature = one column here (or in
--- the customer_feature_columns macro, so that trends get it too) + its name in the var.
+-- may use (var segmentation_features picks them). Adding a feature = one column in the macro
+-- customer_order_feature_columns (so that int_segmentation_features, which the fit reads,
+-- and the monthly trends get it too) + its name in the var.
 with
 
 customer_orders as (

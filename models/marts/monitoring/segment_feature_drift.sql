@@ -34,7 +34,7 @@ current_values as (
         customer_id as row_key,
         feature,
         feature_value
-    from ({{ unpivot_features(ref('customer_features'), ['customer_id']) }}) as unpivoted
+    from ({{ unpivot_features(ref('int_segmentation_features'), ['customer_id']) }}) as unpivoted
     where feature in (select reference_values.feature from reference_values)
 ),
 

@@ -4,7 +4,7 @@
 with
 
 standardised as (
-    {{ standardise_features_wide(ref('customer_features'), ['customer_id']) }}
+    {{ standardise_features_wide(ref('int_segmentation_features'), ['customer_id']) }}
 ),
 
 scored as (

@@ -1,0 +1,43 @@
+"""The path from raw files to customer_segments stages the web sessions only when a session
+feature is configured (int_segmentation_features joins them conditionally)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def _upstream_models(dbt_runner, tmp_path, features: list[str] | None) -> set[str]:
+    extra = {"segmentation_features": features} if features else None
+    if features:
+        extra["segmentation_log_features"] = []
+    run = dbt_runner(
+        ["ls", "--select", "+customer_segments", "--resource-type", "model", "--output", "json",
+         "--output-keys", "name"],
+        tmp_path / "raw",
+        tmp_path / "w.duckdb",
+        extra_vars=extra,
+    )  # fmt: skip
+    assert run.returncode == 0, run.output
+    names = set()
+    for line in run.output.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            names.add(json.loads(line)["name"])
+    assert "customer_segments" in names, run.output
+    return names
+
+
+def test_default_features_do_not_need_the_web_sessions(tmp_path, dbt_runner):
+    names = _upstream_models(dbt_runner, tmp_path, None)
+    assert "int_segmentation_features" in names
+    assert "stg_shop__order_items" in names
+    assert not {n for n in names if "session" in n}, sorted(names)
+
+
+def test_a_session_feature_brings_the_web_sessions_in(tmp_path, dbt_runner):
+    names = _upstream_models(dbt_runner, tmp_path, ["recency_days", "session_count"])
+    assert {"stg_shop__sessions", "int_sessions_aggregated_to_customers"} <= names
