@@ -248,7 +248,7 @@ def bench_size(n: int, runs: int, work: Path, opts, results: dict, save) -> None
                 out = run_dir / "pandas.json"
                 m = run_measured(
                     [str(BIN / "python"), str(ROOT / "bench" / "baseline_pandas.py"), raw,
-                     "--json", str(out)],
+                     "--json", str(out), "--n-init", opts.pandas_n_init],
                     log_path=str(run_dir / "pandas.log"), timeout_s=opts.pandas_timeout,
                     max_rss_bytes=int(opts.pandas_max_rss_gb * GB),
                 )  # fmt: skip
@@ -606,6 +606,10 @@ def main() -> None:
     parser.add_argument(
         "--pandas-max-rss-gb", type=float, default=20.0,
         help="stop the pandas baseline when its RSS passes this (default 20 GB of 24)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--pandas-n-init", default="10",
+        help="KMeans starts per k in the pandas baseline: 10 (the seed, default) or auto",
     )  # fmt: skip
     parser.add_argument("--pandas-max", type=int, default=10**12, help="largest N for pandas")
     parser.add_argument("--pandas-runs-big", type=int, default=1, help="pandas runs above 1M")
