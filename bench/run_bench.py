@@ -223,6 +223,7 @@ def bench_size(n: int, runs: int, work: Path, opts, results: dict, save) -> None
         record: dict = {"run": run, "started": dt.datetime.now().isoformat(timespec="seconds")}
         entry["runs"].append(record)
         run_dir = work / "runs" / opts.tag / f"{n}_{run}"
+        run_dir.mkdir(parents=True, exist_ok=True)  # also when --skip leaves only pandas/floor
         steps = [s for s in ["segments", "full", "pandas", "floor"] if s not in opts.skip]
         for step in steps:
             print(f"[{n:,} run {run}] {step} ... (load {os.getloadavg()[0]:.2f})", flush=True)
