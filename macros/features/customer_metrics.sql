@@ -98,16 +98,12 @@ first_purchase_per_category as (
     -- from the staged tables, aggregated at once: the features do not wait for (or read)
     -- the 20-column line-level join model int_order_items_joined_to_returns
     select
-        line_orders.customer_id,
-        coalesce(line_products.category, 'unknown') as category,
-        min(line_orders.ordered_at) as first_bought_at
-    from {{ ref('stg_shop__order_items') }} as line_items
-    inner join {{ ref('stg_shop__orders') }} as line_orders
-        on line_items.order_id = line_orders.order_id
-    left join {{ ref('stg_shop__products') }} as line_products
-        on line_items.product_id = line_products.product_id
-    where not line_orders.is_cancelled
-    group by line_orders.customer_id, coalesce(line_products.category, 'unknown')
+        customer_id,
+        category,
+        min(ordered_at) as first_bought_at
+    from ({{ staged_order_lines() }}) as order_lines
+    where not is_cancelled
+    group by customer_id, category
 ),
 
 category_buckets as (
@@ -334,4 +330,23 @@ select * from final
                     {{ safe_divide(orders ~ '.frequency', sessions ~ '.session_count') }}, 1.0
                 )
         end as session_conversion_rate
+{%- endmacro %}
+
+
+{% macro staged_order_lines() -%}
+    {#- Every kept order line with its order's customer, time and cancellation and its
+        product's category ('unknown' without one), from the staged tables. -#}
+    select
+        order_items.order_id,
+        order_items.line_number,
+        orders.customer_id,
+        order_items.product_id,
+        coalesce(products.category, 'unknown') as category,
+        orders.ordered_at,
+        orders.is_cancelled
+    from {{ ref('stg_shop__order_items') }} as order_items
+    inner join {{ ref('stg_shop__orders') }} as orders
+        on order_items.order_id = orders.order_id
+    left join {{ ref('stg_shop__products') }} as products
+        on order_items.product_id = products.product_id
 {%- endmacro %}

@@ -5,33 +5,10 @@ returns as (
     select * from {{ ref('stg_shop__returns') }}
 ),
 
-order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
-),
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-products as (
-    select * from {{ ref('stg_shop__products') }}
-),
-
 -- every kept return is on a kept line of a kept order (base_shop__returns checks it), so the
 -- staged tables are joined directly; the line-level join model is not needed here
 order_lines as (
-    select
-        order_items.order_id,
-        order_items.line_number,
-        orders.customer_id,
-        order_items.product_id,
-        coalesce(products.category, 'unknown') as category,
-        orders.ordered_at
-    from order_items
-    inner join orders
-        on order_items.order_id = orders.order_id
-    left join products
-        on order_items.product_id = products.product_id
+    {{ staged_order_lines() }}
 ),
 
 final as (
