@@ -6,7 +6,13 @@
 
     Cost grows with events + customers x snapshots, not events x snapshots: each event goes
     to the first snapshot it counts in (its bucket), totals are summed per customer and
-    bucket, and running totals over the snapshots give the state as of each one.
+    bucket, and running totals over the snapshots give the state as of each one. Orders are
+    assigned to their bucket once (a range join on orders); their lines and returns inherit
+    it through an equality join on order_id.
+
+    The metrics read the staged orders, lines and returns directly, not the order- and
+    return-level join models of the marts (int_orders_summarised,
+    int_returns_joined_to_order_items): the path from raw files to segments builds neither.
 -#}
 
 {% macro snapshot_buckets(snapshots) -%}
@@ -33,33 +39,65 @@ buckets as (
     {{ snapshot_buckets(snapshots) }}
 ),
 
-orders as (
-    select * from {{ ref('int_orders_summarised') }}
+bucketed_orders as (
+    -- every kept order with the snapshot it first counts in (orders after the last snapshot
+    -- count in none): the range join with the snapshots runs on orders, not on their lines
+    select
+        buckets.as_of_date,
+        orders.order_id,
+        orders.customer_id,
+        orders.ordered_at,
+        orders.is_cancelled
+    from {{ ref('stg_shop__orders') }} as orders
+    inner join buckets
+        on {{ in_bucket('orders.ordered_at', 'buckets') }}
+),
+
+order_lines as (
+    -- the lines of those orders, with their order's snapshot and their category
+    {{ staged_order_lines('bucketed_orders', ['as_of_date']) }}
 ),
 
 returns as (
-    select * from {{ ref('int_returns_joined_to_order_items') }}
+    -- every kept return is on a kept line of a kept order (base_shop__returns checks it);
+    -- its order gives the customer. A return is never before its order, so the returns of
+    -- orders after the last snapshot count in no snapshot either way.
+    select
+        stg_returns.order_id,
+        bucketed_orders.customer_id,
+        stg_returns.quantity,
+        stg_returns.refund_amount,
+        stg_returns.returned_at
+    from {{ ref('stg_shop__returns') }} as stg_returns
+    inner join bucketed_orders
+        on stg_returns.order_id = bucketed_orders.order_id
 ),
 
 order_buckets as (
     select
-        buckets.as_of_date,
-        orders.customer_id,
+        as_of_date,
+        customer_id,
         count(*) as orders_placed,
-        sum(case when orders.is_cancelled then 1 else 0 end) as orders_cancelled,
-        sum(case when orders.is_cancelled then 0 else 1 end) as frequency,
-        min(case when not orders.is_cancelled then orders.ordered_at end) as first_order_at,
-        max(case when not orders.is_cancelled then orders.ordered_at end) as last_order_at,
-        sum(case when orders.is_cancelled then 0 else orders.units end) as units_sold,
-        sum(case when orders.is_cancelled then 0 else orders.gross_amount end)
-            as gross_amount,
-        sum(case when orders.is_cancelled then 0 else orders.discount_amount end)
-            as discount_amount,
-        sum(case when orders.is_cancelled then 0 else orders.net_amount end) as net_sales
-    from orders
-    inner join buckets
-        on {{ in_bucket('orders.ordered_at', 'buckets') }}
-    group by buckets.as_of_date, orders.customer_id
+        sum(case when is_cancelled then 1 else 0 end) as orders_cancelled,
+        sum(case when is_cancelled then 0 else 1 end) as frequency,
+        min(case when not is_cancelled then ordered_at end) as first_order_at,
+        max(case when not is_cancelled then ordered_at end) as last_order_at
+    from bucketed_orders
+    group by as_of_date, customer_id
+),
+
+sales_buckets as (
+    -- the lines of orders that were not cancelled, in their order's snapshot
+    select
+        as_of_date,
+        customer_id,
+        sum(quantity) as units_sold,
+        sum(gross_amount) as gross_amount,
+        sum(discount_amount) as discount_amount,
+        sum(net_amount) as net_sales
+    from order_lines
+    where not is_cancelled
+    group by as_of_date, customer_id
 ),
 
 return_buckets as (
@@ -95,13 +133,11 @@ returned_order_buckets as (
 ),
 
 first_purchase_per_category as (
-    -- from the staged tables, aggregated at once: the features do not wait for (or read)
-    -- the 20-column line-level join model int_order_items_joined_to_returns
     select
         customer_id,
         category,
         min(ordered_at) as first_bought_at
-    from ({{ staged_order_lines() }}) as order_lines
+    from order_lines
     where not is_cancelled
     group by customer_id, category
 ),
@@ -145,11 +181,11 @@ running_totals as (
         sum(coalesce(order_buckets.frequency, 0)) over customer_history as frequency,
         min(order_buckets.first_order_at) over customer_history as first_order_at,
         max(order_buckets.last_order_at) over customer_history as last_order_at,
-        sum(coalesce(order_buckets.units_sold, 0)) over customer_history as units_sold,
-        sum(coalesce(order_buckets.gross_amount, 0)) over customer_history as gross_amount,
-        sum(coalesce(order_buckets.discount_amount, 0)) over customer_history
+        sum(coalesce(sales_buckets.units_sold, 0)) over customer_history as units_sold,
+        sum(coalesce(sales_buckets.gross_amount, 0)) over customer_history as gross_amount,
+        sum(coalesce(sales_buckets.discount_amount, 0)) over customer_history
             as discount_amount,
-        sum(coalesce(order_buckets.net_sales, 0)) over customer_history as net_sales,
+        sum(coalesce(sales_buckets.net_sales, 0)) over customer_history as net_sales,
         sum(coalesce(return_buckets.units_returned, 0)) over customer_history
             as units_returned,
         sum(coalesce(return_buckets.refund_amount, 0)) over customer_history as refund_amount,
@@ -162,6 +198,10 @@ running_totals as (
         on
             customer_snapshots.customer_id = order_buckets.customer_id
             and customer_snapshots.as_of_date = order_buckets.as_of_date
+    left join sales_buckets
+        on
+            customer_snapshots.customer_id = sales_buckets.customer_id
+            and customer_snapshots.as_of_date = sales_buckets.as_of_date
     left join return_buckets
         on
             customer_snapshots.customer_id = return_buckets.customer_id
@@ -333,19 +373,28 @@ select * from final
 {%- endmacro %}
 
 
-{% macro staged_order_lines() -%}
-    {#- Every kept order line with its order's customer, time and cancellation and its
-        product's category ('unknown' without one), from the staged tables. -#}
+{% macro staged_order_lines(orders=none, order_columns=[]) -%}
+    {#- Every kept order line with its order's customer, time and cancellation (plus
+        `order_columns` of the orders) and its product's category ('unknown' without one).
+        `orders` defaults to stg_shop__orders; a subset of it (a CTE name) keeps only the
+        lines of those orders. -#}
     select
         order_items.order_id,
         order_items.line_number,
         orders.customer_id,
         order_items.product_id,
         coalesce(products.category, 'unknown') as category,
+        order_items.quantity,
+        order_items.gross_amount,
+        order_items.discount_amount,
+        order_items.net_amount,
+        {%- for column in order_columns %}
+        orders.{{ column }},
+        {%- endfor %}
         orders.ordered_at,
         orders.is_cancelled
     from {{ ref('stg_shop__order_items') }} as order_items
-    inner join {{ ref('stg_shop__orders') }} as orders
+    inner join {{ orders or ref('stg_shop__orders') }} as orders
         on order_items.order_id = orders.order_id
     left join {{ ref('stg_shop__products') }} as products
         on order_items.product_id = products.product_id

@@ -1,8 +1,8 @@
 -- One row per kept order: line totals (units, gross, discount, net).
 -- Orders without any kept line still appear, with zero totals.
 -- Reads the staged lines directly (not int_order_items_joined_to_returns), and no returns
--- (fct_orders adds them): the customer features wait for neither the line-level join nor
--- the returns' staging (they read returns from int_returns_joined_to_order_items).
+-- (fct_orders adds them). For fct_orders and segment_trends; the customer metrics sum the
+-- staged lines per customer themselves (macros/features/customer_metrics.sql).
 with
 
 orders as (

@@ -35,13 +35,16 @@ def test_sweep_frame_shape_and_undefined_metrics_at_k1() -> None:
     assert sweep["inertia"].is_monotonic_decreasing
 
 
-@pytest.mark.parametrize("sample_size", [250, 10_000])
-def test_shared_silhouette_equals_scikit_learn_for_every_k(sample_size: int) -> None:
+@pytest.mark.parametrize(("sample_size", "chunk_rows"), [(250, 1024), (10_000, 1024), (250, 37)])
+def test_shared_silhouette_equals_scikit_learn_for_every_k(
+    sample_size: int, chunk_rows: int
+) -> None:
+    # chunk_rows=37: the distance matrix in blocks that do not divide the sample
     X, _ = make_blobs(n_samples=900, centers=4, n_features=3, random_state=1)
     rng = np.random.default_rng(5)
     labelings = {k: rng.integers(0, k, X.shape[0]) for k in range(2, 7)}
     labelings[7] = np.repeat([0, 1, 2, 3], 225)  # contiguous blocks, unequal in a sample
-    got = sampled_silhouettes(X, labelings, sample_size, seed=11)
+    got = sampled_silhouettes(X, labelings, sample_size, seed=11, chunk_rows=chunk_rows)
     for k, labels in labelings.items():
         kwargs = {"sample_size": sample_size, "random_state": 11} if sample_size < 900 else {}
         expected = silhouette_score(X, labels, **kwargs)

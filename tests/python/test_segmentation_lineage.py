@@ -1,5 +1,6 @@
 """The path from raw files to customer_segments stages the web sessions only when a session
-feature is configured (int_segmentation_features joins them conditionally)."""
+feature is configured (int_segmentation_features joins them conditionally), and reads the
+staged tables without the intermediate join models the marts use."""
 
 from __future__ import annotations
 
@@ -36,6 +37,9 @@ def test_default_features_do_not_need_the_web_sessions(tmp_path, dbt_runner):
     assert "int_segmentation_features" in names
     assert "stg_shop__order_items" in names
     assert not {n for n in names if "session" in n}, sorted(names)
+    # the customer metrics aggregate the staged orders, lines and returns themselves: the
+    # order-level and return-level join models are for the marts, not on the path
+    assert not names & {"int_orders_summarised", "int_returns_joined_to_order_items"}
 
 
 def test_a_session_feature_brings_the_web_sessions_in(tmp_path, dbt_runner):
