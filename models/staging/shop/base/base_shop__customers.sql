@@ -32,23 +32,8 @@ flagged as (
 ),
 
 final as (
-    {{ reject_duplicate_keys(
-        'flagged',
-        ['customer_id'],
-        [
-            'signup_at asc nulls last',
-            'email_normalized asc nulls last',
-            'raw_first_name asc',
-            'raw_last_name asc',
-            'raw_birth_date asc',
-            'raw_gender asc',
-            'raw_country asc',
-            'raw_acquisition_channel asc',
-            'raw_signup_at asc',
-            'raw_email asc',
-        ],
-        'duplicate_customer_id'
-    ) }}
+    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
+    {{ reject_duplicates('customers', 'flagged') }}
 )
 
 select * from final

@@ -63,17 +63,8 @@ flagged as (
 ),
 
 final as (
-    {{ reject_duplicate_keys(
-        'flagged',
-        ['order_id', 'line_number'],
-        [
-            'product_id nulls last',
-            'quantity',
-            'unit_price',
-            'discount_amount',
-        ],
-        'duplicate_order_line'
-    ) }}
+    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
+    {{ reject_duplicates('order_items', 'flagged') }}
 )
 
 select * from final

@@ -48,18 +48,8 @@ flagged as (
 ),
 
 final as (
-    {{ reject_duplicate_keys(
-        'flagged',
-        ['order_id'],
-        [
-            'ordered_at',
-            'customer_id',
-            'status',
-            'sales_channel nulls last',
-            'raw_ordered_at',
-        ],
-        'duplicate_order_id'
-    ) }}
+    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
+    {{ reject_duplicates('orders', 'flagged') }}
 )
 
 select * from final

@@ -30,16 +30,8 @@ flagged as (
 ),
 
 final as (
-    {{ reject_duplicate_keys(
-        'flagged',
-        ['product_id'],
-        [
-            'product_name nulls last',
-            'category nulls last',
-            'list_price nulls last',
-        ],
-        'duplicate_product_id'
-    ) }}
+    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
+    {{ reject_duplicates('products', 'flagged') }}
 )
 
 select * from final

@@ -86,19 +86,8 @@ flagged as (
 ),
 
 deduplicated as (
-    {{ reject_duplicate_keys(
-        'flagged',
-        ['return_id'],
-        [
-            'returned_at',
-            'order_id',
-            'line_number',
-            'quantity',
-            'raw_refund_amount',
-        ],
-        'duplicate_return_id',
-        output_column='reject_reason_before_cumulative'
-    ) }}
+    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
+    {{ reject_duplicates('returns', 'flagged', output_column='reject_reason_before_cumulative') }}
 ),
 
 with_cumulative_quantity as (

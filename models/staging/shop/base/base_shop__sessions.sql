@@ -55,18 +55,8 @@ flagged as (
 ),
 
 final as (
-    {{ reject_duplicate_keys(
-        'flagged',
-        ['session_id'],
-        [
-            'started_at',
-            'customer_id nulls last',
-            'page_views',
-            'product_views',
-            'cart_adds',
-        ],
-        'duplicate_session_id'
-    ) }}
+    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
+    {{ reject_duplicates('sessions', 'flagged') }}
 )
 
 select * from final
