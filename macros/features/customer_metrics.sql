@@ -330,6 +330,14 @@ select * from final
 {%- endmacro %}
 
 
+{% macro segmentation_uses_sessions() -%}
+    {#- True when var segmentation_features lists a web-session feature: only then do the
+        segmentation's inputs (today's and the monthly ones) join the web sessions. -#}
+    {{ return(var('segmentation_features') | select('in', session_feature_names()) | list
+              | length > 0) }}
+{%- endmacro %}
+
+
 {% macro session_feature_names() -%}
     {#- The features customer_session_feature_columns computes (they need the web sessions). -#}
     {{ return(['session_count', 'session_conversion_rate']) }}

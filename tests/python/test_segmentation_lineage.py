@@ -1,5 +1,6 @@
-"""The path from raw files to customer_segments stages the web sessions only when a session
-feature is configured (int_segmentation_features joins them conditionally), and reads the
+"""The path from raw files to customer_segments, and the monthly features of the trends,
+stage the web sessions only when a session feature is configured (int_segmentation_features
+and int_customer_features_monthly join them conditionally); the path to segments reads the
 staged tables without the intermediate join models the marts use."""
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 
-def _upstream_models(dbt_runner, tmp_path, features: list[str] | None) -> set[str]:
+def _upstream_models(
+    dbt_runner, tmp_path, features: list[str] | None, model: str = "customer_segments"
+) -> set[str]:
     extra = {"segmentation_features": features} if features else None
     if features:
         extra["segmentation_log_features"] = []
     run = dbt_runner(
-        ["ls", "--select", "+customer_segments", "--resource-type", "model", "--output", "json",
+        ["ls", "--select", f"+{model}", "--resource-type", "model", "--output", "json",
          "--output-keys", "name"],
         tmp_path / "raw",
         tmp_path / "w.duckdb",
@@ -28,7 +31,7 @@ def _upstream_models(dbt_runner, tmp_path, features: list[str] | None) -> set[st
         line = line.strip()
         if line.startswith("{"):
             names.add(json.loads(line)["name"])
-    assert "customer_segments" in names, run.output
+    assert model in names, run.output
     return names
 
 
@@ -45,3 +48,14 @@ def test_default_features_do_not_need_the_web_sessions(tmp_path, dbt_runner):
 def test_a_session_feature_brings_the_web_sessions_in(tmp_path, dbt_runner):
     names = _upstream_models(dbt_runner, tmp_path, ["recency_days", "session_count"])
     assert {"stg_shop__sessions", "int_sessions_aggregated_to_customers"} <= names
+
+
+def test_monthly_features_join_the_web_sessions_only_for_a_session_feature(tmp_path, dbt_runner):
+    monthly = "int_customer_features_monthly"
+    default = _upstream_models(dbt_runner, tmp_path, None, monthly)
+    assert "stg_shop__order_items" in default
+    assert not {n for n in default if "session" in n}, sorted(default)
+    with_sessions = _upstream_models(
+        dbt_runner, tmp_path, ["recency_days", "session_count"], monthly
+    )
+    assert "stg_shop__sessions" in with_sessions

@@ -3,8 +3,7 @@
 -- and the scoring of customer_segments read this model, so that by default the path from raw
 -- files to segments does not stage and aggregate the web sessions, which no default feature
 -- needs. Same macros as customer_features; a dbt test checks that the values agree.
-{%- set uses_sessions = var('segmentation_features')
-    | select('in', session_feature_names()) | list | length > 0 %}
+{%- set uses_sessions = segmentation_uses_sessions() %}
 {%- set comma = ',' if uses_sessions else '' %}
 with
 
