@@ -82,6 +82,7 @@ def machine() -> dict:
         "python": platform.python_version(),
         "versions": versions,
         "memory_limit": os.environ.get("SEGMENTATION_MEMORY_LIMIT", "4GB (default)"),
+        "dbt_threads": os.environ.get("SEGMENTATION_THREADS", "2 (default)"),
     }
 
 
@@ -366,7 +367,8 @@ def report(results: dict) -> str:
         f"Machine: {mach.get('cores')} cores ({mach.get('cpu')}), {mach.get('mem_gb')} GB RAM, "
         f"Linux {mach.get('kernel')}, Python {mach.get('python')}, "
         + ", ".join(f"{k} {v}" for k, v in (mach.get("versions") or {}).items())
-        + f"; DuckDB memory_limit {mach.get('memory_limit')}; shared machine (load below)."
+        + f"; DuckDB memory_limit {mach.get('memory_limit')}, dbt threads "
+        + f"{mach.get('dbt_threads', '2 (default)')}; shared machine (load below)."
     )
     lines.append("")
     lines.append("### Project: medians (wall s, peak RSS of the process tree GB)")
