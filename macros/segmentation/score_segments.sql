@@ -114,11 +114,19 @@
 {%- endmacro %}
 
 {% macro nearest_segment_wide(standardised, centroids, key_columns) -%}
-    {#- Nearest centroid per key by squared Euclidean distance over the configured features
-        (one row per key and segment, the distance computed across columns), ties to the
-        lower segment_id, with the margin to the second nearest. -#}
+    {#- Nearest centroid per key by squared Euclidean distance over the configured features,
+        ties to the lower segment_id, with the margin to the second nearest.
+
+        Row by row, without a sort or a group-by over the keys: the centroids are pivoted
+        into one row of var segmentation_k_max slots (slot i = the i-th segment by
+        segment_id; an empty slot has null coordinates, so a null distance that least()
+        skips), every row gets its distance to each slot, and the nearest is the first slot
+        at the smallest distance. Scoring 140M customer-months at 10M customers is then a
+        scan, not a 560M-row window (which spilled past the disk). The singular test
+        assert_segments_fit_the_scoring_slots fails the build if a model has more segments
+        than slots. -#}
     {%- set features = var('segmentation_features') -%}
-    {%- set keys = key_columns | join(', ') -%}
+    {%- set slots = range(1, (var('segmentation_k_max') | int) + 1) | list -%}
     with
 
     centroids_wide as (
@@ -134,49 +142,102 @@
         group by segment_id, segment_name, model_version
     ),
 
+    centroid_slots as (
+        select
+            *,
+            row_number() over (order by segment_id) as slot
+        from centroids_wide
+    ),
+
+    slots_row as (
+        -- one row: slot i's segment_id and coordinates
+        select
+            {%- for i in slots %}
+            max(case when slot = {{ i }} then segment_id end) as segment_id__{{ i }},
+            {%- for feature in features %}
+            max(case when slot = {{ i }} then c__{{ feature }} end)
+                as c{{ i }}__{{ feature }}{% if not (loop.last and i == slots[-1]) %},{% endif %}
+            {%- endfor %}
+            {%- endfor %}
+        from centroid_slots
+    ),
+
     distances as (
         select
             {%- for key in key_columns %}
             standardised_rows.{{ key }},
             {%- endfor %}
-            centroids_wide.segment_id,
-            centroids_wide.segment_name,
-            centroids_wide.model_version,
+            {%- for i in slots %}
+            slots_row.segment_id__{{ i }},
             {%- for feature in features %}
-            (standardised_rows.z__{{ feature }} - centroids_wide.c__{{ feature }})
-            * (standardised_rows.z__{{ feature }} - centroids_wide.c__{{ feature }})
+            (standardised_rows.z__{{ feature }} - slots_row.c{{ i }}__{{ feature }})
+            * (standardised_rows.z__{{ feature }} - slots_row.c{{ i }}__{{ feature }})
             {%- if not loop.last %} +{% endif %}
-            {%- endfor %} as distance
+            {%- endfor %} as distance__{{ i }}{% if not loop.last %},{% endif %}
+            {%- endfor %}
         from {{ standardised }} as standardised_rows
-        cross join centroids_wide
+        cross join slots_row
     ),
 
-    ranked as (
+    nearest_slot as (
         select
             *,
-            row_number() over (
-                partition by {{ keys }} order by distance asc, segment_id asc
-            ) as distance_rank
+            least(
+                {%- for i in slots %}
+                distance__{{ i }}{% if not loop.last %},{% endif %}
+                {%- endfor %}
+            ) as distance
         from distances
+    ),
+
+    chosen as (
+        select
+            *,
+            case
+                {%- for i in slots %}
+                when distance__{{ i }} = distance then {{ i }}
+                {%- endfor %}
+            end as chosen_slot
+        from nearest_slot
     ),
 
     nearest as (
         select
             {%- for key in key_columns %}
-            {{ key }},
+            chosen.{{ key }},
             {%- endfor %}
-            max(case when distance_rank = 1 then segment_id end) as segment_id,
-            max(case when distance_rank = 1 then segment_name end) as segment_name,
-            max(case when distance_rank = 1 then distance end) as distance,
-            max(case when distance_rank = 2 then distance end)
-            - max(case when distance_rank = 1 then distance end) as margin,
-            max(model_version) as model_version
-        from ranked
-        where distance_rank <= 2
-        group by {{ keys }}
+            case chosen.chosen_slot
+                {%- for i in slots %}
+                when {{ i }} then chosen.segment_id__{{ i }}
+                {%- endfor %}
+            end as segment_id,
+            chosen.distance,
+            -- the smallest distance among the other slots (null with a single segment)
+            least(
+                {%- for i in slots %}
+                case when chosen.chosen_slot <> {{ i }} then chosen.distance__{{ i }} end
+                {%- if not loop.last %},{% endif %}
+                {%- endfor %}
+            ) - chosen.distance as margin
+        from chosen
+    ),
+
+    final as (
+        select
+            {%- for key in key_columns %}
+            nearest.{{ key }},
+            {%- endfor %}
+            nearest.segment_id,
+            centroids_wide.segment_name,
+            nearest.distance,
+            nearest.margin,
+            centroids_wide.model_version
+        from nearest
+        inner join centroids_wide
+            on nearest.segment_id = centroids_wide.segment_id
     )
 
-    select * from nearest
+    select * from final
 {%- endmacro %}
 
 {% macro current_feature_params() -%}
