@@ -393,6 +393,7 @@ select * from final
         order_items.product_id,
         coalesce(products.category, 'unknown') as category,
         order_items.quantity,
+        order_items.unit_price,
         order_items.gross_amount,
         order_items.discount_amount,
         order_items.net_amount,

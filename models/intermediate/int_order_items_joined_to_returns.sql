@@ -2,16 +2,8 @@
 -- of it: returned units, refunded value, net value after returns.
 with
 
-order_items as (
-    select * from {{ ref('stg_shop__order_items') }}
-),
-
-orders as (
-    select * from {{ ref('stg_shop__orders') }}
-),
-
-products as (
-    select * from {{ ref('stg_shop__products') }}
+order_lines as (
+    {{ staged_order_lines(order_columns=['order_status', 'ordered_date']) }}
 ),
 
 returns as (
@@ -31,38 +23,34 @@ returns_per_line as (
 
 joined as (
     select
-        order_items.order_id,
-        order_items.line_number,
-        orders.customer_id,
-        order_items.product_id,
-        coalesce(products.category, 'unknown') as category,
-        orders.order_status,
-        orders.is_cancelled,
-        order_items.quantity,
-        order_items.unit_price,
-        order_items.gross_amount,
-        order_items.discount_amount,
-        order_items.net_amount,
+        order_lines.order_id,
+        order_lines.line_number,
+        order_lines.customer_id,
+        order_lines.product_id,
+        order_lines.category,
+        order_lines.order_status,
+        order_lines.is_cancelled,
+        order_lines.quantity,
+        order_lines.unit_price,
+        order_lines.gross_amount,
+        order_lines.discount_amount,
+        order_lines.net_amount,
         cast(coalesce(returns_per_line.returned_quantity, 0) as integer) as returned_quantity,
         cast(coalesce(returns_per_line.refund_amount, 0) as {{ type_money() }})
             as refund_amount,
         cast(
-            order_items.net_amount - coalesce(returns_per_line.refund_amount, 0)
+            order_lines.net_amount - coalesce(returns_per_line.refund_amount, 0)
             as {{ type_money() }}
         ) as net_amount_after_returns,
         returns_per_line.order_id is not null as has_return,
-        orders.ordered_at,
-        orders.ordered_date,
+        order_lines.ordered_at,
+        order_lines.ordered_date,
         returns_per_line.first_returned_at
-    from order_items
-    inner join orders
-        on order_items.order_id = orders.order_id
-    left join products
-        on order_items.product_id = products.product_id
+    from order_lines
     left join returns_per_line
         on
-            order_items.order_id = returns_per_line.order_id
-            and order_items.line_number = returns_per_line.line_number
+            order_lines.order_id = returns_per_line.order_id
+            and order_lines.line_number = returns_per_line.line_number
 )
 
 select * from joined
