@@ -52,7 +52,7 @@ lint: setup
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
 	mkdir -p $(dir $(SEGMENTATION_DB))
-	$(BIN)/sqlfluff lint models tests
+	$(BIN)/sqlfluff lint models tests analyses
 
 pytest: setup
 	$(BIN)/pytest

@@ -13,7 +13,9 @@
     Runs as on-run-start, before any model: finds <table>.parquet or <table>.csv for every
     table of the raw contract in raw_path(), checks that required tables and required columns
     exist, and (re)creates one view per table in the `raw` schema. Each view exposes exactly
-    the contract's columns (missing optional columns as NULL), plus `_source_file`.
+    the contract's columns (missing optional columns as NULL), plus the row's identity:
+    `_source_file` and `_source_row` (BIGINT, the 1-based data-row number within the file;
+    Parquet's file_row_number + 1, for CSV row_number() over () in file order).
     CSV files are read as text (all_varchar) so identifiers keep their leading zeros; staging
     parses and validates every column. A missing optional table becomes an empty view, with
     a warning. Problems stop the build with a message naming the file and the column: a
@@ -57,7 +59,8 @@
                 {%- endfor -%}
                 {%- do statements.append(
                     "create or replace view raw." ~ table_name ~ " as select "
-                    ~ cols | join(", ") ~ ", cast(null as varchar) as _source_file where false"
+                    ~ cols | join(", ") ~ ", cast(null as varchar) as _source_file"
+                    ~ ", cast(null as bigint) as _source_row where false"
                 ) -%}
             {%- endif -%}
         {%- else -%}
@@ -98,7 +101,9 @@
                 {%- endfor -%}
                 {%- do statements.append(
                     "create or replace view raw." ~ table_name ~ " as select "
-                    ~ cols | join(", ") ~ ", '" ~ found ~ "' as _source_file from " ~ reader
+                    ~ cols | join(", ") ~ ", '" ~ found ~ "' as _source_file, "
+                    ~ segmentation.raw_source_row(found) ~ " as _source_row from "
+                    ~ segmentation.raw_reader(found, file_row_number=true)
                 ) -%}
             {%- endif -%}
         {%- endif -%}
@@ -127,15 +132,30 @@
     {{ return(none) }}
 {% endmacro %}
 
-{% macro raw_reader(path) %}
+{% macro raw_reader(path, file_row_number=false) %}
     {#- Table function reading one raw file. CSV: comma-separated, header, UTF-8, all text,
-        empty strings as NULL; strict so a malformed file fails instead of losing rows. -#}
-    {%- if path.endswith('.parquet') -%}
+        empty strings as NULL; strict so a malformed file fails instead of losing rows.
+        file_row_number: Parquet also gives its 0-based row number (column file_row_number);
+        DuckDB's read_csv has no such option (see raw_source_row). -#}
+    {%- if path.endswith('.parquet') and file_row_number -%}
+        {{ return("read_parquet('" ~ path ~ "', file_row_number = true)") }}
+    {%- elif path.endswith('.parquet') -%}
         {{ return("read_parquet('" ~ path ~ "')") }}
     {%- else -%}
         {{ return(
             "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', "
             ~ "escape = '\"', all_varchar = true, encoding = 'utf-8', strict_mode = true)"
         ) }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro raw_source_row(path) %}
+    {#- The 1-based data-row number within the file read by raw_reader(path, file_row_number=true).
+        CSV: row_number() over () is a streaming window that DuckDB runs in one thread in the
+        scan's order, so it is the file order (also with preserve_insertion_order = false). -#}
+    {%- if path.endswith('.parquet') -%}
+        {{ return("cast(file_row_number + 1 as bigint)") }}
+    {%- else -%}
+        {{ return("cast(row_number() over () as bigint)") }}
     {%- endif -%}
 {% endmacro %}

@@ -15,7 +15,7 @@
     unknown, goes through clean_string and a try_cast, which accepts every type. Both paths
     give the same value (tests/python/test_build_contract_csv.py builds the same data from CSV
     text and from Parquet); the direct path avoids printing every value as text and parsing it
-    back, about 3x cheaper on 15 M order lines (docs/benchmarks.md).
+    back (measured in docs/benchmarks.md).
 -#}
 
 {% macro raw_column_types(table_name) -%}
@@ -133,9 +133,11 @@
 {%- endmacro %}
 
 {% macro raw_columns_as_text(table_name) -%}
-    {#- Every contract column of a raw table as text, prefixed raw_, for quarantine rows. -#}
+    {#- Every contract column of a raw table as text, prefixed raw_, for quarantine rows, then
+        the row's identity in the raw files: _source_file, _source_row. -#}
     {%- for col in var('raw_contract')[table_name].columns %}
     cast({{ col }} as {{ dbt.type_string() }}) as raw_{{ col }},
     {%- endfor %}
-    _source_file
+    _source_file,
+    _source_row
 {%- endmacro %}

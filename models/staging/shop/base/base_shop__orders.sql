@@ -7,8 +7,7 @@ source as (
 ),
 
 known_customers as (
-    select customer_id from {{ ref('base_shop__customers') }}
-    where reject_reason is null
+    select customer_id from {{ ref('stg_shop__customers') }}
 ),
 
 parsed as (
@@ -48,8 +47,11 @@ flagged as (
 ),
 
 final as (
-    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
-    {{ reject_duplicates('orders', 'flagged') }}
+    -- duplicate keys: the first valid row of each key is kept (macros/utils/duplicate_keys.sql)
+    select
+        flagged.*,
+        {{ duplicate_key_reason('orders') }} as reject_reason
+    from flagged
 )
 
 select * from final

@@ -30,8 +30,11 @@ flagged as (
 ),
 
 final as (
-    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
-    {{ reject_duplicates('products', 'flagged') }}
+    -- duplicate keys: the first valid row of each key is kept (macros/utils/duplicate_keys.sql)
+    select
+        flagged.*,
+        {{ duplicate_key_reason('products') }} as reject_reason
+    from flagged
 )
 
 select * from final

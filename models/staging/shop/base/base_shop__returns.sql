@@ -86,8 +86,11 @@ flagged as (
 ),
 
 deduplicated as (
-    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
-    {{ reject_duplicates('returns', 'flagged', output_column='reject_reason_before_cumulative') }}
+    -- duplicate keys: the first valid row of each key is kept (macros/utils/duplicate_keys.sql)
+    select
+        flagged.*,
+        {{ duplicate_key_reason('returns') }} as reject_reason_before_cumulative
+    from flagged
 ),
 
 with_cumulative_quantity as (

@@ -7,8 +7,7 @@ source as (
 ),
 
 known_customers as (
-    select customer_id from {{ ref('base_shop__customers') }}
-    where reject_reason is null
+    select customer_id from {{ ref('stg_shop__customers') }}
 ),
 
 parsed as (
@@ -55,8 +54,11 @@ flagged as (
 ),
 
 final as (
-    -- the first valid row of each key is kept: duplicate_key_rules (macros/utils/quarantine.sql)
-    {{ reject_duplicates('sessions', 'flagged') }}
+    -- duplicate keys: the first valid row of each key is kept (macros/utils/duplicate_keys.sql)
+    select
+        flagged.*,
+        {{ duplicate_key_reason('sessions') }} as reject_reason
+    from flagged
 )
 
 select * from final

@@ -1,1 +1,100 @@
-{{ quarantine_rows('base_shop__products', 'products') }}
+-- Rejected raw product rows, one row each: the first rule the row breaks, every contract
+-- column as the original text, and the row's place in the raw files.
+-- The base view's final reject_reason is not read (its duplicate-key window would rank every
+-- raw row): the row-level reasons are, and only the valid rows of duplicated keys are ranked.
+with
+
+base_products as (
+    -- every raw row: the columns of the duplicate-key rule, the row-level reason, the raw text
+    -- and the row's place in the files. Read once: DuckDB materializes a CTE that is read twice
+    -- and holds a window (the CSV row number), which would copy every raw row.
+    select
+        product_id,
+        product_name,
+        category,
+        list_price,
+        row_reject_reason,
+        raw_product_id,
+        raw_product_name,
+        raw_category,
+        raw_list_price,
+        _source_file,
+        _source_row
+    from {{ ref('base_shop__products') }}
+),
+
+valid_keys as (
+    -- the keys of the rows that pass the row-level rules, from a scan that reads the keys only
+    select product_id
+    from {{ ref('base_shop__products') }}
+    where row_reject_reason is null
+),
+
+duplicated_keys as (
+    -- keys held by more than one valid row
+    select product_id
+    from valid_keys
+    group by product_id
+    having count(*) > 1
+),
+
+rejected_or_duplicated as (
+    -- few rows in practice; the steps below read them, not every raw row
+    select base_products.*
+    from base_products
+    left join duplicated_keys
+        on base_products.product_id = duplicated_keys.product_id
+    where
+        base_products.row_reject_reason is not null
+        or duplicated_keys.product_id is not null
+),
+
+row_rejects as (
+    select
+        row_reject_reason as reject_reason,
+        raw_product_id,
+        raw_product_name,
+        raw_category,
+        raw_list_price,
+        _source_file,
+        _source_row
+    from rejected_or_duplicated
+    where row_reject_reason is not null
+),
+
+duplicate_rejects as (
+    -- the valid rows of the duplicated keys, ranked with the table's duplicate-key rule: the
+    -- first of each key gets no reason (it is kept), the others duplicate_<key>
+    select
+        {{ duplicate_key_reason('products') }} as reject_reason,
+        raw_product_id,
+        raw_product_name,
+        raw_category,
+        raw_list_price,
+        _source_file,
+        _source_row
+    from rejected_or_duplicated
+    where row_reject_reason is null
+),
+
+rejected as (
+    select * from row_rejects
+    union all
+    select * from duplicate_rejects
+    where reject_reason is not null
+),
+
+final as (
+    select
+        'products' as source_table,
+        reject_reason,
+        raw_product_id,
+        raw_product_name,
+        raw_category,
+        raw_list_price,
+        _source_file as source_file,
+        _source_row as source_row
+    from rejected
+)
+
+select * from final

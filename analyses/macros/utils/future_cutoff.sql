@@ -1,0 +1,4 @@
+-- future_cutoff (macros/utils/as_of.sql)
+select order_id
+from {{ ref('base_shop__orders') }}
+where ordered_at > {{ future_cutoff() }}

@@ -1,0 +1,16 @@
+{% macro age_band(birth_date, as_of) -%}
+    {#- Age band at the analysis date (full years, 365.25-day years); birth dates in the future
+        or more than 120 years back are treated as missing. -#}
+    {%- set age = "floor(" ~ dbt.datediff(birth_date, as_of, 'day') ~ " / 365.25)" -%}
+    case
+        when {{ birth_date }} is null or {{ birth_date }} > {{ as_of }} then null
+        when {{ age }} > 120 then null
+        when {{ age }} < 18 then 'under 18'
+        when {{ age }} < 25 then '18-24'
+        when {{ age }} < 35 then '25-34'
+        when {{ age }} < 45 then '35-44'
+        when {{ age }} < 55 then '45-54'
+        when {{ age }} < 65 then '55-64'
+        else '65+'
+    end
+{%- endmacro %}

@@ -1,0 +1,70 @@
+{% macro duplicate_key_rules() -%}
+    {#- Per raw table: its key, the order in which the first valid row of a key is kept (the
+        others are rejected with `reason`). One place for the base model (which keeps) and
+        the quarantine model (which reports the rest). Every order ends in enough columns to
+        make the choice deterministic. -#}
+    {{ return({
+        'customers': {
+            'key_columns': ['customer_id'],
+            'order_by': [
+                'signup_at asc nulls last',
+                'email_normalized asc nulls last',
+                'raw_first_name asc',
+                'raw_last_name asc',
+                'raw_birth_date asc',
+                'raw_gender asc',
+                'raw_country asc',
+                'raw_acquisition_channel asc',
+                'raw_signup_at asc',
+                'raw_email asc',
+            ],
+            'reason': 'duplicate_customer_id',
+        },
+        'products': {
+            'key_columns': ['product_id'],
+            'order_by': ['product_name nulls last', 'category nulls last', 'list_price nulls last'],
+            'reason': 'duplicate_product_id',
+        },
+        'orders': {
+            'key_columns': ['order_id'],
+            'order_by': [
+                'ordered_at', 'customer_id', 'status', 'sales_channel nulls last', 'raw_ordered_at',
+            ],
+            'reason': 'duplicate_order_id',
+        },
+        'order_items': {
+            'key_columns': ['order_id', 'line_number'],
+            'order_by': ['product_id nulls last', 'quantity', 'unit_price', 'discount_amount'],
+            'reason': 'duplicate_order_line',
+        },
+        'sessions': {
+            'key_columns': ['session_id'],
+            'order_by': [
+                'started_at', 'customer_id nulls last', 'page_views', 'product_views', 'cart_adds',
+            ],
+            'reason': 'duplicate_session_id',
+        },
+        'returns': {
+            'key_columns': ['return_id'],
+            'order_by': ['returned_at', 'order_id', 'line_number', 'quantity', 'raw_refund_amount'],
+            'reason': 'duplicate_return_id',
+        },
+    }) }}
+{%- endmacro %}
+
+{% macro duplicate_key_reason(table_name) -%}
+    {#- A row's reject reason after the duplicate-key rule of `table_name`
+        (duplicate_key_rules): its own row_reject_reason, or the rule's reason when another
+        valid row with the same key comes first in the rule's order (the first valid row of
+        each key is kept). Reads row_reject_reason, the key and the order's columns. -#}
+    {%- set rule = duplicate_key_rules()[table_name] -%}
+    coalesce(
+        row_reject_reason,
+        case
+            when row_number() over (
+                partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null
+                order by {{ rule.order_by | join(', ') }}
+            ) > 1 then '{{ rule.reason }}'
+        end
+    )
+{%- endmacro %}
