@@ -13,7 +13,7 @@ from segmentation.dbt_models import (
 def model(dbt, session):
     dbt.config(materialized="incremental")
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
-    features = sample_features(dbt.ref("int_segmentation_features"), settings.config)
+    features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
     drift = dbt.ref("segment_feature_drift").df()
     history = read_history(session, dbt.this, dbt.is_incremental)
     return k_selection_model(features, history, settings, drift)

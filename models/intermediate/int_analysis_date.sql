@@ -1,6 +1,5 @@
 -- The analysis date (one row): var as_of when given, else the day after the latest kept
--- order. (stg_shop__customers uses it for the age band; stg_shop__orders checks its
--- customers against base_shop__customers, not against stg_shop__customers: no cycle.)
+-- order (the run's date when there is none). Metrics count events strictly before it.
 with
 
 kept_orders as (

@@ -1,14 +1,13 @@
--- One row per kept return with the customer, order date and category of the returned line.
+-- One row per kept return with the customer, order time and category of the returned line.
+-- Every kept return is on a kept line of a kept order (base_shop__returns checks it).
 with
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
 ),
 
--- every kept return is on a kept line of a kept order (base_shop__returns checks it), so the
--- staged tables are joined directly; the line-level join model is not needed here
 order_lines as (
-    {{ staged_order_lines() }}
+    select * from {{ ref('int_order_lines') }}
 ),
 
 final as (

@@ -144,8 +144,9 @@ def read_history(session: Any, this: Any, is_incremental: bool) -> pd.DataFrame 
 def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
     """customer_id and the configured features of the segmentation input, as a frame.
 
-    The relation is int_segmentation_features: customer_features' rows and values, computed
-    by the same macros (web-session features only when configured).
+    The relation is int_customer_features_current: every customer with a kept order and the
+    features of int_customer_features as of the analysis date (web-session features only when
+    configured).
 
     Above the sample cap the database draws a deterministic pseudo-random subset first
     (ordered by a hash of customer_id and the seed), so the rows pulled into Python, and the
@@ -157,11 +158,9 @@ def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
     missing = [c for c in columns if c not in available]
     if missing:
         raise ValueError(
-            f"the segmentation features (customer_features) have no column(s) {missing} "
-            "listed in segmentation_features; add the column to the macro "
-            "customer_order_feature_columns (macros/features/customer_metrics.sql), which "
-            "customer_features and int_segmentation_features share, or remove the name "
-            "from the var"
+            f"the segmentation features (int_customer_features_current) have no column(s) "
+            f"{missing} listed in segmentation_features; add the column to the `final` select "
+            "of models/intermediate/int_customer_features.sql, or remove the name from the var"
         )
     selected = relation.project(", ".join(columns))
     total = selected.aggregate("count(*)").fetchall()[0][0]

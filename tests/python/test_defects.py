@@ -39,7 +39,9 @@ REPAIRED_CHECKS: dict[str, str] = {
         "from staging.stg_shop__customers where customer_id = 'CX000003'"
     ),
     "customers_unparseable_birth_date": (
-        "select age_band is null from staging.stg_shop__customers where customer_id = 'CX000004'"
+        "select c.birth_date is null and d.age_band = 'unknown' "
+        "from staging.stg_shop__customers as c inner join marts.dim_customers as d "
+        "on c.customer_id = d.customer_id where c.customer_id = 'CX000004'"
     ),
     "customers_shared_email": (
         "select count(distinct email_hash) = 1 and count(*) = 2 "

@@ -19,7 +19,7 @@ STAGED = [
     "staging.stg_shop__returns",
     "staging.stg_shop__products",
     "staging.stg_shop__sessions",
-    "intermediate.int_segmentation_features",
+    "intermediate.int_customer_features_current",
 ]
 
 
@@ -33,7 +33,7 @@ def test_parquet_and_csv_text_stage_identically(tmp_path, dbt_runner):
                 f"copy (select * from read_parquet('{path}')) "
                 f"to '{csv_dir / (path.stem + '.csv')}' (header, delimiter ',')"
             )
-    selection = ["run", "--select", "+int_segmentation_features", "path:models/staging"]
+    selection = ["run", "--select", "+int_customer_features_current", "path:models/staging"]
     builds = {}
     for name, raw in [("parquet", parquet_dir), ("csv", csv_dir)]:
         run = dbt_runner(selection, raw, tmp_path / name / "w.duckdb")

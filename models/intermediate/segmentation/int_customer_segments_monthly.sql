@@ -1,15 +1,69 @@
--- Every customer's segment as of each month end, scored with the current model exactly as
--- customer_segments scores today's features.
+-- Every customer's segment as of each month end of the trend window, scored with the
+-- current model in the same steps as customer_segments (same macros for the column lists).
 with
 
-standardised as (
-    {{ standardise_features_wide(ref('int_customer_features_monthly'),
-                                 ['as_of_date', 'customer_id']) }}
+customer_features as (
+    select * from {{ ref('int_customer_features_monthly') }}
 ),
 
-scored as (
-    {{ nearest_segment_wide('standardised', ref('int_segment_centroids_current'),
-                            ['as_of_date', 'customer_id']) }}
+scoring_params as (
+    select * from {{ ref('int_segment_scoring_params') }}
+),
+
+segments as (
+    select distinct
+        segment_id,
+        segment_name,
+        model_version
+    from {{ ref('int_segment_centroids_current') }}
+),
+
+standardised as (
+    select
+        customer_features.as_of_date,
+        customer_features.customer_id,
+        {{ standardised_feature_columns('customer_features', 'scoring_params') }}
+    from customer_features
+    cross join scoring_params
+),
+
+distances as (
+    select
+        standardised.as_of_date,
+        standardised.customer_id,
+        {{ slot_distance_columns('standardised', 'scoring_params') }}
+    from standardised
+    cross join scoring_params
+),
+
+nearest as (
+    select
+        distances.*,
+        {{ smallest_slot_distance('distances') }} as distance
+    from distances
+),
+
+chosen as (
+    select
+        nearest.as_of_date,
+        nearest.customer_id,
+        nearest.distance,
+        {{ first_slot_at('nearest', 'distance') }} as slot
+    from nearest
+),
+
+final as (
+    select
+        chosen.as_of_date,
+        chosen.customer_id,
+        segments.segment_id,
+        segments.segment_name,
+        chosen.distance,
+        segments.model_version
+    from chosen
+    cross join scoring_params
+    inner join segments
+        on {{ slot_segment_id('scoring_params', 'chosen.slot') }} = segments.segment_id
 )
 
-select * from scored
+select * from final

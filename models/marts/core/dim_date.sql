@@ -2,11 +2,20 @@
 -- calendar attributes a report filters and groups by.
 with
 
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+analysis_date as (
+    select * from {{ ref('int_analysis_date') }}
+),
+
 bounds as (
     select
-        min(ordered_date) as first_date,
-        cast({{ as_of_date() }} as date) as last_date
-    from {{ ref('stg_shop__orders') }}
+        min(orders.ordered_date) as first_date,
+        max(analysis_date.as_of_date) as last_date
+    from orders
+    cross join analysis_date
 ),
 
 day_offsets as (

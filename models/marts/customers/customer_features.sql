@@ -1,11 +1,11 @@
 -- One row per customer with at least one kept order: the numeric inputs the segmentation
--- may use (var segmentation_features picks them). Adding a feature = one column in the macro
--- customer_order_feature_columns (so that int_segmentation_features, which the fit reads,
--- and the monthly trends get it too) + its name in the var.
+-- may use (var segmentation_features picks them), as of the analysis date. The features
+-- are defined in int_customer_features; the web-session features are shown here whether or
+-- not the segmentation uses them.
 with
 
-customer_orders as (
-    select * from {{ ref('int_orders_aggregated_to_customers') }}
+customer_features as (
+    select * from {{ ref('int_customer_features_current') }}
 ),
 
 customer_sessions as (
@@ -14,13 +14,25 @@ customer_sessions as (
 
 final as (
     select
-        customer_orders.customer_id,
-        {{ customer_feature_columns('customer_orders', 'customer_sessions') }}
-    from customer_orders
+        customer_features.customer_id,
+        customer_features.recency_days,
+        customer_features.frequency,
+        customer_features.monetary,
+        customer_features.avg_order_value,
+        customer_features.return_rate_units,
+        customer_features.return_rate_orders,
+        customer_features.return_rate_value,
+        customer_features.discount_share,
+        customer_features.tenure_days,
+        customer_features.avg_days_between_orders,
+        customer_features.category_breadth,
+        cast(coalesce(customer_sessions.session_count, 0) as integer) as session_count,
+        {{ session_conversion_rate(
+            'customer_features.frequency', 'customer_sessions.session_count'
+        ) }} as session_conversion_rate
+    from customer_features
     left join customer_sessions
-        on
-            customer_orders.customer_id = customer_sessions.customer_id
-            and customer_orders.as_of_date = customer_sessions.as_of_date
+        on customer_features.customer_id = customer_sessions.customer_id
 )
 
 select * from final

@@ -3,12 +3,23 @@
 with
 
 customer_orders as (
-    select * from {{ ref('int_orders_aggregated_to_customers') }}
+    select * from {{ ref('int_customer_features_current') }}
+),
+
+analysis_date as (
+    select * from {{ ref('int_analysis_date') }}
+),
+
+all_returns as (
+    select * from {{ ref('int_returns_joined_to_order_items') }}
 ),
 
 returns as (
-    select * from {{ ref('int_returns_joined_to_order_items') }}
-    where returned_at < cast({{ as_of_date() }} as {{ dbt.type_timestamp() }})
+    -- the returns the metrics count: those before the analysis date
+    select all_returns.*
+    from all_returns
+    inner join analysis_date
+        on all_returns.returned_date < analysis_date.as_of_date
 ),
 
 reason_ranked as (

@@ -2,8 +2,8 @@
 -- quintile scores and the named RFM segment from the seed grid.
 with
 
-customer_orders as (
-    select * from {{ ref('int_orders_aggregated_to_customers') }}
+customer_features as (
+    select * from {{ ref('int_customer_features_current') }}
 ),
 
 rfm_segments as (
@@ -14,12 +14,11 @@ rfm_values as (
     select
         customer_id,
         as_of_date,
-        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }}
-            as recency_days,
+        recency_days,
         frequency,
         monetary,
         last_order_at
-    from customer_orders
+    from customer_features
 ),
 
 scored as (

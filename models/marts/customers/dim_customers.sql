@@ -10,8 +10,12 @@ country_regions as (
     select * from {{ ref('country_regions') }}
 ),
 
+analysis_date as (
+    select * from {{ ref('int_analysis_date') }}
+),
+
 customer_orders as (
-    select * from {{ ref('int_orders_aggregated_to_customers') }}
+    select * from {{ ref('int_customer_features_current') }}
 ),
 
 customer_sessions as (
@@ -31,7 +35,9 @@ final as (
         customers.customer_id,
         customers.email_hash,
         coalesce(customers.gender, 'unknown') as gender,
-        coalesce(customers.age_band, 'unknown') as age_band,
+        coalesce(
+            {{ age_band('customers.birth_date', 'analysis_date.as_of_date') }}, 'unknown'
+        ) as age_band,
         coalesce(customers.country_code, 'unknown') as country_code,
         coalesce(country_regions.region, 'unknown') as region,
         coalesce(customers.acquisition_channel, 'unknown') as acquisition_channel,
@@ -62,6 +68,7 @@ final as (
         cast(customer_orders.first_order_at as date) as first_order_date,
         cast(customer_orders.last_order_at as date) as last_order_date
     from customers
+    cross join analysis_date
     left join country_regions
         on customers.country_code = country_regions.country_code
     left join customer_orders

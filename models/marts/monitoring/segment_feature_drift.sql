@@ -4,38 +4,46 @@
 -- PSI = sum over bins of (actual - expected) * ln(actual / expected), shares floored at
 -- 0.0001. Rule of thumb: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
 -- No rows on the first build, when there is no model yet.
-{%- set has_reference = relation_exists('marts', 'segment_fit_sample') %}
 with
 
-reference_values as (
-    {%- if has_reference %}
-        select
-            fit_sample.customer_id as row_key,
-            fit_sample.feature,
-            fit_sample.feature_value,
-            fit_sample.model_version
-        from {{ source('segmentation_state', 'segment_fit_sample') }} as fit_sample
-        where fit_sample.model_version = (
-                select max(versions.model_version)
-                from {{ source('segmentation_state', 'segment_fit_sample') }} as versions
-            )
-    {%- else %}
-        select
-            cast(null as {{ dbt.type_string() }}) as row_key,
-            cast(null as {{ dbt.type_string() }}) as feature,
-            cast(null as double) as feature_value,
-            cast(null as integer) as model_version
-        where 1 = 0
-    {%- endif %}
+fit_samples as (
+    select * from {{ ref('stg_segmentation_state__fit_samples') }}
 ),
 
-current_values as (
+customer_features as (
+    select * from {{ ref('int_customer_features_current') }}
+),
+
+reference_values as (
+    -- the fit sample of the latest model version
     select
         customer_id as row_key,
         feature,
-        feature_value
-    from ({{ unpivot_features(ref('int_segmentation_features'), ['customer_id']) }}) as unpivoted
-    where feature in (select reference_values.feature from reference_values)
+        feature_value,
+        model_version
+    from fit_samples
+    where model_version = (select max(versions.model_version) from fit_samples as versions)
+),
+
+features_long as (
+    -- today's value of every configured feature
+    {%- for feature in var('segmentation_features') %}
+        select
+            customer_id as row_key,
+            '{{ feature }}' as feature,
+            cast({{ feature }} as double) as feature_value
+        from customer_features
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
+),
+
+current_values as (
+    -- only the features the reference has
+    select features_long.*
+    from features_long
+    where features_long.feature in (select reference_values.feature from reference_values)
 ),
 
 reference_deciles as (
@@ -48,6 +56,7 @@ reference_deciles as (
 ),
 
 edges as (
+    -- bin i of a feature holds the values up to the i-th decile's largest value
     select
         feature,
         upper_edge,
@@ -60,37 +69,74 @@ edges as (
     ) as decile_edges
 ),
 
-reference_bins as (
-    {{ psi_binned('reference_values', 'edges') }}
+top_edges as (
+    select
+        feature,
+        max(bin) as top_bin
+    from edges
+    group by feature
 ),
 
-current_bins as (
-    {{ psi_binned('current_values', 'edges') }}
+all_values as (
+    select
+        'reference' as side,
+        row_key,
+        feature,
+        feature_value
+    from reference_values
+    union all
+    select
+        'current' as side,
+        row_key,
+        feature,
+        feature_value
+    from current_values
+),
+
+binned as (
+    -- the first edge at or above the value (above the top edge: the top bin), 0 if missing
+    select
+        all_values.side,
+        all_values.feature,
+        case
+            when all_values.feature_value is null then 0
+            else coalesce(min(edges.bin), max(top_edges.top_bin))
+        end as bin
+    from all_values
+    left join edges
+        on
+            all_values.feature = edges.feature
+            and all_values.feature_value <= edges.upper_edge
+    left join top_edges
+        on all_values.feature = top_edges.feature
+    group by all_values.side, all_values.row_key, all_values.feature, all_values.feature_value
+),
+
+shares as (
+    select
+        side,
+        feature,
+        bin,
+        count(*) * 1.0 / sum(count(*)) over (partition by side, feature) as bin_share
+    from binned
+    group by side, feature, bin
 ),
 
 reference_shares as (
-    select
-        feature,
-        bin,
-        count(*) * 1.0 / sum(count(*)) over (partition by feature) as expected_share
-    from reference_bins
-    group by feature, bin
+    select * from shares
+    where side = 'reference'
 ),
 
 current_shares as (
-    select
-        feature,
-        bin,
-        count(*) * 1.0 / sum(count(*)) over (partition by feature) as actual_share
-    from current_bins
-    group by feature, bin
+    select * from shares
+    where side = 'current'
 ),
 
 bin_terms as (
     select
         coalesce(reference_shares.feature, current_shares.feature) as feature,
-        greatest(coalesce(reference_shares.expected_share, 0), 0.0001) as expected_share,
-        greatest(coalesce(current_shares.actual_share, 0), 0.0001) as actual_share
+        greatest(coalesce(reference_shares.bin_share, 0), 0.0001) as expected_share,
+        greatest(coalesce(current_shares.bin_share, 0), 0.0001) as actual_share
     from reference_shares
     full outer join current_shares
         on

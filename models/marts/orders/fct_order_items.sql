@@ -2,7 +2,7 @@
 with
 
 order_lines as (
-    select * from {{ ref('int_order_items_joined_to_returns') }}
+    select * from {{ ref('int_order_lines') }}
 ),
 
 final as (

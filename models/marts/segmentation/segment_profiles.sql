@@ -11,7 +11,7 @@ customers as (
 ),
 
 customer_orders as (
-    select * from {{ ref('int_orders_aggregated_to_customers') }}
+    select * from {{ ref('int_customer_features_current') }}
 ),
 
 segment_deviations as (
@@ -19,7 +19,7 @@ segment_deviations as (
 ),
 
 order_lines as (
-    select * from {{ ref('int_order_items_joined_to_returns') }}
+    select * from {{ ref('int_order_lines') }}
     where not is_cancelled
 ),
 

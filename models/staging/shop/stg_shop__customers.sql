@@ -1,5 +1,6 @@
 -- Kept customers: one row per customer_id. Personal data ends here: the email is only kept
--- as a hash, names are dropped, the birth date becomes an age band.
+-- as a hash and names are dropped. The birth date stays for dim_customers, which turns it
+-- into an age band at the analysis date; no later model keeps it.
 with
 
 checked as (
@@ -19,7 +20,7 @@ final as (
         end as gender,
         country_code,
         acquisition_channel,
-        {{ age_band('birth_date', as_of_date()) }} as age_band,
+        birth_date,
         case
             when is_signup_at_unparseable then null else signup_at
         end as signup_at,

@@ -1,0 +1,160 @@
+-- Customer metrics as of every snapshot date (int_snapshot_dates): one row per snapshot
+-- set, date and customer with a kept order before that date. Running sums of the daily
+-- activity: each day goes to the first snapshot it counts in (its bucket), the days are
+-- summed per customer and bucket, and a running sum over a customer's buckets gives the
+-- totals as of each snapshot. Cost grows with active days + customers x snapshots.
+--
+-- A view: int_customer_features_current selects the `current` set (a plain sum per
+-- customer, on the path to the segments) and int_customer_features_monthly the
+-- `month_end` set; the filter on snapshot_set reaches the buckets, so each build computes
+-- each set once and the path to the segments never waits for the monthly snapshots.
+{%- set uses_sessions = segmentation_uses_sessions() %}
+{%- set sums = [
+    'orders_placed', 'orders_cancelled', 'orders_kept', 'units_sold', 'gross_amount',
+    'discount_amount', 'net_sales', 'new_categories', 'units_returned', 'refund_amount',
+    'orders_first_returned',
+] + (['session_count', 'page_views', 'product_views', 'cart_adds', 'sessions_with_cart_add']
+     if uses_sessions else []) %}
+with
+
+daily_activity as (
+    select * from {{ ref('int_customer_daily_activity') }}
+),
+
+snapshot_dates as (
+    select * from {{ ref('int_snapshot_dates') }}
+),
+
+snapshot_intervals as (
+    -- a snapshot adds the days from the previous snapshot of its set (the first one: all
+    -- days) up to the day before its date
+    select
+        snapshot_set,
+        as_of_date,
+        lag(as_of_date) over (partition by snapshot_set order by as_of_date)
+            as previous_as_of_date
+    from snapshot_dates
+),
+
+activity_dates as (
+    select distinct activity_date
+    from daily_activity
+),
+
+date_buckets as (
+    -- each day with activity and the snapshot of each set it first counts in (days on or
+    -- after the last snapshot count in none)
+    select
+        snapshot_intervals.snapshot_set,
+        snapshot_intervals.as_of_date,
+        activity_dates.activity_date
+    from activity_dates
+    inner join snapshot_intervals
+        on
+            activity_dates.activity_date < snapshot_intervals.as_of_date
+            and (
+                snapshot_intervals.previous_as_of_date is null
+                or activity_dates.activity_date >= snapshot_intervals.previous_as_of_date
+            )
+),
+
+bucket_totals as (
+    select
+        date_buckets.snapshot_set,
+        date_buckets.as_of_date,
+        daily_activity.customer_id,
+        {%- for column in sums %}
+            sum(daily_activity.{{ column }}) as {{ column }},
+        {%- endfor %}
+        {%- if uses_sessions %}
+        max(daily_activity.last_session_at) as last_session_at,
+        {%- endif %}
+        min(daily_activity.first_order_at) as first_order_at,
+        max(daily_activity.last_order_at) as last_order_at
+    from daily_activity
+    inner join date_buckets
+        on daily_activity.activity_date = date_buckets.activity_date
+    group by date_buckets.snapshot_set, date_buckets.as_of_date, daily_activity.customer_id
+),
+
+customer_first_buckets as (
+    select
+        snapshot_set,
+        customer_id,
+        min(as_of_date) as first_as_of_date
+    from bucket_totals
+    group by snapshot_set, customer_id
+),
+
+customer_snapshots as (
+    -- every customer at every snapshot of the set from the first one that sees activity
+    select
+        customer_first_buckets.snapshot_set,
+        snapshot_dates.as_of_date,
+        customer_first_buckets.customer_id
+    from customer_first_buckets
+    inner join snapshot_dates
+        on
+            customer_first_buckets.snapshot_set = snapshot_dates.snapshot_set
+            and customer_first_buckets.first_as_of_date <= snapshot_dates.as_of_date
+),
+
+running_totals as (
+    select
+        customer_snapshots.snapshot_set,
+        customer_snapshots.as_of_date,
+        customer_snapshots.customer_id,
+        {%- for column in sums %}
+            sum(coalesce(bucket_totals.{{ column }}, 0)) over customer_history as {{ column }},
+        {%- endfor %}
+        {%- if uses_sessions %}
+        max(bucket_totals.last_session_at) over customer_history as last_session_at,
+        {%- endif %}
+        min(bucket_totals.first_order_at) over customer_history as first_order_at,
+        max(bucket_totals.last_order_at) over customer_history as last_order_at
+    from customer_snapshots
+    left join bucket_totals
+        on
+            customer_snapshots.snapshot_set = bucket_totals.snapshot_set
+            and customer_snapshots.as_of_date = bucket_totals.as_of_date
+            and customer_snapshots.customer_id = bucket_totals.customer_id
+    window customer_history as (
+        partition by customer_snapshots.snapshot_set, customer_snapshots.customer_id
+        order by customer_snapshots.as_of_date
+        rows between unbounded preceding and current row
+    )
+),
+
+final as (
+    select
+        snapshot_set,
+        as_of_date,
+        customer_id,
+        cast(orders_placed as integer) as orders_placed,
+        cast(orders_cancelled as integer) as orders_cancelled,
+        cast(orders_kept as integer) as frequency,
+        first_order_at,
+        last_order_at,
+        cast(units_sold as bigint) as units_sold,
+        cast(units_returned as bigint) as units_returned,
+        cast(orders_first_returned as integer) as orders_with_return,
+        cast(gross_amount as {{ type_money() }}) as gross_amount,
+        cast(discount_amount as {{ type_money() }}) as discount_amount,
+        cast(net_sales as {{ type_money() }}) as net_sales,
+        cast(refund_amount as {{ type_money() }}) as refund_amount,
+        cast(net_sales - refund_amount as {{ type_money() }}) as monetary,
+        cast(new_categories as integer) as category_breadth
+    {%- if uses_sessions %},
+        cast(session_count as integer) as session_count,
+        cast(page_views as bigint) as page_views,
+        cast(product_views as bigint) as product_views,
+        cast(cart_adds as bigint) as cart_adds,
+        cast(sessions_with_cart_add as integer) as sessions_with_cart_add,
+        last_session_at
+        {%- endif %}
+    from running_totals
+    -- a customer counts from their first order (web sessions may come before it)
+    where orders_placed > 0
+)
+
+select * from final

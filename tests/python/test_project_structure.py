@@ -1,0 +1,146 @@
+"""The project reads the way dbt shows it: every dependency dbt records is visible in the
+model's own file (a `ref`/`source` call or a `-- depends_on:` line), no macro hides a `ref`,
+staging reads only sources and staging, and the base and quarantine models have a primary
+key test on the raw row identity."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+REF = re.compile(r"""\bref\(\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
+SOURCE = re.compile(r"""\bsource\(\s*['"]([A-Za-z0-9_]+)['"]\s*,\s*['"]([A-Za-z0-9_]+)['"]\s*\)""")
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory, dbt_runner):
+    work = tmp_path_factory.mktemp("parse")
+    run = dbt_runner(["parse"], work / "raw", work / "w.duckdb")
+    assert run.returncode == 0, run.output
+    return json.loads((work / "target" / "manifest.json").read_text())
+
+
+def _models(manifest):
+    return [n for n in manifest["nodes"].values() if n["resource_type"] == "model"]
+
+
+def test_every_dependency_is_written_in_the_models_own_file(manifest):
+    hidden = {}
+    for node in _models(manifest):
+        text = (REPO / node["original_file_path"]).read_text()
+        shown = {f"model.segmentation.{name}" for name in REF.findall(text)}
+        shown |= {f"source.segmentation.{a}.{b}" for a, b in SOURCE.findall(text)}
+        shown |= {f"seed.segmentation.{name}" for name in REF.findall(text)}
+        if node["language"] == "python":
+            shown |= {f"model.segmentation.{m}" for m in re.findall(r"dbt\.ref\(\"(\w+)\"\)", text)}
+        missing = set(node["depends_on"]["nodes"]) - shown
+        if missing:
+            hidden[node["name"]] = sorted(missing)
+    assert not hidden, hidden
+
+
+def test_no_macro_calls_ref():
+    offenders = [
+        str(path.relative_to(REPO))
+        for path in (REPO / "macros").rglob("*.sql")
+        if REF.search(path.read_text())
+    ]
+    assert not offenders, offenders
+
+
+def test_staging_reads_only_sources_and_staging(manifest):
+    nodes = manifest["nodes"]
+    later = {}
+    for node in _models(manifest):
+        if not node["original_file_path"].startswith("models/staging/"):
+            continue
+        for parent in node["depends_on"]["nodes"]:
+            if parent.startswith("source."):
+                continue
+            if not nodes[parent]["original_file_path"].startswith("models/staging/"):
+                later.setdefault(node["name"], []).append(parent)
+    assert not later, later
+
+
+def test_no_model_is_a_short_macro_call(manifest):
+    """A model file shows its steps: at least an import CTE and a final select."""
+    short = [
+        node["name"]
+        for node in _models(manifest)
+        if node["language"] == "sql" and " as (" not in node["raw_code"]
+    ]
+    assert not short, short
+
+
+def test_base_and_quarantine_models_have_a_primary_key_test(manifest):
+    tested = {}
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "test":
+            continue
+        meta = node.get("test_metadata") or {}
+        if meta.get("name") in {"unique", "unique_combination_of_columns"}:
+            for parent in node["depends_on"]["nodes"]:
+                tested.setdefault(parent, []).append(meta.get("kwargs", {}))
+    wanted = [
+        n["unique_id"]
+        for n in _models(manifest)
+        if n["name"].startswith(("base_shop__", "quarantine_shop__"))
+    ]
+    assert len(wanted) == 12
+    missing = [w for w in wanted if w not in tested]
+    assert not missing, missing
+
+
+def test_test_yaml_lives_beside_the_models_it_tests(manifest):
+    """Generic and unit tests are declared in a YAML file of the tested model's folder."""
+    misplaced = []
+    nodes = manifest["nodes"]
+    for node in list(nodes.values()) + list(manifest.get("unit_tests", {}).values()):
+        if node["resource_type"] not in {"test", "unit_test"}:
+            continue
+        if node["resource_type"] == "test" and not node.get("test_metadata"):
+            continue  # singular tests live in tests/
+        yaml_dir = node["original_file_path"].rsplit("/", 1)[0]
+        attached = node.get("attached_node") or node.get("model")
+        if not attached or not attached.startswith("model."):
+            continue  # a test of a source lives with the source's YAML
+        model_dir = nodes[attached]["original_file_path"].rsplit("/", 1)[0]
+        if model_dir != yaml_dir:
+            misplaced.append((node["name"], yaml_dir, model_dir))
+    assert not misplaced, misplaced
+
+
+#: Macros that render no SQL of their own: they return a value to Jinja, run statements at
+#: run start, or are adapter implementations reached through a dispatching macro that an
+#: analysis calls (the DuckDB one is what `make lint` renders).
+NOT_SQL_MACROS = {
+    "duplicate_key_rules", "find_raw_file", "generate_schema_name", "raw_column_types",
+    "raw_path", "raw_type_class", "register_raw_tables", "default__register_raw_tables",
+    "duckdb__register_raw_tables", "relation_exists", "segmentation_uses_sessions",
+    "session_feature_names", "scoring_slots", "default__integer_series",
+    "duckdb__integer_series", "spark__integer_series", "default__median", "duckdb__median",
+    "default__parse_timestamp", "duckdb__parse_timestamp", "duckdb__safe_cast",
+}  # fmt: skip
+
+
+def test_every_sql_macro_is_documented_and_linted(manifest):
+    """Each macro has a description (macros/_macros.yml), and each one that renders SQL is
+    called by a file under analyses/macros/, which `make lint` lints as rendered SQL."""
+    macros = [
+        m
+        for m in manifest["macros"].values()
+        if m["package_name"] == "segmentation" and not m["name"].startswith("test_")
+    ]
+    assert not [m["name"] for m in macros if not m["description"].strip()]
+    analyses = "\n".join(p.read_text() for p in (REPO / "analyses" / "macros").rglob("*.sql"))
+    unlinted = [
+        m["name"]
+        for m in macros
+        if m["name"] not in NOT_SQL_MACROS and not re.search(rf"\b{m['name']}\(", analyses)
+    ]
+    assert not unlinted, unlinted
