@@ -46,7 +46,7 @@ SEED = 42
 BIG = 1_000_000
 FIT_MODELS = ["segment_k_selection", "segment_centroids", "segment_stability", "segment_fit_sample"]
 #: The fit's input; its SQL ancestors are "the SQL feature models" compared with the floor.
-FEATURE_MARTS = ["int_segmentation_features"]
+FEATURE_MARTS = ["int_customer_features_current"]
 GB = 1024**3
 #: The project that is built: a `git archive` snapshot of --ref (default HEAD) under the work
 #: folder, so that edits made to the working tree while the benchmark runs do not leak in;
