@@ -45,8 +45,9 @@ RESULTS = ROOT / "bench" / "results"
 SEED = 42
 BIG = 1_000_000
 FIT_MODELS = ["segment_k_selection", "segment_centroids", "segment_stability", "segment_fit_sample"]
-#: The fit's input; its SQL ancestors are "the SQL feature models" compared with the floor.
-FEATURE_MARTS = ["int_customer_features_current"]
+#: The fit's input (named int_segmentation_features before 7e6c892); its SQL ancestors are
+#: "the SQL feature models" compared with the floor.
+FEATURE_MARTS = ["int_customer_features_current", "int_segmentation_features"]
 GB = 1024**3
 #: The project that is built: a `git archive` snapshot of --ref (default HEAD) under the work
 #: folder, so that edits made to the working tree while the benchmark runs do not leak in;
@@ -134,7 +135,11 @@ def feature_model_names(target: Path) -> list[str]:
     """The SQL models the segmentation features are built from (ancestors + themselves)."""
     manifest = json.loads((target / "manifest.json").read_text())
     parents = manifest["parent_map"]
-    todo = [f"model.segmentation.{name}" for name in FEATURE_MARTS]
+    todo = [
+        f"model.segmentation.{name}"
+        for name in FEATURE_MARTS
+        if f"model.segmentation.{name}" in manifest["nodes"]
+    ]
     seen: set[str] = set()
     while todo:
         uid = todo.pop()
