@@ -1,8 +1,9 @@
 {% macro duplicate_key_rules() -%}
     {#- Per raw table: its key, the order in which the first valid row of a key is kept (the
         others are rejected with `reason`). One place for the base model (which keeps) and
-        the quarantine model (which reports the rest). Every order ends in enough columns to
-        make the choice deterministic. -#}
+        the quarantine model (which reports the rest). duplicate_key_reason breaks the ties
+        that remain (identical rows) by the row's place in the raw files, so the first copy
+        in the files is kept. -#}
     {{ return({
         'customers': {
             'key_columns': ['customer_id'],
@@ -63,7 +64,7 @@
         case
             when row_number() over (
                 partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null
-                order by {{ rule.order_by | join(', ') }}
+                order by {{ rule.order_by | join(', ') }}, _source_file, _source_row
             ) > 1 then '{{ rule.reason }}'
         end
     )

@@ -49,38 +49,18 @@ rejected_or_duplicated as (
         or duplicated_keys.product_id is not null
 ),
 
-row_rejects as (
+reasons as (
+    -- a row-level reason stays; the valid rows of a duplicated key are ranked with the
+    -- table's duplicate-key rule: the first of each key gets no reason (it is kept), the
+    -- others duplicate_<key>
     select
-        row_reject_reason as reject_reason,
-        raw_product_id,
-        raw_product_name,
-        raw_category,
-        raw_list_price,
-        _source_file,
-        _source_row
+        rejected_or_duplicated.*,
+        {{ duplicate_key_reason('products') }} as reject_reason
     from rejected_or_duplicated
-    where row_reject_reason is not null
-),
-
-duplicate_rejects as (
-    -- the valid rows of the duplicated keys, ranked with the table's duplicate-key rule: the
-    -- first of each key gets no reason (it is kept), the others duplicate_<key>
-    select
-        {{ duplicate_key_reason('products') }} as reject_reason,
-        raw_product_id,
-        raw_product_name,
-        raw_category,
-        raw_list_price,
-        _source_file,
-        _source_row
-    from rejected_or_duplicated
-    where row_reject_reason is null
 ),
 
 rejected as (
-    select * from row_rejects
-    union all
-    select * from duplicate_rejects
+    select * from reasons
     where reject_reason is not null
 ),
 
