@@ -1,13 +1,14 @@
 -- Customer metrics as of every snapshot date (int_snapshot_dates): one row per snapshot
--- set, date and customer with a kept order before that date. Running sums of the daily
--- activity: each day goes to the first snapshot it counts in (its bucket), the days are
--- summed per customer and bucket, and a running sum over a customer's buckets gives the
--- totals as of each snapshot. Cost grows with active days + customers x snapshots.
+-- set, date and customer with a kept order before that date. Each day of the daily activity
+-- goes to the first snapshot it counts in (its bucket) and the days are summed per customer
+-- and bucket. The `current` set has one snapshot, so its one bucket is the total; for the
+-- `month_end` set a running sum over a customer's buckets gives the totals as of each
+-- snapshot. Cost grows with active days + customers x snapshots.
 --
--- A view: int_customer_features_current selects the `current` set (a plain sum per
--- customer, on the path to the segments) and int_customer_features_monthly the
--- `month_end` set; the filter on snapshot_set reaches the buckets, so each build computes
--- each set once and the path to the segments never waits for the monthly snapshots.
+-- A view: int_customer_features_current selects the `current` set (on the path to the
+-- segments) and int_customer_features_monthly the `month_end` set; the filter on
+-- snapshot_set reaches the buckets, so each build computes each set once and the path to
+-- the segments never waits for the monthly snapshots.
 {%- set uses_sessions = segmentation_uses_sessions() %}
 {%- set sums = [
     'orders_placed', 'orders_cancelled', 'orders_kept', 'units_sold', 'gross_amount',
@@ -77,12 +78,31 @@ bucket_totals as (
     group by date_buckets.snapshot_set, date_buckets.as_of_date, daily_activity.customer_id
 ),
 
+current_totals as (
+    -- one snapshot: its bucket holds every day before it
+    select
+        snapshot_set,
+        as_of_date,
+        customer_id,
+        {%- for column in sums %}
+            {{ column }},
+        {%- endfor %}
+        {%- if uses_sessions %}
+        last_session_at,
+        {%- endif %}
+        first_order_at,
+        last_order_at
+    from bucket_totals
+    where snapshot_set = 'current'
+),
+
 customer_first_buckets as (
     select
         snapshot_set,
         customer_id,
         min(as_of_date) as first_as_of_date
     from bucket_totals
+    where snapshot_set = 'month_end'
     group by snapshot_set, customer_id
 ),
 
@@ -125,6 +145,12 @@ running_totals as (
     )
 ),
 
+snapshot_totals as (
+    select * from current_totals
+    union all
+    select * from running_totals
+),
+
 final as (
     select
         snapshot_set,
@@ -152,7 +178,7 @@ final as (
         cast(sessions_with_cart_add as integer) as sessions_with_cart_add,
         last_session_at
         {%- endif %}
-    from running_totals
+    from snapshot_totals
     -- a customer counts from their first order (web sessions may come before it)
     where orders_placed > 0
 )

@@ -1,8 +1,7 @@
--- One row per kept order: line totals (units, gross, discount, net).
--- Orders without any kept line still appear, with zero totals.
--- Reads the staged lines directly (not int_order_items_joined_to_returns), and no returns
--- (fct_orders adds them). For fct_orders and segment_trends; the customer metrics sum the
--- staged lines per customer themselves (macros/features/customer_metrics.sql).
+-- One row per kept order (cancelled ones too, flagged): its line totals (units, gross,
+-- discount, net); orders without any kept line have zero totals. No returns (fct_orders adds
+-- them). Read by int_customer_daily_activity (what each day's orders sold), fct_orders and
+-- segment_trends.
 with
 
 orders as (
