@@ -42,7 +42,7 @@ build: check
 
 # Publish only after a green build: a failed build leaves the last good publish untouched.
 run: build
-	$(BIN)/segmentation publish --db "$(SEGMENTATION_DB)" --bi "$(SEGMENTATION_BI)" --manifest target/manifest.json
+	$(BIN)/segmentation publish --db "$(SEGMENTATION_DB)" --bi "$(SEGMENTATION_BI)" --manifest target/manifest.json $(if $(FORCE),--force)
 	@if $(BIN)/segmentation report --help >/dev/null 2>&1; then \
 		$(BIN)/segmentation report --db "$(SEGMENTATION_DB)" --out "$(SEGMENTATION_BI)/report.html"; fi
 	@echo "Warehouse: $(SEGMENTATION_DB)"

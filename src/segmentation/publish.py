@@ -22,6 +22,11 @@ Why it is built this way:
   hold the write lock. A BI tool (or another DuckDB process) holding the old serving file open
   read-only does not stop the publish: the rename leaves the old inode alive for that reader,
   and new connections open the new file.
+* **Degenerate-build guard.** A build with no customers or no segments, or with far fewer
+  customers or far less revenue than the last publish (more than ``--max-drop``, default 50%),
+  is refused unless ``--force``: a green build can still be empty (every order quarantined, a
+  different raw folder) and must not replace the last good dashboard. The headline figures
+  compared are recorded in ``_manifest.json`` (key ``headline``).
 * **BI-safe guard.** Columns of type HUGEINT, UHUGEINT, UUID, INTERVAL, unsigned integers or
   nested types (LIST, ARRAY, STRUCT, MAP, UNION) break or confuse BI tools; publishing refuses
   them and names the mart and column, rather than shipping something Power BI cannot load.
@@ -59,6 +64,17 @@ MANIFEST_FILE = "_manifest.json"
 INFO_TABLE = "publish_info"
 STAGING_PREFIX = ".staging-"
 _SERVING_ALIAS = "__segmentation_publish_serving"
+DEFAULT_MAX_DROP = 0.5
+#: The headline figures of a publish: name -> (mart, SQL aggregate over it). A figure whose
+#: mart is not public is not measured.
+HEADLINE = {
+    "customers": ("customer_features", "count(*)"),
+    "revenue": ("customer_features", "coalesce(sum(monetary), 0)"),
+    "segments": ("customer_segments", "count(distinct segment_id)"),
+}
+#: Figures that must not be zero, and figures that must not drop by more than max_drop.
+_NON_ZERO = ("customers", "segments")
+_NO_STEEP_DROP = ("customers", "revenue")
 
 _UNSAFE_SCALARS = {
     "HUGEINT": "128-bit integers are not supported by most BI tools",
@@ -110,6 +126,7 @@ class PublishResult:
     bi_dir: Path
     published_at: str
     marts: list[PublishedMart] = field(default_factory=list)
+    headline: dict[str, float] = field(default_factory=dict)
 
 
 def _quote(identifier: str) -> str:
@@ -216,6 +233,48 @@ def check_marts(
             + "\n".join(problems)
         )
     return columns
+
+
+def measure_headline(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> dict[str, float]:
+    """The HEADLINE figures of the build, for the public marts that hold them."""
+    by_name = {m.name: m for m in marts}
+    figures = {}
+    for name, (mart_name, aggregate) in HEADLINE.items():
+        mart = by_name.get(mart_name)
+        if mart is not None:
+            value = con.execute(f"SELECT {aggregate} FROM {mart.relation}").fetchall()[0][0]
+            figures[name] = float(value or 0)
+    return figures
+
+
+def degenerate_reasons(
+    current: dict[str, float], previous: dict[str, float], max_drop: float
+) -> list[str]:
+    """Why a build with the headline ``current`` must not replace a publish with ``previous``
+    (empty when it may): a zero count of customers or segments, or customers or revenue
+    down by more than ``max_drop`` (a share) since the last publish."""
+    reasons = [
+        f"{name}: 0 in {HEADLINE[name][0]}"
+        for name in _NON_ZERO
+        if name in current and current[name] == 0
+    ]
+    for name in _NO_STEEP_DROP:
+        before, now = previous.get(name), current.get(name)
+        if before and now is not None and before > 0 and now < before * (1 - max_drop):
+            reasons.append(
+                f"{name}: {now:,.0f}, down {1 - now / before:.0%} from {before:,.0f} at the "
+                f"last publish (more than the allowed {max_drop:.0%})"
+            )
+    return reasons
+
+
+def _previous_headline(bi_dir: Path) -> dict[str, float]:
+    """The headline figures of the previous publish (from its `_manifest.json`), if any."""
+    try:
+        data = json.loads((bi_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        return {k: float(v) for k, v in (data.get("headline") or {}).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,11 +417,14 @@ def publish(
     manifest_path: Path,
     storage_version: str = DEFAULT_STORAGE_VERSION,
     log: Callable[[str], None] = print,
+    force: bool = False,
+    max_drop: float = DEFAULT_MAX_DROP,
 ) -> PublishResult:
     """Publish every public mart of ``db_path`` into ``bi_dir``; see the module docstring.
 
     Raises PublishError (previous publish untouched, staging removed) on any failure before
-    the files are moved into place.
+    the files are moved into place, and for a degenerate build (degenerate_reasons) unless
+    ``force``.
     """
     db_path = Path(db_path)
     bi_dir = Path(bi_dir)
@@ -378,7 +440,9 @@ def publish(
         _remove_stale_staging(bi_dir)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=bi_dir))
         try:
-            result = _build_in_staging(db_path, bi_dir, staging, marts, storage_version, log)
+            result = _build_in_staging(
+                db_path, bi_dir, staging, marts, storage_version, log, force, max_drop
+            )
             _move_into_place(bi_dir, staging, result)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -393,6 +457,8 @@ def _build_in_staging(
     marts: list[Mart],
     storage_version: str,
     log: Callable[[str], None],
+    force: bool = False,
+    max_drop: float = DEFAULT_MAX_DROP,
 ) -> PublishResult:
     """Write every output file into ``staging``; nothing in ``bi_dir`` is touched."""
     published_at = datetime.now(UTC)
@@ -407,6 +473,20 @@ def _build_in_staging(
     step = "checking the marts"
     try:
         columns = check_marts(con, marts, db_path)
+        step = "measuring the headline figures"
+        result.headline = measure_headline(con, marts)
+        reasons = degenerate_reasons(result.headline, _previous_headline(bi_dir), max_drop)
+        if reasons and not force:
+            raise PublishError(
+                "refusing to publish a degenerate build:\n  "
+                + "\n  ".join(reasons)
+                + f"\nThe last good publish in {bi_dir} is unchanged. Check the build (the "
+                "quarantine_shop__* models say which rows were rejected and why); if the "
+                "change is expected (another shop, a deliberate reset), publish anyway with "
+                "`segmentation publish --force` (make run FORCE=1)."
+            )
+        if reasons:
+            log("publishing despite (--force): " + "; ".join(reasons))
         step = f"attaching the serving database (STORAGE_VERSION {storage_version!r})"
         serving_path = staging / SERVING_DB
         con.execute(
@@ -459,6 +539,7 @@ def _manifest_data(result: PublishResult, db_path: Path, storage_version: str) -
     return {
         "published_at": result.published_at,
         "source_db": str(db_path),
+        "headline": result.headline,
         "duckdb_version": duckdb.__version__,
         "serving_db": {"file": SERVING_DB, "storage_version": storage_version},
         "marts": {
@@ -527,6 +608,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             f"it (default: {DEFAULT_STORAGE_VERSION}, readable by DuckDB 1.1 and newer)"
         ),
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="publish even a degenerate build (no customers or segments, or a steep drop)",
+    )
+    parser.add_argument(
+        "--max-drop",
+        type=_max_drop,
+        default=None,
+        help=(
+            "largest share by which customers or revenue may fall since the last publish "
+            f"before publish refuses (default: $SEGMENTATION_MAX_DROP or {DEFAULT_MAX_DROP})"
+        ),
+    )
+
+
+def _max_drop(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"--max-drop must be a share between 0 and 1, not {text}")
+    return value
 
 
 def main(args: argparse.Namespace) -> int:
@@ -535,8 +637,18 @@ def main(args: argparse.Namespace) -> int:
     bi_dir = args.bi or Path(os.environ.get("SEGMENTATION_BI") or DEFAULT_BI)
     print(f"publishing {db_path} -> {bi_dir}")
     try:
-        publish(db_path, bi_dir, args.manifest, storage_version=args.storage_version)
-    except PublishError as exc:
+        max_drop = args.max_drop
+        if max_drop is None:
+            max_drop = _max_drop(os.environ.get("SEGMENTATION_MAX_DROP") or str(DEFAULT_MAX_DROP))
+        publish(
+            db_path,
+            bi_dir,
+            args.manifest,
+            storage_version=args.storage_version,
+            force=args.force,
+            max_drop=max_drop,
+        )
+    except (PublishError, argparse.ArgumentTypeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

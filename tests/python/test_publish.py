@@ -244,6 +244,108 @@ def test_refuses_when_a_public_mart_is_missing(project: Project) -> None:
     assert snapshot(project.bi) == before
 
 
+# ---------------------------------------------------------------------------------------------
+# Degenerate builds are refused (the last good publish stays)
+# ---------------------------------------------------------------------------------------------
+
+
+def with_customer_features(project: Project, customers: int, monetary: float = 10.0) -> None:
+    """Add the mart the customer and revenue figures come from, with `customers` rows."""
+    with duckdb.connect(str(project.db)) as con:
+        con.execute(
+            f"""CREATE OR REPLACE TABLE marts.customer_features AS
+            SELECT lpad(i::VARCHAR, 8, '0') AS customer_key,
+                   {monetary}::DECIMAL(18, 2) AS monetary
+            FROM range({customers}) AS t(i)"""
+        )
+    write_manifest(project.manifest, public=[*PUBLIC, "customer_features"])
+
+
+def test_headline_is_recorded_in_the_manifest(project: Project) -> None:
+    with_customer_features(project, customers=3000, monetary=2.5)
+
+    result = project.publish()
+
+    assert result.headline == {"customers": 3000, "revenue": 7500.0, "segments": 4}
+    manifest = json.loads((project.bi / "_manifest.json").read_text())
+    assert manifest["headline"] == result.headline
+
+
+def test_build_without_customers_is_refused_and_last_publish_stays(project: Project) -> None:
+    with_customer_features(project, customers=3000)
+    project.publish()
+    before = snapshot(project.bi)
+    with_customer_features(project, customers=0)  # e.g. every order quarantined
+
+    refused = r"degenerate build(.|\n)*customers: 0 in customer_features"
+    with pytest.raises(pub.PublishError, match=refused):
+        project.publish()
+
+    assert snapshot(project.bi) == before
+
+
+def test_build_without_segments_is_refused(project: Project) -> None:
+    with duckdb.connect(str(project.db)) as con:
+        con.execute("UPDATE marts.customer_segments SET segment_id = NULL")
+
+    with pytest.raises(pub.PublishError, match="segments: 0 in customer_segments"):
+        project.publish()
+    assert not (project.bi / "_manifest.json").exists()
+
+
+def test_steep_drop_is_refused_unless_forced(project: Project, capsys) -> None:
+    with_customer_features(project, customers=3000)
+    project.publish()
+    before = snapshot(project.bi)
+    with_customer_features(project, customers=1000)
+
+    with pytest.raises(pub.PublishError, match=r"customers: 1,000, down 67% from 3,000"):
+        project.publish()
+    assert snapshot(project.bi) == before
+    # a looser threshold lets it through, and so does --force
+    project.publish(max_drop=0.7)
+    with_customer_features(project, customers=100)
+    argv = ["publish", "--db", str(project.db), "--bi", str(project.bi)]
+    assert cli.main([*argv, "--manifest", str(project.manifest)]) == 1
+    assert "down 90% from 1,000" in capsys.readouterr().err
+    assert cli.main([*argv, "--manifest", str(project.manifest), "--force"]) == 0
+    assert "publishing despite (--force)" in capsys.readouterr().out
+    assert count(project.bi / "segmentation.duckdb", "customer_features") == 100
+
+
+def test_max_drop_comes_from_the_environment(project: Project, monkeypatch, capsys) -> None:
+    with_customer_features(project, customers=3000)
+    project.publish()
+    with_customer_features(project, customers=2000)  # down 33%
+    argv = ["publish", "--db", str(project.db), "--bi", str(project.bi)]
+    argv += ["--manifest", str(project.manifest)]
+
+    monkeypatch.setenv("SEGMENTATION_MAX_DROP", "0.2")
+    assert cli.main(argv) == 1
+    assert "more than the allowed 20%" in capsys.readouterr().err
+    monkeypatch.setenv("SEGMENTATION_MAX_DROP", "1.5")
+    assert cli.main(argv) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+    monkeypatch.delenv("SEGMENTATION_MAX_DROP")
+    assert cli.main(argv) == 0
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "expected"),
+    [
+        ({"customers": 10, "revenue": 5, "segments": 3}, {}, []),
+        ({"customers": 0, "revenue": 0, "segments": 0}, {}, ["customers: 0", "segments: 0"]),
+        ({"customers": 60, "revenue": 100}, {"customers": 100, "revenue": 100}, []),
+        ({"customers": 40, "revenue": 100}, {"customers": 100, "revenue": 100}, ["customers: 40"]),
+        ({"customers": 100, "revenue": 49}, {"customers": 100, "revenue": 100}, ["revenue: 49"]),
+        ({"customers": 100}, {"customers": 0, "revenue": 100}, []),  # nothing to fall from
+    ],
+)
+def test_degenerate_reasons(current: dict, previous: dict, expected: list[str]) -> None:
+    reasons = pub.degenerate_reasons(current, previous, max_drop=0.5)
+    assert [r.split(" in ")[0].split(",")[0] for r in reasons] == expected
+
+
 def test_manifest_reading(tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path / "m.json")
     data = json.loads(manifest.read_text())
