@@ -1,16 +1,14 @@
--- One row per customer and day with activity: the orders placed that day and what the kept
--- (not cancelled) ones sold (from int_orders_summarised's line totals), the categories
--- bought for the first time (int_order_lines), and the units and value returned that day
--- (a return is dated by its return date, not its order's). The web sessions of the day join
--- only when var segmentation_features uses a session feature. Every customer metric,
--- today's and each month end's, is a sum over these rows (int_customer_metrics): the order
--- history is aggregated here, once.
+-- One row per customer and day with activity: the orders placed that day, what the kept
+-- (not cancelled) ones sold, the categories bought for the first time, and the units and
+-- value returned that day (a return is dated by its return date, not its order's). The web
+-- sessions of the day join only when var segmentation_features uses a session feature.
+-- Every customer metric, today's and each month end's, is a sum over these rows
+-- (int_customer_metrics): the order history is aggregated here, once.
 {%- set uses_sessions = segmentation_uses_sessions() %}
 with
 
 orders as (
-    -- one row per order with its line totals
-    select * from {{ ref('int_orders_summarised') }}
+    select * from {{ ref('stg_shop__orders') }}
 ),
 
 order_lines as (
@@ -30,7 +28,6 @@ sessions as (
 {%- endif %}
 
 order_days as (
-    -- what a cancelled order sold does not count
     select
         customer_id,
         ordered_date as activity_date,
@@ -38,12 +35,20 @@ order_days as (
         sum(case when is_cancelled then 1 else 0 end) as orders_cancelled,
         sum(case when is_cancelled then 0 else 1 end) as orders_kept,
         min(case when not is_cancelled then ordered_at end) as first_order_at,
-        max(case when not is_cancelled then ordered_at end) as last_order_at,
-        sum(case when is_cancelled then 0 else units end) as units_sold,
-        sum(case when is_cancelled then 0 else gross_amount end) as gross_amount,
-        sum(case when is_cancelled then 0 else discount_amount end) as discount_amount,
-        sum(case when is_cancelled then 0 else net_amount end) as net_sales
+        max(case when not is_cancelled then ordered_at end) as last_order_at
     from orders
+    group by customer_id, ordered_date
+),
+
+sales_days as (
+    select
+        customer_id,
+        ordered_date as activity_date,
+        sum(quantity) as units_sold,
+        sum(gross_amount) as gross_amount,
+        sum(discount_amount) as discount_amount,
+        sum(net_amount) as net_sales
+    from order_lines
     group by customer_id, ordered_date
 ),
 
@@ -122,7 +127,7 @@ session_days as (
 {%- endif %}
 
 purchase_days as (
-    -- first purchases of a category fall on days with an order
+    -- sales and first purchases of a category fall on days with an order
     select
         order_days.customer_id,
         order_days.activity_date,
@@ -131,12 +136,16 @@ purchase_days as (
         order_days.orders_kept,
         order_days.first_order_at,
         order_days.last_order_at,
-        order_days.units_sold,
-        order_days.gross_amount,
-        order_days.discount_amount,
-        order_days.net_sales,
+        coalesce(sales_days.units_sold, 0) as units_sold,
+        coalesce(sales_days.gross_amount, 0) as gross_amount,
+        coalesce(sales_days.discount_amount, 0) as discount_amount,
+        coalesce(sales_days.net_sales, 0) as net_sales,
         coalesce(new_category_days.new_categories, 0) as new_categories
     from order_days
+    left join sales_days
+        on
+            order_days.customer_id = sales_days.customer_id
+            and order_days.activity_date = sales_days.activity_date
     left join new_category_days
         on
             order_days.customer_id = new_category_days.customer_id

@@ -1,7 +1,6 @@
 -- One row per kept order (cancelled ones too, flagged): its line totals (units, gross,
 -- discount, net); orders without any kept line have zero totals. No returns (fct_orders adds
--- them). Read by int_customer_daily_activity (what each day's orders sold), fct_orders and
--- segment_trends.
+-- them). Read by fct_orders and segment_trends.
 with
 
 orders as (
