@@ -12,10 +12,15 @@ SIZES ?= 60000 1000000
 
 export DBT_PROFILES_DIR := $(CURDIR)/profiles
 export SEGMENTATION_RAW := $(abspath $(RAW))
+# One warehouse per data set: the demo's, or one per raw folder (RAW=...) unless set.
+ifeq ($(RAW),data/raw)
 export SEGMENTATION_DB ?= $(CURDIR)/data/warehouse.duckdb
+else
+export SEGMENTATION_DB ?= $(CURDIR)/data/warehouses/$(notdir $(abspath $(RAW))).duckdb
+endif
 export SEGMENTATION_BI ?= $(CURDIR)/data/bi
 
-.PHONY: setup run check build data test lint pytest bench clean
+.PHONY: setup run check build data test lint pytest bench clean reset-warehouse
 
 setup: $(VENV)/.installed
 
@@ -65,4 +70,8 @@ bench: setup
 	$(BIN)/python bench/run_bench.py --sizes "$(SIZES)"
 
 clean:
-	rm -rf target logs data/warehouse.duckdb data/bi
+	rm -rf target logs data/warehouse.duckdb data/warehouses data/bi
+
+# Start the warehouse of this data set over (RAW=... selects it): its tables and model history.
+reset-warehouse:
+	rm -f "$(SEGMENTATION_DB)" "$(SEGMENTATION_DB).wal"

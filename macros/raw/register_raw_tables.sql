@@ -20,7 +20,8 @@
     parses and validates every column. A missing optional table becomes an empty view, with
     a warning. Problems stop the build with a message naming the file and the column: a
     missing required table or column, a table present as both .parquet and .csv (ambiguous),
-    a required table without data rows. `segmentation check` does the same and more (encoding,
+    a required table without data rows; so does a warehouse built from another raw folder
+    (check_warehouse_source). `segmentation check` does the same and more (encoding,
     delimiter, value formats) before dbt runs.
 -#}
 {% macro duckdb__register_raw_tables() %}
@@ -113,7 +114,9 @@
             "Raw input check failed for " ~ raw_dir ~ ":\n  - " ~ problems | join("\n  - ")
         ) }}
     {%- endif -%}
-    {%- for statement in statements -%}
+    {%- do run_query(statements[0]) -%}
+    {%- do segmentation.check_warehouse_source(raw_dir) -%}
+    {%- for statement in statements[1:] -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
     {{ log("raw tables registered from " ~ raw_dir, info=true) }}

@@ -24,8 +24,9 @@ Why it is built this way:
   and new connections open the new file.
 * **Degenerate-build guard.** A build with no customers or no segments, or with far fewer
   customers or far less revenue than the last publish (more than ``--max-drop``, default 50%),
-  is refused unless ``--force``: a green build can still be empty (every order quarantined, a
-  different raw folder) and must not replace the last good dashboard. The headline figures
+  is refused unless ``--force``: a green build can still be empty (every order quarantined)
+  and must not replace the last good dashboard. The drop is measured against the last publish
+  from the same build database (one warehouse per data set). The headline figures
   compared are recorded in ``_manifest.json`` (key ``headline``).
 * **BI-safe guard.** Columns of type HUGEINT, UHUGEINT, UUID, INTERVAL, unsigned integers or
   nested types (LIST, ARRAY, STRUCT, MAP, UNION) break or confuse BI tools; publishing refuses
@@ -268,10 +269,14 @@ def degenerate_reasons(
     return reasons
 
 
-def _previous_headline(bi_dir: Path) -> dict[str, float]:
-    """The headline figures of the previous publish (from its `_manifest.json`), if any."""
+def _previous_headline(bi_dir: Path, db_path: Path) -> dict[str, float]:
+    """The headline figures of the previous publish (from its `_manifest.json`) if it came
+    from the same build database (one warehouse holds one data set: another warehouse is
+    another shop, whose size says nothing about this one's); else none."""
     try:
         data = json.loads((bi_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
+        if data.get("source_db") != str(db_path):
+            return {}
         return {k: float(v) for k, v in (data.get("headline") or {}).items()}
     except (OSError, ValueError, AttributeError, TypeError):
         return {}
@@ -475,7 +480,8 @@ def _build_in_staging(
         columns = check_marts(con, marts, db_path)
         step = "measuring the headline figures"
         result.headline = measure_headline(con, marts)
-        reasons = degenerate_reasons(result.headline, _previous_headline(bi_dir), max_drop)
+        previous = _previous_headline(bi_dir, db_path)
+        reasons = degenerate_reasons(result.headline, previous, max_drop)
         if reasons and not force:
             raise PublishError(
                 "refusing to publish a degenerate build:\n  "

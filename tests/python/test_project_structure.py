@@ -125,6 +125,7 @@ NOT_SQL_MACROS = {
     "session_feature_names", "scoring_slots", "default__integer_series",
     "duckdb__integer_series", "spark__integer_series", "default__median", "duckdb__median",
     "default__parse_timestamp", "duckdb__parse_timestamp", "duckdb__safe_cast",
+    "check_warehouse_source", "absolute_raw_folder",
 }  # fmt: skip
 
 

@@ -313,6 +313,20 @@ def test_steep_drop_is_refused_unless_forced(project: Project, capsys) -> None:
     assert count(project.bi / "segmentation.duckdb", "customer_features") == 100
 
 
+def test_drop_is_measured_against_the_same_warehouse_only(project: Project) -> None:
+    with_customer_features(project, customers=3000)
+    project.publish()
+    (project.db.parent / "other").mkdir()
+    other = Project(project.db.parent / "other")  # another data set, its own warehouse
+    make_warehouse(other.db, customers=500)
+    with_customer_features(other, customers=500)
+
+    result = pub.publish(other.db, project.bi, other.manifest, log=other.log.append)
+
+    assert result.headline["customers"] == 500
+    assert count(project.bi / "segmentation.duckdb", "customer_features") == 500
+
+
 def test_max_drop_comes_from_the_environment(project: Project, monkeypatch, capsys) -> None:
     with_customer_features(project, customers=3000)
     project.publish()

@@ -1,0 +1,40 @@
+{#-
+    A warehouse holds one data set. The first build records the raw folder it reads in
+    raw.built_from; a later build from another folder stops before any model, naming both
+    folders and the ways out, instead of mixing two shops' rows in the history tables and
+    scoring the new shop as drift from the old one. New files in the same folder are the same
+    data set. Called by register_raw_tables (on-run-start).
+-#}
+{% macro check_warehouse_source(raw_dir) %}
+    {%- set folder = absolute_raw_folder(raw_dir) -%}
+    {%- do run_query(
+        "create table if not exists raw.built_from "
+        ~ "(raw_folder varchar, first_built_at timestamp)"
+    ) -%}
+    {%- set recorded = run_query("select raw_folder from raw.built_from").rows -%}
+    {%- if recorded | length == 0 -%}
+        {%- do run_query(
+            "insert into raw.built_from values ('" ~ folder | replace("'", "''")
+            ~ "', current_timestamp)"
+        ) -%}
+    {%- elif recorded[0][0] != folder -%}
+        {%- set database = target.path if target.path is defined else target.database -%}
+        {{ exceptions.raise_compiler_error(
+            "This warehouse (" ~ database ~ ") holds the data set built from " ~ recorded[0][0]
+            ~ ", not " ~ folder ~ ". One warehouse holds one data set, so that two shops' "
+            ~ "rows, model versions and drift never mix. Either build into a warehouse of "
+            ~ "its own: set SEGMENTATION_DB to a new file (make run RAW=<folder> does this "
+            ~ "by itself: data/warehouses/<folder name>.duckdb), or, to replace the old data "
+            ~ "set and its model history, delete the warehouse file first (make reset-warehouse "
+            ~ "deletes " ~ database ~ ")."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro absolute_raw_folder(raw_dir) %}
+    {#- raw_dir as an absolute path without `./` segments or a trailing slash: a relative
+        raw_path is relative to the directory dbt runs in (env PWD). -#}
+    {%- set path = raw_dir if raw_dir.startswith('/') else env_var('PWD', '.') ~ '/' ~ raw_dir -%}
+    {%- set path = path.replace('/./', '/').rstrip('/') -%}
+    {{ return(path[:-2] if path.endswith('/.') else path) }}
+{% endmacro %}

@@ -1,0 +1,48 @@
+"""One warehouse per data set (docs/data-quality.md): a warehouse records the raw folder it
+was built from, and a build from another folder stops before any model, naming both folders
+and the ways out; `make run RAW=<folder>` builds into a warehouse of its own."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import FIXTURES, REPO
+
+SELECT = ["run", "--select", "+stg_shop__products"]
+
+
+def test_a_build_from_another_raw_folder_stops_and_says_why(tmp_path: Path, dbt_runner) -> None:
+    shop_a, shop_b = tmp_path / "shop_a", tmp_path / "shop_b"
+    shutil.copytree(FIXTURES / "tiny_csv", shop_a)
+    shutil.copytree(FIXTURES / "tiny_csv", shop_b)
+    db = tmp_path / "warehouse.duckdb"
+
+    first = dbt_runner(SELECT, shop_a, db)
+    assert first.returncode == 0, first.output
+    assert first.query("select raw_folder from raw.built_from") == [(str(shop_a),)]
+
+    other = dbt_runner(SELECT, shop_b, db)
+    assert other.returncode != 0
+    message = " ".join(other.output.split())
+    assert f"holds the data set built from {shop_a}, not {shop_b}" in message
+    assert "set SEGMENTATION_DB to a new file" in message
+    assert "make reset-warehouse" in message
+
+    # the same folder, written differently, is the same data set
+    again = dbt_runner(SELECT, Path(f"{shop_a}/./"), db)
+    assert again.returncode == 0, again.output
+
+
+def test_make_run_with_a_raw_folder_uses_a_warehouse_of_its_own(tmp_path: Path) -> None:
+    def dry_run(*args: str) -> str:
+        proc = subprocess.run(
+            ["make", "-n", "run", *args], cwd=REPO, capture_output=True, text=True, check=True
+        )
+        return proc.stdout
+
+    assert f'--db "{REPO}/data/warehouses/my_shop.duckdb"' in dry_run(f"RAW={tmp_path}/my_shop")
+    assert f'--db "{REPO}/data/warehouse.duckdb"' in dry_run()
+    chosen = dry_run(f"RAW={tmp_path}/my_shop", "SEGMENTATION_DB=/x/w.duckdb")
+    assert '--db "/x/w.duckdb"' in chosen
