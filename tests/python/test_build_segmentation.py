@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 
+import duckdb
 import pandas as pd
 import pytest
 from planted import GROUPS, write_planted_raw
@@ -93,6 +94,9 @@ def test_new_customers_are_scored_without_refit_and_old_ones_keep_segments(
         combined.to_parquet(grown / f"{table}.parquet", index=False)
     db = tmp_path / "w.duckdb"
     shutil.copy(run.db_path, db)
+    # the grown copy stands for the shop's own folder with new rows: the same data set
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw.built_from set raw_folder = ?", [str(grown)])
     rerun = dbt_runner(["build"], grown, db, FAST)
     assert rerun.returncode == 0, rerun.output
     assert rerun.query("select max(model_version) from marts.segment_k_selection") == [(1,)]

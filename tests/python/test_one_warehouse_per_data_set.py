@@ -4,6 +4,7 @@ and the ways out; `make run RAW=<folder>` builds into a warehouse of its own."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -36,10 +37,15 @@ def test_a_build_from_another_raw_folder_stops_and_says_why(tmp_path: Path, dbt_
 
 
 def test_make_run_with_a_raw_folder_uses_a_warehouse_of_its_own(tmp_path: Path) -> None:
+    # as a user's shell would run it: not inside `make test`, which exports its own settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMENTATION_", "MAKE"))}
+    env.pop("MFLAGS", None)
+
     def dry_run(*args: str) -> str:
         proc = subprocess.run(
-            ["make", "-n", "run", *args], cwd=REPO, capture_output=True, text=True, check=True
-        )
+            ["make", "-n", "run", *args], cwd=REPO, env=env, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
         return proc.stdout
 
     assert f'--db "{REPO}/data/warehouses/my_shop.duckdb"' in dry_run(f"RAW={tmp_path}/my_shop")
