@@ -1,5 +1,6 @@
 -- What each segment of the current model looks like: size, value, behaviour, returns, its
--- favourite category and return reason, and a short text of what sets it apart.
+-- favourite category and return reason (from the lines bought and returned before the
+-- analysis date), and a short text of what sets it apart.
 with
 
 customer_segments as (
@@ -18,13 +19,32 @@ segment_deviations as (
     select * from {{ ref('segment_feature_deviations') }}
 ),
 
-order_lines as (
+analysis_date as (
+    select * from {{ ref('int_analysis_date') }}
+),
+
+all_order_lines as (
     select * from {{ ref('int_order_lines') }}
     where not is_cancelled
 ),
 
-returns as (
+all_returns as (
     select * from {{ ref('fct_returns') }}
+),
+
+order_lines as (
+    -- what the customers bought before the analysis date, like their features: no look-ahead
+    select all_order_lines.*
+    from all_order_lines
+    inner join analysis_date
+        on all_order_lines.ordered_date < analysis_date.as_of_date
+),
+
+returns as (
+    select all_returns.*
+    from all_returns
+    inner join analysis_date
+        on all_returns.returned_date < analysis_date.as_of_date
 ),
 
 segment_customers as (
