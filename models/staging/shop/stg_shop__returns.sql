@@ -1,6 +1,7 @@
 -- Kept returns: one row per return_id, each on a kept, not cancelled order line, with the
--- refund filled in where the file left it empty (the line's net unit price x quantity) and
--- capped at that value where the file gives more.
+-- refund filled in where the file left it empty (the line's net unit price x quantity),
+-- capped at that value where the file gives more, and capped so that a line's returns never
+-- refund more than the line's net value.
 with
 
 checked as (
@@ -15,6 +16,44 @@ line_values as (
     from checked
 ),
 
+row_refunds as (
+    -- a refund above what the returned units cost is capped at that value
+    select
+        *,
+        least(coalesce(refund_amount_reported, returned_line_value), returned_line_value)
+            as row_refund
+    from line_values
+),
+
+line_refunds as (
+    -- and the returns of one line never refund more than the line's net value in total
+    -- (rounding each return's share could): running totals in return order
+    select
+        *,
+        sum(row_refund) over line_returns as refunded_through_this_return,
+        coalesce(sum(row_refund) over line_returns_before, 0) as refunded_before_this_return
+    from row_refunds
+    window
+        line_returns as (
+            partition by order_id, line_number
+            order by returned_at, return_id
+            rows between unbounded preceding and current row
+        ),
+        line_returns_before as (
+            partition by order_id, line_number
+            order by returned_at, return_id
+            rows between unbounded preceding and 1 preceding
+        )
+),
+
+capped_refunds as (
+    select
+        *,
+        least(refunded_through_this_return, line_net_amount)
+        - least(refunded_before_this_return, line_net_amount) as capped_refund
+    from line_refunds
+),
+
 final as (
     select
         return_id,
@@ -22,17 +61,14 @@ final as (
         line_number,
         coalesce(reason, 'unknown') as return_reason,
         cast(quantity as integer) as quantity,
-        -- a refund above what the returned units cost is capped at that value (repaired,
-        -- flagged): return rates by value stay within [0, 1]
-        cast(
-            least(coalesce(refund_amount_reported, returned_line_value), returned_line_value)
-            as {{ type_money() }}
-        ) as refund_amount,
+        -- capped refunds are repaired and flagged: return rates by value stay within [0, 1]
+        cast(capped_refund as {{ type_money() }}) as refund_amount,
         refund_amount_reported is null as is_refund_estimated,
-        coalesce(refund_amount_reported > returned_line_value, false) as is_refund_capped,
+        capped_refund < coalesce(refund_amount_reported, returned_line_value)
+            as is_refund_capped,
         returned_at,
         cast(returned_at as date) as returned_date
-    from line_values
+    from capped_refunds
 )
 
 select * from final
