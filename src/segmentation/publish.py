@@ -275,7 +275,7 @@ def _previous_headline(bi_dir: Path, db_path: Path) -> dict[str, float]:
     another shop, whose size says nothing about this one's); else none."""
     try:
         data = json.loads((bi_dir / MANIFEST_FILE).read_text(encoding="utf-8"))
-        if data.get("source_db") != str(db_path):
+        if Path(data.get("source_db") or "").resolve() != Path(db_path).resolve():
             return {}
         return {k: float(v) for k, v in (data.get("headline") or {}).items()}
     except (OSError, ValueError, AttributeError, TypeError):

@@ -327,6 +327,16 @@ def test_drop_is_measured_against_the_same_warehouse_only(project: Project) -> N
     assert count(project.bi / "segmentation.duckdb", "customer_features") == 500
 
 
+def test_the_same_warehouse_written_another_way_is_the_same(project: Project, monkeypatch) -> None:
+    with_customer_features(project, customers=3000)
+    project.publish()  # an absolute path
+    with_customer_features(project, customers=1000)
+    monkeypatch.chdir(project.db.parent)
+
+    with pytest.raises(pub.PublishError, match="down 67%"):
+        pub.publish(Path(project.db.name), project.bi, project.manifest)
+
+
 def test_max_drop_comes_from_the_environment(project: Project, monkeypatch, capsys) -> None:
     with_customer_features(project, customers=3000)
     project.publish()
