@@ -31,7 +31,7 @@
     {%- set raw_dir = raw_path() -%}
     {%- set contract = var('raw_contract') -%}
     {%- set problems = [] -%}
-    {%- set statements = ["create schema if not exists raw"] -%}
+    {%- set statements = [] -%}
     {%- for table_name, spec in contract.items() -%}
         {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
         {%- set csv_twin = raw_dir ~ "/" ~ table_name ~ ".csv" -%}
@@ -114,9 +114,9 @@
             "Raw input check failed for " ~ raw_dir ~ ":\n  - " ~ problems | join("\n  - ")
         ) }}
     {%- endif -%}
-    {%- do run_query(statements[0]) -%}
+    {%- do run_query("create schema if not exists raw") -%}
     {%- do segmentation.check_warehouse_source(raw_dir) -%}
-    {%- for statement in statements[1:] -%}
+    {%- for statement in statements -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
     {{ log("raw tables registered from " ~ raw_dir, info=true) }}

@@ -79,20 +79,8 @@ bucket_totals as (
 ),
 
 current_totals as (
-    -- one snapshot: its bucket holds every day before it
-    select
-        snapshot_set,
-        as_of_date,
-        customer_id,
-        {%- for column in sums %}
-            {{ column }},
-        {%- endfor %}
-        {%- if uses_sessions %}
-        last_session_at,
-        {%- endif %}
-        first_order_at,
-        last_order_at
-    from bucket_totals
+    -- one snapshot: its bucket holds every day before it (columns as in running_totals)
+    select * from bucket_totals
     where snapshot_set = 'current'
 ),
 

@@ -27,30 +27,23 @@ row_refunds as (
 
 line_refunds as (
     -- and the returns of one line never refund more than the line's net value in total
-    -- (rounding each return's share could): running totals in return order
+    -- (rounding each return's share could): a return gets the part of the line's value
+    -- between the running totals before and after it, in return order
     select
         *,
-        sum(row_refund) over line_returns as refunded_through_this_return,
-        coalesce(sum(row_refund) over line_returns_before, 0) as refunded_before_this_return
-    from row_refunds
-    window
-        line_returns as (
+        sum(row_refund) over (
             partition by order_id, line_number
             order by returned_at, return_id
             rows between unbounded preceding and current row
-        ),
-        line_returns_before as (
-            partition by order_id, line_number
-            order by returned_at, return_id
-            rows between unbounded preceding and 1 preceding
-        )
+        ) as refunded_through_this_return
+    from row_refunds
 ),
 
 capped_refunds as (
     select
         *,
         least(refunded_through_this_return, line_net_amount)
-        - least(refunded_before_this_return, line_net_amount) as capped_refund
+        - least(refunded_through_this_return - row_refund, line_net_amount) as capped_refund
     from line_refunds
 ),
 
