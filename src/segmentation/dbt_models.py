@@ -25,6 +25,7 @@ from segmentation.clustering.fit import assign_labels
 from segmentation.clustering.pipeline import (
     CENTROID_COLUMNS,
     ID_COLUMN,
+    K_RULES,
     K_SELECTION_COLUMNS,
     STABILITY_COLUMNS,
     SegmentationConfig,
@@ -83,6 +84,9 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
         raise ValueError(
             f"segmentation_log_features lists {unknown} which are not in segmentation_features"
         )
+    k_rule = str(get("segmentation_k_rule") or "elbow").strip().lower()
+    if k_rule not in K_RULES:
+        raise ValueError(f"var segmentation_k_rule is {k_rule!r}; use one of {', '.join(K_RULES)}")
     config = SegmentationConfig(
         features=features,
         log_features=log_features,
@@ -94,6 +98,7 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
         seed=int(get("segmentation_seed")),
         alignment_threshold=float(get("segmentation_alignment_threshold")),
         knee_scale=str(get("segmentation_knee_scale") or "log"),
+        k_rule=k_rule,
     )
     started = pd.Timestamp(str(get("run_started_at")))
     if started.tzinfo is not None:
@@ -179,7 +184,7 @@ _BOOLEAN_COLUMNS = {"is_chosen", "use_log"}
 _TIMESTAMP_COLUMNS = {"fitted_at"}
 _TEXT_COLUMNS = {
     "method", "reason", "config_hash", "refit_reason", "segment_name", "segment_description",
-    "feature", "verdict", "customer_id",
+    "feature", "verdict", "customer_id", "cluster_structure", "structure_reason",
 }  # fmt: skip
 
 

@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
+from segmentation.clustering.sweep import SWEEP_COLUMNS
+
 DEFAULT_DB = "data/warehouse.duckdb"
 DEFAULT_SVG = "docs/img/k_sweep.svg"
 SCHEMA = "marts"
@@ -53,6 +55,8 @@ class ModelRun:
     method: str
     reason: str
     refit_reason: str | None
+    cluster_structure: str | None
+    structure_reason: str | None
     config_hash: str
     fitted_at: str
     segments: pd.DataFrame  # segment_id, segment_name, description, size_in_sample, customers
@@ -115,7 +119,10 @@ def load_run(con: duckdb.DuckDBPyConnection) -> ModelRun:
     version = int(version_row[0])
 
     ks_columns = _columns(con, "segment_k_selection")
-    refit_col = ", refit_reason" if "refit_reason" in ks_columns else ""
+    # columns a model fitted by an older release may lack
+    optional = ["refit_reason", "gap", "gap_se", "cluster_structure", "structure_reason"]
+    present = [c for c in optional if c in ks_columns]
+    refit_col = "".join(f", {c}" for c in present)
     sweep = con.execute(
         "select k, inertia, silhouette, calinski_harabasz, davies_bouldin, is_chosen, method, "
         f"reason, config_hash, cast(fitted_at as varchar) as fitted_at{refit_col} "
@@ -169,18 +176,22 @@ def load_run(con: duckdb.DuckDBPyConnection) -> ModelRun:
         if stability.empty:
             stability = None
 
-    refit_reason = None
-    if refit_col:
-        refit_reason = str(first["refit_reason"]) if pd.notna(first["refit_reason"]) else None
+    def stored(column: str) -> str | None:
+        value = first.get(column)
+        return None if value is None or pd.isna(value) else str(value)
+
+    for column in ("gap", "gap_se"):
+        if column not in sweep.columns:
+            sweep[column] = np.nan
     return ModelRun(
         version=version,
-        sweep=sweep[
-            ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin", "is_chosen"]
-        ].reset_index(drop=True),
+        sweep=sweep[[*SWEEP_COLUMNS, "gap", "gap_se", "is_chosen"]].reset_index(drop=True),
         chosen_k=int(first["k"]),
         method=str(first["method"]),
         reason=str(first["reason"]),
-        refit_reason=refit_reason,
+        refit_reason=stored("refit_reason"),
+        cluster_structure=stored("cluster_structure"),
+        structure_reason=stored("structure_reason"),
         config_hash=str(first["config_hash"]),
         fitted_at=str(first["fitted_at"]),
         segments=segments,
@@ -441,6 +452,10 @@ def sweep_section(run: ModelRun, svg_link: str | None) -> list[str]:
             "silhouette": [_num(v) for v in sweep["silhouette"]],
             "Calinski-Harabasz": [_num(v, 0) for v in sweep["calinski_harabasz"]],
             "Davies-Bouldin": [_num(v) for v in sweep["davies_bouldin"]],
+            "gap (s.e.)": [
+                "n/a" if pd.isna(g) else f"{g:.3f} ({e:.3f})"
+                for g, e in zip(sweep["gap"], sweep["gap_se"], strict=True)
+            ],
             "chosen": ["**yes**" if c else "" for c in sweep["is_chosen"].astype(bool)],
         }
     )
@@ -449,12 +464,20 @@ def sweep_section(run: ModelRun, svg_link: str | None) -> list[str]:
         "",
         f"Chosen **k = {run.chosen_k}** by `{run.method}`: {run.reason}.",
         "",
-        markdown_table(
-            table, ("k", "inertia", "silhouette", "Calinski-Harabasz", "Davies-Bouldin")
+        (
+            f"Cluster structure: **{run.cluster_structure}**. {run.structure_reason}."
+            if run.cluster_structure
+            else "Cluster structure: not measured (a model fitted before the verdict existed)."
         ),
         "",
-        "Silhouette and Calinski-Harabasz: higher is better; Davies-Bouldin: lower is better. "
-        "The silhouette is computed on a seeded sample of the fit sample.",
+        markdown_table(
+            table,
+            ("k", "inertia", "silhouette", "Calinski-Harabasz", "Davies-Bouldin", "gap (s.e.)"),
+        ),
+        "",
+        "Silhouette, Calinski-Harabasz and gap: higher is better; Davies-Bouldin: lower is "
+        "better. The silhouette is computed on a seeded sample of the fit sample, the gap "
+        "statistic on at most 5,000 of its customers against 10 uniform reference sets.",
         "",
     ]
     if svg_link:

@@ -346,6 +346,48 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], css: str = "")
     return f'<table class="data {css}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+#: What each cluster structure verdict means for a marketer (segmentation_runs).
+STRUCTURE_MEANING = {
+    "strong": (
+        "good",
+        "The segments are distinct kinds of customers: target each with its own message.",
+    ),
+    "reasonable": (
+        "good",
+        "The segments are real groups with some overlap at the borders: target each with its "
+        "own message, and expect customers near a border to respond like their neighbours.",
+    ),
+    "weak": (
+        "warn",
+        "The groups are real but overlap a lot: use the segments to prioritise (who to contact "
+        "first, how much to spend), and test a message on a segment before rolling it out.",
+    ),
+    "none": (
+        "bad",
+        "The customers form one population: the segments are cuts of a continuum (more or "
+        "less spend, recency, returns), not different kinds of customers. Use them as ranges "
+        "of a scale; do not expect a segment to behave unlike its neighbours.",
+    ),
+}
+
+
+def structure_banner(run: dict[str, Any]) -> str:
+    """The cluster structure verdict of the latest run, first thing in the report."""
+    verdict = run.get("cluster_structure")
+    if verdict is None or pd.isna(verdict) or str(verdict) not in STRUCTURE_MEANING:
+        return (
+            '<div class="verdict neutral"><strong>Cluster structure: not measured</strong> '
+            "(a model fitted before the verdict existed; the next refit measures it).</div>"
+        )
+    state, meaning = STRUCTURE_MEANING[str(verdict)]
+    why = _fmt(run.get("structure_reason"), "text")
+    return (
+        f'<div class="verdict {state}" id="cluster-structure">'
+        f"<strong>Cluster structure: {html.escape(str(verdict))}.</strong> "
+        f"{html.escape(meaning)}<br><small>{html.escape(why)}</small></div>"
+    )
+
+
 def section_model_health(ctx: ReportContext) -> Section:
     """The latest run of the segmentation: model version, fit quality, stability, drift."""
     section = Section("model-health", "Model health", wide=True)
@@ -361,6 +403,8 @@ def section_model_health(ctx: ReportContext) -> Section:
             "k",
             "inertia",
             "silhouette",
+            "cluster_structure",
+            "structure_reason",
             "mean_stability",
             "max_psi",
         ],
@@ -409,6 +453,7 @@ def section_model_health(ctx: ReportContext) -> Section:
             f'<div class="kpi-value">{html.escape(value)}</div>'
             f'<div class="kpi-hint">{html.escape(hint)}</div></div>'
         )
+    section.html_parts.append(structure_banner(run))
     section.html_parts.append(f'<div class="kpis">{"".join(parts)}</div>')
     started = run.get("run_started_at")
     run_id = run.get("run_id")

@@ -56,6 +56,12 @@ main {
 .kpi.good { border-left-color: var(--good); }
 .kpi.warn { border-left-color: var(--warn); }
 .kpi.bad { border-left-color: var(--bad); }
+.verdict { border: 1px solid var(--line); border-left: 6px solid #bcccdc; border-radius: 6px;
+  padding: 10px 12px; margin: 0 0 12px; font-size: 15px; }
+.verdict.good { border-left-color: var(--good); }
+.verdict.warn { border-left-color: var(--warn); }
+.verdict.bad { border-left-color: var(--bad); }
+.verdict small { color: var(--muted); }
 .kpi-title { color: var(--muted); font-size: 11.5px; text-transform: uppercase;
   letter-spacing: .03em; }
 .kpi-value { font-size: 22px; font-weight: 600; margin: 2px 0; }

@@ -38,6 +38,32 @@ def test_planted_groups_come_back_as_segments(planted_build):
     merged = truth.merge(_segments(run), on="customer_id", how="left")
     assert merged["segment_id"].notna().all()
     assert adjusted_rand_score(merged["group"], merged["segment_id"]) >= 0.9
+    # planted groups are real groups, and the run table says so
+    verdict = run.query("select cluster_structure, structure_reason from marts.segmentation_runs")
+    assert verdict[0][0] in ("strong", "reasonable"), verdict
+
+
+def test_one_segment_is_a_complete_model(planted_build, dbt_runner, tmp_path):
+    """k = 1 (what the gap rule answers for one population) flows through every mart."""
+    _, raw, truth, run = planted_build
+    db = tmp_path / "w.duckdb"
+    shutil.copy(run.db_path, db)
+    one = dbt_runner(
+        ["build"], raw, db, {**FAST, "segmentation_refit": "always", "segmentation_k_max": 1}
+    )
+    assert one.returncode == 0, one.output
+    # the one centroid inherits the id of the nearest earlier segment (stable ids)
+    assert one.query("select distinct segment_name from marts.customer_segments") == [
+        ("All customers",)
+    ]
+    assert one.query("select count(*) from marts.customer_segments") == [(len(truth),)]
+    latest = one.query(
+        "select k, cluster_structure from marts.segmentation_runs"
+        " order by run_started_at desc limit 1"
+    )
+    assert latest == [(1, "none")]
+    for mart in ("segment_profiles", "segment_feature_importance", "dim_segments"):
+        assert one.query(f"select count(*) > 0 from marts.{mart}") == [(True,)], mart
 
 
 def test_every_customer_with_an_order_gets_exactly_one_segment(planted_build):

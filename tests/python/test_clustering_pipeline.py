@@ -85,6 +85,8 @@ def test_chooses_planted_k_and_recovers_groups(
     assert sorted(first.centroids["segment_id"].unique().tolist()) == [1, 2, 3, 4, 5]
     assert (first.stability["verdict"] == "highly stable").all()
     assert first.stability["mean_ari"].iloc[0] > 0.9
+    # planted groups, each apart on one feature (a silhouette just under 0.50): real groups
+    assert chosen["cluster_structure"].iloc[0] in ("weak", "reasonable")
 
 
 def test_output_frames_columns_and_types(first: SegmentationResult) -> None:
@@ -96,13 +98,19 @@ def test_output_frames_columns_and_types(first: SegmentationResult) -> None:
         "silhouette",
         "calinski_harabasz",
         "davies_bouldin",
+        "gap",
+        "gap_se",
         "is_chosen",
         "method",
         "reason",
+        "cluster_structure",
+        "structure_reason",
         "config_hash",
         "fitted_at",
     ]
     assert ks["k"].tolist() == list(range(1, 11))
+    assert ks["gap"].notna().all() and (ks["gap_se"] > 0).all()
+    assert ks["cluster_structure"].nunique() == 1
     assert np.isnan(ks.loc[0, "silhouette"])
     cen = first.centroids
     assert len(cen) == 5 * len(FEATURES)

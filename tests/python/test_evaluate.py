@@ -4,6 +4,7 @@ fit_segmentation run on planted groups, plus a truth file."""
 from __future__ import annotations
 
 import argparse
+import re
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,6 +86,10 @@ def test_report_has_every_section_and_the_right_numbers(warehouse, tmp_path):
     text = ev.evaluate(db, truth, svg, out)
     assert "model version 1" in text and "refit reason: no model yet" in text
     assert f"Chosen **k = {GROUPS}** by `kneedle`" in text
+    # planted groups: the verdict is read from the stored sweep, with the gap per k
+    verdict = r"Cluster structure: \*\*(strong|reasonable|weak)\*\*\. silhouette 0\.\d\d"
+    assert re.search(verdict, text)
+    assert "| gap (s.e.) |" in text
     # sweep table: one row per k (1..7), the chosen one marked
     rows = [line for line in text.splitlines() if line.startswith("| ") and "**yes**" in line]
     assert len(rows) == 1 and rows[0].startswith(f"| {GROUPS} |")

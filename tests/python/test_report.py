@@ -196,6 +196,8 @@ def build_fake_warehouse(
             "k": [3, segments],
             "inertia": [900.0, 400.0],
             "silhouette": [0.21, 0.31],
+            "cluster_structure": ["none", "weak"],
+            "structure_reason": ["silhouette 0.21 at k=3", "silhouette 0.31 at k=4"],
             "mean_stability": [0.7, 0.78],
             "max_psi": [0.05, 0.12],
         }
@@ -358,6 +360,23 @@ def test_missing_column_disables_only_its_section(tmp_path: Path) -> None:
     result, _ = write(db, tmp_path / "report.html")
     assert list(result.unavailable) == ["stability"]
     assert "mean_jaccard" in result.unavailable["stability"]
+
+
+def test_cluster_structure_verdict_leads_the_report(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    build_fake_warehouse(db)
+    _, page = write(db, tmp_path / "report.html")
+    # the latest run's verdict, with its meaning, before any other figure of the report
+    verdict = page.index('<div class="verdict warn" id="cluster-structure">')
+    assert page.index("Cluster structure: weak.") > verdict
+    assert "silhouette 0.31 at k=4" in page
+    assert verdict < page.index('<div class="kpis">')
+    assert "Cluster structure: none" not in page  # the earlier run's verdict is not shown
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table marts.segmentation_runs drop column cluster_structure")
+    result, page = write(db, tmp_path / "report.html")
+    assert "Cluster structure: not measured" in page
+    assert result.unavailable == {}
 
 
 def test_single_segment_and_null_silhouette(tmp_path: Path) -> None:

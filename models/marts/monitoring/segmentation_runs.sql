@@ -1,6 +1,6 @@
 -- One row per build: did it refit and why, how many customers it scored, the current
--- model's k, fit quality and stability, feature drift against the model's fit sample, and
--- how far segment shares moved since the previous build.
+-- model's k, fit quality, cluster structure verdict and stability, feature drift against
+-- the model's fit sample, and how far segment shares moved since the previous build.
 with
 
 k_selection as (
@@ -85,6 +85,8 @@ final as (
         cast(chosen.k as integer) as k,
         chosen.inertia,
         chosen.silhouette,
+        chosen.cluster_structure,
+        chosen.structure_reason,
         stability.mean_stability,
         stability.min_stability,
         stability.mean_ari,

@@ -112,15 +112,13 @@ def select_k(sweep: pd.DataFrame, sensitivity: float = 1.0, scale: str = "log") 
             else f"the knee of the inertia curve is at k={knee}, which is no segmentation"
         )
 
-    silhouette = frame["silhouette"].to_numpy(dtype=np.float64)
-    valid = ~np.isnan(silhouette)
-    if valid.any():
-        best = int(np.flatnonzero(valid)[np.argmax(silhouette[valid])])  # first max = smaller k
-        k = int(ks[best])
+    best = best_silhouette(frame)
+    if best is not None:
+        k, score = best
         return Selection(
             k,
             "silhouette_fallback",
-            f"{why_no_knee}; chose the k with the best silhouette ({silhouette[best]:.2f})",
+            f"{why_no_knee}; chose the k with the best silhouette ({score:.2f})",
         )
     candidates = ks[ks >= 2]
     k = int(candidates[0]) if candidates.size else int(ks[0])
@@ -129,3 +127,32 @@ def select_k(sweep: pd.DataFrame, sensitivity: float = 1.0, scale: str = "log") 
         "smallest_k_fallback",
         f"{why_no_knee} and no silhouette is available; chose the smallest k in the range (k={k})",
     )
+
+
+def best_silhouette(sweep: pd.DataFrame) -> tuple[int, float] | None:
+    """(k, silhouette) of the highest silhouette in the sweep, ties to the smaller k; None
+    when no k has one (k = 1 never has)."""
+    frame = sweep.sort_values("k").reset_index(drop=True)
+    silhouette = frame["silhouette"].to_numpy(dtype=np.float64)
+    valid = ~np.isnan(silhouette)
+    if not valid.any():
+        return None
+    best = int(np.flatnonzero(valid)[np.argmax(silhouette[valid])])  # first max = smaller k
+    return int(frame["k"].iloc[best]), float(silhouette[best])
+
+
+def select_k_by_silhouette(sweep: pd.DataFrame) -> Selection:
+    """The k with the best silhouette (rule ``silhouette``), the smallest k >= 2 when no k
+    has one, k = 1 when only k = 1 was tried."""
+    if sweep.empty:
+        raise ValueError("the k sweep is empty: no k could be tried")
+    best = best_silhouette(sweep)
+    if best is not None:
+        k, score = best
+        return Selection(
+            k, "silhouette", f"the best silhouette of the sweep ({score:.2f}) is at k={k}"
+        )
+    ks = np.sort(sweep["k"].to_numpy(dtype=np.int64))
+    candidates = ks[ks >= 2]
+    k = int(candidates[0]) if candidates.size else int(ks[0])
+    return Selection(k, "smallest_k_fallback", f"no silhouette is available; chose k={k}")

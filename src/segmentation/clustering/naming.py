@@ -236,6 +236,13 @@ def describe(
     return text[0].upper() + text[1:]
 
 
+#: The name and description of the one segment of a k = 1 model.
+ALL_CUSTOMERS = "All customers"
+ALL_CUSTOMERS_DESCRIPTION = (
+    "One segment: no group of customers stands apart from the others on these features"
+)
+
+
 def name_segments(
     z_centroids: pd.DataFrame, segment_means: pd.DataFrame, population_means: pd.Series
 ) -> pd.DataFrame:
@@ -249,7 +256,14 @@ def name_segments(
 
     Returns:
         DataFrame indexed by segment id with columns segment_name, segment_description.
+        A single segment (k = 1: no group stands apart) is named ``ALL_CUSTOMERS``.
     """
+    if len(z_centroids) == 1:
+        only = int(z_centroids.index[0])
+        return pd.DataFrame(
+            {"segment_name": [ALL_CUSTOMERS], "segment_description": [ALL_CUSTOMERS_DESCRIPTION]},
+            index=pd.Index([only], name="segment_id", dtype=np.int64),
+        )
     names = unique_names(z_centroids)
     ids = sorted(names)
     descriptions = [

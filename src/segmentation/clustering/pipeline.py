@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation.clustering.align import DEFAULT_ALIGNMENT_THRESHOLD, Alignment, align_segments
-from segmentation.clustering.elbow import Selection, select_k
+from segmentation.clustering.elbow import Selection, select_k, select_k_by_silhouette
 from segmentation.clustering.fit import FINAL_N_INIT, assign_labels, fit_kmeans
 from segmentation.clustering.naming import name_segments
 from segmentation.clustering.sampling import sample_indices
@@ -39,6 +39,13 @@ from segmentation.clustering.stability import (
     STABILITY_N_INIT,
     bootstrap_stability,
     verdict,
+)
+from segmentation.clustering.structure import (
+    GAP_MAX_ROWS,
+    GAP_REFERENCES,
+    GapResult,
+    gap_statistic,
+    structure_verdict,
 )
 from segmentation.clustering.sweep import SWEEP_N_INIT, sweep_k
 from segmentation.clustering.transform import (
@@ -59,9 +66,13 @@ K_SELECTION_COLUMNS = [
     "silhouette",
     "calinski_harabasz",
     "davies_bouldin",
+    "gap",
+    "gap_se",
     "is_chosen",
     "method",
     "reason",
+    "cluster_structure",
+    "structure_reason",
     "config_hash",
     "fitted_at",
 ]
@@ -104,6 +115,11 @@ class SegmentationConfig:
         features: feature columns of ``customer_features`` to cluster on, in order.
         log_features: subset of ``features`` to log1p-transform (skewed amounts and counts).
         k_min, k_max: k range of the sweep (k > rows - 1 is skipped).
+        k_rule: how k is chosen: "elbow" (Kneedle on the inertia curve, k >= 2),
+            "gap" (the gap statistic's 1-standard-error rule, k = 1 possible) or
+            "silhouette" (the best silhouette, k >= 2).
+        gap_references, gap_max_rows: reference sets (B) and subsample rows of the gap
+            statistic (structure.py).
         sample_size: cap on the customers used for the fit (seeded sample).
         bootstrap: bootstrap resamples for the stability.
         seed: seeds the sample, the KMeans fits, silhouette sampling and the bootstrap.
@@ -120,6 +136,9 @@ class SegmentationConfig:
     log_features: list[str] = field(default_factory=list)
     k_min: int = 1
     k_max: int = 10
+    k_rule: str = "elbow"
+    gap_references: int = GAP_REFERENCES
+    gap_max_rows: int = GAP_MAX_ROWS
     sample_size: int = 200_000
     bootstrap: int = 30
     seed: int = 42
@@ -284,12 +303,47 @@ def select_k_stage(
         n_init=config.sweep_n_init,
         silhouette_sample=config.silhouette_sample,
     )
-    selection = select_k(sweep, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+    gap = (
+        gap_statistic(
+            X[sweep_rows],
+            sweep["k"].tolist(),
+            seed=config.seed,
+            references=config.gap_references,
+            max_rows=config.gap_max_rows,
+        )
+        if len(sweep_rows) >= 2
+        else None  # one customer: nothing to compare
+    )
+    selection = choose_k(sweep, gap, config)
     logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
     frame = _k_selection_frame(
-        sweep, selection, int(version), config_hash(config), _timestamp(fitted_at)
+        sweep, gap, selection, int(version), config_hash(config), _timestamp(fitted_at)
     )
+    logger.info("cluster structure: %s", frame["structure_reason"].iloc[0])
     return frame, selection
+
+
+K_RULES = ("elbow", "gap", "silhouette")
+
+
+def choose_k(sweep: pd.DataFrame, gap: GapResult | None, config: SegmentationConfig) -> Selection:
+    """The k of the configured rule (``config.k_rule``, one of K_RULES); ``gap`` is None
+    when the sample has a single row."""
+    if config.k_rule == "elbow":
+        return select_k(sweep, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+    if config.k_rule == "silhouette":
+        return select_k_by_silhouette(sweep)
+    if config.k_rule == "gap" and gap is None:
+        return Selection(1, "only_k", "one customer: only k=1 could be tried")
+    if config.k_rule == "gap":
+        return Selection(
+            gap.k,
+            "gap",
+            f"the gap statistic's 1-standard-error rule gives k={gap.k} "
+            f"({gap.references} uniform reference sets over the principal-component box of "
+            f"{gap.rows_used} customers)",
+        )
+    raise ValueError(f"k rule {config.k_rule!r}: use one of {', '.join(K_RULES)}")
 
 
 def fit_stage(
@@ -453,18 +507,32 @@ def fit_segmentation(
 
 def _k_selection_frame(
     sweep: pd.DataFrame,
+    gap: GapResult | None,
     selection: Selection,
     version: int,
     fingerprint: str,
     fitted: pd.Timestamp,
 ) -> pd.DataFrame:
-    """The sweep with the choice: one row per k tried."""
+    """The sweep with the gap statistic, the choice and the structure verdict: one row per k
+    tried."""
     rows = len(sweep)
-    frame = sweep.copy()
+    gap_table = gap.table if gap is not None else pd.DataFrame(columns=["k", "gap", "gap_se"])
+    frame = sweep.merge(gap_table.astype({"k": np.int64}), on="k", how="left")
+    frame["gap"] = frame["gap"].astype(np.float64)
+    frame["gap_se"] = frame["gap_se"].astype(np.float64)
     frame.insert(0, "model_version", np.full(rows, version, dtype=np.int64))
-    frame["is_chosen"] = (frame["k"] == selection.k).astype(bool)
+    chosen = frame["k"] == selection.k
+    silhouette = frame.loc[chosen, "silhouette"]
+    verdict, why = structure_verdict(
+        selection.k,
+        float(silhouette.iloc[0]) if len(silhouette) else None,
+        None if gap is None else gap.k,
+    )
+    frame["is_chosen"] = chosen.astype(bool)
     frame["method"] = [selection.method] * rows
     frame["reason"] = [selection.reason] * rows
+    frame["cluster_structure"] = [verdict] * rows
+    frame["structure_reason"] = [why] * rows
     frame["config_hash"] = [fingerprint] * rows
     frame["fitted_at"] = pd.Series([fitted] * rows, dtype="datetime64[us]")
     return frame[K_SELECTION_COLUMNS].reset_index(drop=True)
