@@ -178,13 +178,14 @@ def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
 
 _INTEGER_COLUMNS = {
     "model_version", "k", "segment_id", "segment_size_in_sample", "sample_rows",
-    "max_segment_id_used", "bootstrap_resamples", "stability_rows",
+    "max_segment_id_used", "bootstrap_resamples", "stability_rows", "dissolved_resamples",
 }  # fmt: skip
 _BOOLEAN_COLUMNS = {"is_chosen", "use_log"}
 _TIMESTAMP_COLUMNS = {"fitted_at"}
 _TEXT_COLUMNS = {
     "method", "reason", "config_hash", "refit_reason", "segment_name", "segment_description",
     "feature", "verdict", "customer_id", "cluster_structure", "structure_reason",
+    "verdict_rule",
 }  # fmt: skip
 
 

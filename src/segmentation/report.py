@@ -1059,17 +1059,19 @@ def section_stability(ctx: ReportContext) -> Section:
         "stability",
         "Stability per segment",
         intro=(
-            "Mean Jaccard similarity of each segment with its best match over bootstrap refits: "
-            "below 0.6 the segment is unstable, 0.6–0.75 it shows a pattern, above 0.75 stable, "
-            "above 0.85 highly stable."
+            "Mean Jaccard similarity of each segment with its best match over bootstrap refits "
+            "(0 in a resample where it dissolved): below 0.6 the segment is unstable, 0.6–0.75 "
+            "it shows a pattern, above 0.75 stable, above 0.85 highly stable."
         ),
     )
     frame = ctx.wh.read(
         "segment_stability",
         ["segment_id", "mean_jaccard"],
-        ["segment_name", "verdict", "mean_ari", "bootstrap_resamples"],
+        ["segment_name", "verdict", "mean_ari", "bootstrap_resamples", "dissolved_resamples"],
     )
     ctx.segments.add_labels(frame, "segment_id", "segment_name", "segment")
+    if "dissolved_resamples" not in frame.columns:  # a model fitted by an older release
+        frame["dissolved_resamples"] = pd.NA
     if "verdict" not in frame.columns:
         frame["verdict"] = "–"
     frame["verdict"] = frame["verdict"].fillna("–")
@@ -1082,7 +1084,7 @@ def section_stability(ctx: ReportContext) -> Section:
     ]
     palette = [VERDICT_COLORS.get(v, "#bab0ac") for v in verdicts]
     bars = (
-        alt.Chart(_data(frame[["segment", "mean_jaccard", "verdict"]]))
+        alt.Chart(_data(frame[["segment", "mean_jaccard", "verdict", "dissolved_resamples"]]))
         .mark_bar()
         .encode(
             y=alt.Y("segment:N", sort=order, title=None),
@@ -1093,7 +1095,12 @@ def section_stability(ctx: ReportContext) -> Section:
                 scale=alt.Scale(domain=verdicts, range=palette),
                 legend=alt.Legend(orient="bottom", direction="horizontal"),
             ),
-            tooltip=["segment:N", alt.Tooltip("mean_jaccard:Q", format=".3f"), "verdict:N"],
+            tooltip=[
+                "segment:N",
+                alt.Tooltip("mean_jaccard:Q", format=".3f"),
+                "verdict:N",
+                alt.Tooltip("dissolved_resamples:Q", title="Resamples where it dissolved"),
+            ],
         )
     )
     thresholds = pd.DataFrame(

@@ -125,9 +125,11 @@ def test_output_frames_columns_and_types(first: SegmentationResult) -> None:
         "segment_name",
         "mean_jaccard",
         "verdict",
+        "dissolved_resamples",
         "mean_ari",
         "bootstrap_resamples",
         "stability_rows",
+        "verdict_rule",
         "fitted_at",
     ]
     bad = {"HUGEINT", "UUID", "INTERVAL", "UBIGINT", "UINTEGER"}

@@ -25,6 +25,7 @@ def test_separated_blobs_are_highly_stable() -> None:
     assert result.mean_ari > 0.95
     assert result.bootstrap_resamples == 15
     assert {verdict(v) for v in result.mean_jaccard} == {"highly stable"}
+    assert result.dissolved.tolist() == [0, 0, 0, 0]
 
 
 def test_uniform_noise_is_unstable() -> None:
@@ -44,6 +45,42 @@ def test_row_cap_and_determinism() -> None:
     assert first.rows_used == 500
     np.testing.assert_array_equal(first.mean_jaccard, again.mean_jaccard)
     assert first.mean_ari == again.mean_ari
+
+
+def test_a_cluster_missing_from_a_resample_counts_as_dissolved() -> None:
+    # one cluster of a single point: about 37% of resamples (1 - 1/n)^n do not draw it, and
+    # there it scores 0 (dissolved), not skipped; where it is drawn it is its own cluster
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(0, 0.5, (300, 2)), rng.normal(20, 0.5, (300, 2)), [[100.0, 100.0]]])
+    labels = np.array([0] * 300 + [1] * 300 + [2])
+    result = bootstrap_stability(X, labels, 3, bootstrap=40, seed=3)
+    assert 8 <= result.dissolved[2] <= 24  # about 0.37 x 40 = 15
+    assert result.mean_jaccard[2] == pytest.approx(1 - result.dissolved[2] / 40)
+
+
+def test_refits_run_on_the_distinct_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    from segmentation.clustering import stability
+
+    fitted_rows: list[np.ndarray] = []
+    real = stability.make_kmeans
+
+    def spy(k: int, seed: int, n_init: int):
+        model = real(k, seed, n_init)
+        fit = model.fit
+
+        def recording_fit(X, *args, **kwargs):
+            fitted_rows.append(np.asarray(X))
+            return fit(X, *args, **kwargs)
+
+        model.fit = recording_fit
+        return model
+
+    monkeypatch.setattr(stability, "make_kmeans", spy)
+    X = np.arange(200, dtype=np.float64).reshape(100, 2)
+    bootstrap_stability(X, np.repeat([0, 1], 50), 2, bootstrap=3, seed=0)
+    assert len(fitted_rows) == 3
+    for rows in fitted_rows:
+        assert len(np.unique(rows, axis=0)) == len(rows) < 100  # no point twice
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,9 @@ stability as (
     select
         avg(segment_stability.mean_jaccard) as mean_stability,
         min(segment_stability.mean_jaccard) as min_stability,
-        max(segment_stability.mean_ari) as mean_ari
+        max(segment_stability.mean_ari) as mean_ari,
+        max(segment_stability.bootstrap_resamples) as stability_resamples,
+        max(segment_stability.verdict_rule) as stability_verdict_rule
     from {{ ref('segment_stability') }} as segment_stability
     inner join current_version
         on segment_stability.model_version = current_version.model_version
@@ -90,6 +92,8 @@ final as (
         stability.mean_stability,
         stability.min_stability,
         stability.mean_ari,
+        cast(stability.stability_resamples as integer) as stability_resamples,
+        stability.stability_verdict_rule,
         drift.max_psi,
         cast(coalesce(drift.drifted_features, 0) as integer) as drifted_features,
         drift.psi_by_feature,

@@ -37,6 +37,7 @@ from segmentation.clustering.sampling import sample_indices
 from segmentation.clustering.stability import (
     STABILITY_MAX_ROWS,
     STABILITY_N_INIT,
+    VERDICT_TEXT,
     bootstrap_stability,
     verdict,
 )
@@ -100,9 +101,11 @@ STABILITY_COLUMNS = [
     "segment_name",
     "mean_jaccard",
     "verdict",
+    "dissolved_resamples",
     "mean_ari",
     "bootstrap_resamples",
     "stability_rows",
+    "verdict_rule",
     "fitted_at",
 ]
 
@@ -438,9 +441,11 @@ def stability_stage(
             "segment_name": list(segment_names),
             "mean_jaccard": stability.mean_jaccard.astype(np.float64),
             "verdict": [verdict(float(v)) for v in stability.mean_jaccard],
+            "dissolved_resamples": stability.dissolved.astype(np.int64),
             "mean_ari": np.full(k, stability.mean_ari, dtype=np.float64),
             "bootstrap_resamples": np.full(k, stability.bootstrap_resamples, dtype=np.int64),
             "stability_rows": np.full(k, stability.rows_used, dtype=np.int64),
+            "verdict_rule": [VERDICT_TEXT] * k,
             "fitted_at": pd.Series([fitted] * k, dtype="datetime64[us]"),
         },
         columns=STABILITY_COLUMNS,

@@ -1,16 +1,17 @@
-"""Cluster stability by bootstrap, in the manner of Hennig's ``clusterboot`` (R package fpc).
+"""Cluster stability by bootstrap, as Hennig's ``clusterboot`` (R package fpc) does it.
 
 For each of B seeded bootstrap resamples (n rows drawn with replacement):
 
-1. refit KMeans with the same k on the resample;
-2. on the DISTINCT points of the resample, compare each original cluster C (its points that
-   are in the resample) with each bootstrap cluster D by the Jaccard coefficient
-   ``|C n D| / |C u D|`` and keep the best match ``max_D``;
-3. also compute the adjusted Rand index between the original labels and the bootstrap
-   model's labels on those points.
+1. keep the DISTINCT points of the resample (fpc's default ``multipleboot = FALSE``: a point
+   drawn several times is used once) and refit KMeans with the same k on them;
+2. compare each original cluster C (its points among them) with each bootstrap cluster D by
+   the Jaccard coefficient ``|C n D| / |C u D|`` and keep the best match ``max_D``; a cluster
+   with no point in the resample has nothing to match and counts as dissolved (Jaccard 0);
+3. also compute the adjusted Rand index between the original labels and the refit's labels.
 
-The per-cluster Jaccard values are averaged over the resamples (clusters absent from a
-resample are skipped for it). Hennig's guidance: mean Jaccard >= 0.85 highly stable,
+The per-cluster Jaccard values are averaged over all B resamples, and a cluster is counted
+as dissolved in a resample when its best Jaccard is at most ``DISSOLUTION`` (fpc's default
+0.5). Hennig's guidance (2007, and fpc's documentation): mean Jaccard >= 0.85 highly stable,
 >= 0.75 stable, >= 0.6 doubtful (a pattern, but not a reliable one), below that unstable.
 
 Cost control: at most ``max_rows`` rows (a seeded subsample of the fit sample) are used, and
@@ -32,14 +33,24 @@ from segmentation.clustering.sampling import sample_indices
 
 STABILITY_N_INIT = 4
 STABILITY_MAX_ROWS = 20_000
+#: A cluster whose best Jaccard in a resample is at most this is dissolved there (fpc).
+DISSOLUTION = 0.5
+#: Hennig's verdict thresholds on the mean Jaccard, highest first.
+VERDICT_THRESHOLDS = [(0.85, "highly stable"), (0.75, "stable"), (0.6, "doubtful")]
+VERDICT_TEXT = (
+    "mean Jaccard >= 0.85 highly stable, >= 0.75 stable, >= 0.6 doubtful, else unstable "
+    f"(Hennig 2007); dissolved when the best Jaccard is <= {DISSOLUTION}"
+)
 
 
 @dataclass(frozen=True)
 class StabilityResult:
-    """Mean Jaccard per original cluster label (array indexed by label 0..k-1), the mean ARI
-    over resamples, the number of resamples and of rows used."""
+    """Mean Jaccard and resamples where it dissolved per original cluster label (arrays
+    indexed by label 0..k-1), the mean ARI over resamples, the number of resamples and of
+    rows used."""
 
     mean_jaccard: np.ndarray
+    dissolved: np.ndarray
     mean_ari: float
     bootstrap_resamples: int
     rows_used: int
@@ -49,24 +60,18 @@ def verdict(mean_jaccard: float) -> str:
     """Hennig's verdict for a mean Jaccard value."""
     if np.isnan(mean_jaccard):
         return "unknown"
-    if mean_jaccard >= 0.85:
-        return "highly stable"
-    if mean_jaccard >= 0.75:
-        return "stable"
-    if mean_jaccard >= 0.6:
-        return "doubtful"
-    return "unstable"
+    return next((name for bound, name in VERDICT_THRESHOLDS if mean_jaccard >= bound), "unstable")
 
 
 def _jaccard_best(original: np.ndarray, boot: np.ndarray, k: int) -> np.ndarray:
-    """For each original label 0..k-1, the best Jaccard with any bootstrap cluster (NaN for an
-    original label without points here)."""
+    """For each original label 0..k-1, the best Jaccard with any bootstrap cluster (0 for an
+    original label without points here: dissolved)."""
     present, original_codes = np.unique(original, return_inverse=True)
     table = contingency_matrix(original_codes, boot).astype(np.float64)  # C x D
     sizes_c = table.sum(axis=1, keepdims=True)
     sizes_d = table.sum(axis=0, keepdims=True)
     jaccard = table / (sizes_c + sizes_d - table)
-    best = np.full(k, np.nan)
+    best = np.zeros(k)
     best[present] = jaccard.max(axis=1)
     return best
 
@@ -101,23 +106,17 @@ def bootstrap_stability(
     X, labels = X[keep], labels[keep]
     n = X.shape[0]
     rng = np.random.default_rng(seed)
-    jaccards = np.full((bootstrap, k), np.nan)
+    jaccards = np.empty((bootstrap, k))
     aris = np.empty(bootstrap)
     for b in range(bootstrap):
-        draw = rng.integers(0, n, size=n)
-        distinct = np.unique(draw)
+        distinct = np.unique(rng.integers(0, n, size=n))
         k_boot = min(k, distinct.size)
-        model = make_kmeans(k_boot, seed + 1 + b, n_init).fit(X[draw])
-        boot_labels = model.predict(X[distinct])
+        boot_labels = make_kmeans(k_boot, seed + 1 + b, n_init).fit(X[distinct]).labels_
         jaccards[b] = _jaccard_best(labels[distinct], boot_labels, k)
         aris[b] = adjusted_rand_score(labels[distinct], boot_labels)
-    with np.errstate(all="ignore"):
-        counts = (~np.isnan(jaccards)).sum(axis=0)
-        mean_jaccard = np.where(
-            counts > 0, np.nansum(jaccards, axis=0) / np.maximum(counts, 1), np.nan
-        )
     return StabilityResult(
-        mean_jaccard=mean_jaccard.astype(np.float64),
+        mean_jaccard=jaccards.mean(axis=0).astype(np.float64),
+        dissolved=(jaccards <= DISSOLUTION).sum(axis=0).astype(np.int64),
         mean_ari=float(np.mean(aris)),
         bootstrap_resamples=int(bootstrap),
         rows_used=int(n),
