@@ -316,7 +316,8 @@ def fit_sample_model(
     settings: ModelSettings,
 ) -> pd.DataFrame:
     """segment_fit_sample: each sampled customer of a new version with its Python label and
-    raw feature values (long), so SQL can check its own scoring and measure drift."""
+    raw values of every configured feature (long), so SQL can check its own scoring and
+    measure drift."""
     if centroids.empty:
         return _empty(FIT_SAMPLE_COLUMNS)
     version = int(centroids["model_version"].max())
@@ -325,7 +326,9 @@ def fit_sample_model(
     prepared, segment_ids, positions, _ = _scored_sample(features, centroids, settings)
     sample = prepared.sample
     labels = segment_ids[positions]
-    used = prepared.params.features
+    # every configured feature, also one the transform dropped (constant or empty on the
+    # sample): segment_feature_drift measures them all against this reference
+    used = [f for f in settings.config.features if f in sample.columns]
     long = sample[[ID_COLUMN, *used]].melt(
         id_vars=ID_COLUMN, var_name="feature", value_name="feature_value"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,7 +13,9 @@ from segmentation.dbt_models import (
     K_SELECTION_MODEL_COLUMNS,
     ModelSettings,
     _empty,
+    centroids_model,
     decide_refit,
+    fit_sample_model,
     k_selection_model,
     max_psi,
     settings_from_dbt,
@@ -95,3 +98,27 @@ def test_empty_inputs_give_typed_empty_frames():
     assert types["method"] == "VARCHAR"
     assert types["fitted_at"] == "TIMESTAMP"
     assert types["inertia"] == "DOUBLE"
+
+
+def test_fit_sample_keeps_a_feature_the_fit_dropped_for_drift():
+    """A feature constant on the sample is dropped by the transform, but the fit sample still
+    stores it: segment_feature_drift measures every configured feature against it."""
+    settings = settings_from_dbt(
+        {**SETTINGS, "segmentation_features": ["recency_days", "frequency", "discount_share"]}
+    )
+    rng = np.random.default_rng(0)
+    features = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(300)],
+            "recency_days": np.r_[rng.normal(20, 3, 150), rng.normal(200, 3, 150)],
+            "frequency": rng.integers(1, 5, 300).astype(float),
+            "discount_share": np.zeros(300),
+        }
+    )
+    k_selection = k_selection_model(features, None, settings)
+    centroids = centroids_model(features, k_selection, None, settings)
+    assert "discount_share" not in set(centroids["feature"])  # constant: dropped by the fit
+    sample = fit_sample_model(features, centroids, None, settings)
+    assert set(sample["feature"]) == {"recency_days", "frequency", "discount_share"}
+    assert (sample.loc[sample["feature"] == "discount_share", "feature_value"] == 0).all()
+    assert sample.groupby("feature")["customer_id"].count().eq(300).all()

@@ -1,6 +1,8 @@
 -- Feature drift of this build: the Population Stability Index of each segmentation feature,
 -- today's customers against the fit sample of the model in force when the build started,
--- over that sample's decile bins (plus a bin for missing values).
+-- over that sample's decile bins (plus a bin for missing values and one each for values
+-- below and above the range the sample had). Every configured feature is measured, also one
+-- the fit dropped as constant or empty: when it starts to vary, it shows here.
 -- PSI = sum over bins of (actual - expected) * ln(actual / expected), shares floored at
 -- 0.0001. Rule of thumb: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
 -- No rows on the first build, when there is no model yet.
@@ -69,6 +71,17 @@ edges as (
     ) as decile_edges
 ),
 
+reference_ranges as (
+    -- a value outside the range the model saw gets a bin of its own, below or above, so a
+    -- feature that was constant at fit time (one bin) still shows drift when it varies
+    select
+        feature,
+        min(feature_value) as lowest_value,
+        max(feature_value) as highest_value
+    from reference_values
+    group by feature
+),
+
 top_edges as (
     select
         feature,
@@ -94,13 +107,19 @@ all_values as (
 ),
 
 binned as (
-    -- the first edge at or above the value (above the top edge: the top bin), 0 if missing
+    -- the first edge at or above the value, 0 if missing; below the lowest reference value
+    -- bin -1, above the highest the bin after the top one (bin 1 when the reference had no
+    -- value at all)
     select
         all_values.side,
         all_values.feature,
         case
             when all_values.feature_value is null then 0
-            else coalesce(min(edges.bin), max(top_edges.top_bin))
+            when min(reference_ranges.highest_value) is null then 1
+            when all_values.feature_value < min(reference_ranges.lowest_value) then -1
+            when all_values.feature_value > min(reference_ranges.highest_value)
+                then max(top_edges.top_bin) + 1
+            else min(edges.bin)
         end as bin
     from all_values
     left join edges
@@ -109,6 +128,8 @@ binned as (
             and all_values.feature_value <= edges.upper_edge
     left join top_edges
         on all_values.feature = top_edges.feature
+    left join reference_ranges
+        on all_values.feature = reference_ranges.feature
     group by all_values.side, all_values.row_key, all_values.feature, all_values.feature_value
 ),
 
