@@ -79,3 +79,11 @@
         same data; rounding makes the published marts identical build after build. -#}
     round(cast({{ expression }} as double), {{ digits }})
 {%- endmacro %}
+
+{% macro exact_mean(expression) -%}
+    {#- The mean of a double column summed as decimals (10 decimal places): a decimal sum is
+        exact whatever order parallel threads add the rows in, so the mean is the same in every
+        build, where a double sum can differ in its last bits and then round differently at
+        stable_double's last digit. -#}
+    avg(cast({{ expression }} as decimal(38, 10)))
+{%- endmacro %}

@@ -13,7 +13,7 @@ customer_segments as (
 population as (
     select
         feature,
-        avg(feature_value) as population_mean
+        {{ exact_mean('feature_value') }} as population_mean
     from standardised
     group by feature
 ),
@@ -24,8 +24,8 @@ by_segment as (
         customer_segments.segment_id,
         customer_segments.segment_name,
         standardised.feature,
-        avg(standardised.z) as standardised_deviation,
-        avg(standardised.feature_value) as segment_mean
+        {{ exact_mean('standardised.z') }} as standardised_deviation,
+        {{ exact_mean('standardised.feature_value') }} as segment_mean
     from standardised
     inner join customer_segments
         on standardised.customer_id = customer_segments.customer_id
