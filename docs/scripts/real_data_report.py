@@ -143,16 +143,27 @@ def report(con: duckdb.DuckDBPyConnection, summary: dict, seconds: float) -> str
     # ---- k selection -------------------------------------------------------------------
     ksel = q(
         "select k, inertia, silhouette, calinski_harabasz, davies_bouldin, is_chosen, "
-        "method, reason from marts.segment_k_selection "
+        "method, reason, gap, gap_se, cluster_structure, structure_reason "
+        "from marts.segment_k_selection "
         "where model_version = (select max(model_version) from marts.segment_k_selection) "
         "order by k"
     )
     out.append("\n### Choice of k\n")
     out.append(f"Method `{ksel[0][6]}`: {ksel[0][7]}.\n")
+    out.append(f"Cluster structure: **{ksel[0][10]}**. {ksel[0][11]}.\n")
     out.append(
         markdown_table(
-            ["k", "inertia", "silhouette", "Calinski-Harabasz", "Davies-Bouldin", "chosen"],
-            [list(r[:6]) for r in ksel],
+            [
+                "k",
+                "inertia",
+                "silhouette",
+                "Calinski-Harabasz",
+                "Davies-Bouldin",
+                "gap",
+                "gap s.e.",
+                "chosen",
+            ],
+            [[*r[:5], r[8], r[9], r[5]] for r in ksel],
         )
     )
 
