@@ -54,9 +54,6 @@ GAP_N_INIT = 2
 
 #: Kaufman & Rousseeuw's silhouette bands: (lower bound, exclusive), verdict.
 SILHOUETTE_BANDS = [(0.70, "strong"), (0.50, "reasonable"), (0.25, "weak")]
-STRUCTURE_VERDICTS = ("strong", "reasonable", "weak", "none")
-
-GAP_COLUMNS = ["k", "gap", "gap_se"]
 
 
 @dataclass(frozen=True)
@@ -154,12 +151,6 @@ def gap_statistic(
         references=references,
         rows_used=int(sample.shape[0]),
     )
-
-
-def cluster_structure(chosen_k: int, silhouette: float | None, gap_k: int | None) -> str:
-    """The verdict: ``none`` when the chosen k or the gap statistic's k is 1 (or there is no
-    silhouette), else the Kaufman & Rousseeuw band of the chosen k's silhouette."""
-    return structure_verdict(chosen_k, silhouette, gap_k)[0]
 
 
 def structure_verdict(
