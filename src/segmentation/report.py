@@ -388,6 +388,13 @@ def structure_banner(run: dict[str, Any]) -> str:
     )
 
 
+def not_segmented_hint(count: Any) -> str:
+    """The customers left out of the segmentation (orders all cancelled), said plainly."""
+    if count is None or pd.isna(count) or int(count) == 0:
+        return ""
+    return f"not segmented: {int(count):,} whose orders were all cancelled"
+
+
 def section_model_health(ctx: ReportContext) -> Section:
     """The latest run of the segmentation: model version, fit quality, stability, drift."""
     section = Section("model-health", "Model health", wide=True)
@@ -400,6 +407,7 @@ def section_model_health(ctx: ReportContext) -> Section:
             "refitted",
             "refit_reason",
             "customers_scored",
+            "customers_without_kept_order",
             "k",
             "inertia",
             "silhouette",
@@ -421,7 +429,12 @@ def section_model_health(ctx: ReportContext) -> Section:
     cards = [
         ("Model version", _fmt(run.get("model_version"), "int"), "neutral", ""),
         ("Segments (k)", _fmt(run.get("k"), "int"), "neutral", ""),
-        ("Customers scored", _fmt(run.get("customers_scored"), "int"), "neutral", ""),
+        (
+            "Customers scored",
+            _fmt(run.get("customers_scored"), "int"),
+            "neutral",
+            not_segmented_hint(run.get("customers_without_kept_order")),
+        ),
         (
             "Silhouette",
             _fmt(run.get("silhouette"), "num3"),

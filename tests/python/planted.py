@@ -28,9 +28,14 @@ def write_planted_raw(
     groups: dict | None = None,
     fmt: str = "parquet",
     id_offset: int = 0,
+    cancelled_only: int = 0,
 ) -> pd.DataFrame:
     """Write customers, orders, order_items and returns for the planted groups; return the
-    truth (customer_id, group)."""
+    truth (customer_id, group).
+
+    ``cancelled_only`` adds that many customers whose one order was cancelled (ids from
+    ``id_offset + 900000``); they are not in the truth: they have no kept order to segment.
+    """
     groups = groups or GROUPS
     rng = np.random.default_rng(seed)
     customers, orders, items, returns, truth = [], [], [], [], []
@@ -82,6 +87,29 @@ def write_planted_raw(
                             "reason": "wrong_size",
                         }
                     )
+    for i in range(cancelled_only):
+        cid = f"{id_offset + 900000 + i:07d}"
+        oid = f"{cid}-000"
+        customers.append({"customer_id": cid, "email": f"{cid}@example.com"})
+        ordered_at = END - timedelta(days=float(rng.uniform(10, 300)))
+        orders.append(
+            {
+                "order_id": oid,
+                "customer_id": cid,
+                "ordered_at": ordered_at.strftime("%Y-%m-%d %H:%M:%S"),
+                "status": "cancelled",
+            }
+        )
+        items.append(
+            {
+                "order_id": oid,
+                "line_number": 1,
+                "product_id": "P1",
+                "quantity": 1,
+                "unit_price": 50.0,
+                "discount_amount": 0.0,
+            }
+        )
     folder.mkdir(parents=True, exist_ok=True)
     for table, rows in [
         ("customers", customers),

@@ -14,13 +14,15 @@ from sklearn.metrics import adjusted_rand_score
 pytestmark = pytest.mark.e2e
 
 FAST = {"segmentation_bootstrap": 10}
+#: customers whose one order was cancelled: 2% of the 480 planted customers
+CANCELLED_ONLY = 10
 
 
 @pytest.fixture(scope="module")
 def planted_build(tmp_path_factory, dbt_runner):
     work = tmp_path_factory.mktemp("planted")
     raw = work / "raw"
-    truth = write_planted_raw(raw)
+    truth = write_planted_raw(raw, cancelled_only=CANCELLED_ONLY)
     run = dbt_runner(["build"], raw, work / "w.duckdb", FAST)
     assert run.returncode == 0, run.output
     return work, raw, truth, run
@@ -71,6 +73,30 @@ def test_every_customer_with_an_order_gets_exactly_one_segment(planted_build):
     segments = _segments(run)
     assert segments["customer_id"].is_unique
     assert set(segments["customer_id"]) == set(truth["customer_id"])
+
+
+def test_customers_without_a_kept_order_get_no_segment(planted_build):
+    """Customers whose orders were all cancelled have no recency, tenure or order value:
+    they stay out of the fit and the scoring (mean-filled, they would look average), and
+    the warehouse still shows and counts them."""
+    _, _, truth, run = planted_build
+    cancelled = run.query(
+        "select customer_id from marts.dim_customers where has_order and not is_buyer"
+    )
+    assert len(cancelled) == CANCELLED_ONLY
+    ids = "', '".join(c for (c,) in cancelled)
+    for mart in ("customer_segments", "customer_features", "customer_rfm"):
+        assert run.query(f"select count(*) from marts.{mart} where customer_id in ('{ids}')") == [
+            (0,)
+        ], mart
+    assert run.query(
+        "select count(*) from marts.segment_fit_sample where customer_id in ('{ids}')".format(
+            ids=ids
+        )
+    ) == [(0,)]
+    assert run.query("select customers_without_kept_order from marts.segmentation_runs") == [
+        (CANCELLED_ONLY,)
+    ]
 
 
 def test_second_build_with_auto_changes_nothing(planted_build, dbt_runner):

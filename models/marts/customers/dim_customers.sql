@@ -15,7 +15,10 @@ analysis_date as (
 ),
 
 customer_orders as (
-    select * from {{ ref('int_customer_features_current') }}
+    -- every customer with an order, also those whose orders were all cancelled (the
+    -- segmentation's int_customer_features_current leaves them out)
+    select * from {{ ref('int_customer_features') }}
+    where snapshot_set = 'current'
 ),
 
 customer_sessions as (

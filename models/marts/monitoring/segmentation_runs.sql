@@ -1,6 +1,7 @@
 -- One row per build: did it refit and why, how many customers it scored, the current
 -- model's k, fit quality, cluster structure verdict and stability, feature drift against
--- the model's fit sample, and how far segment shares moved since the previous build.
+-- the model's fit sample, how far segment shares moved since the previous build, and how
+-- many customers were left out of the segmentation for having no kept order.
 with
 
 k_selection as (
@@ -61,6 +62,13 @@ previous_run as (
     where run_started_at = (select max(latest.run_started_at) from earlier_runs as latest)
 ),
 
+not_segmented as (
+    -- customers who ordered but kept nothing: left out of the segmentation
+    select count(*) as customers_without_kept_order
+    from {{ ref('dim_customers') }}
+    where has_order and not is_buyer
+),
+
 share_shift as (
     -- total variation distance between the two runs' segment shares (0 = identical)
     select
@@ -97,10 +105,13 @@ final as (
         drift.max_psi,
         cast(coalesce(drift.drifted_features, 0) as integer) as drifted_features,
         drift.psi_by_feature,
-        (select share_shift.segment_share_shift from share_shift) as segment_share_shift
+        (select share_shift.segment_share_shift from share_shift) as segment_share_shift,
+        cast(not_segmented.customers_without_kept_order as bigint)
+            as customers_without_kept_order
     from chosen
     cross join stability
     cross join drift
+    cross join not_segmented
 )
 
 select * from final
