@@ -11,15 +11,18 @@
 {%- endmacro %}
 
 
-{% macro standardise_feature(value, use_log, feature_mean, feature_std) -%}
-    {#- The fit's transform, exactly as the Python package applies it: log1p of the value
-        clipped at 0 when use_log (NULL stays NULL), standardise, then NULL -> 0 (the mean). -#}
+{% macro standardise_feature(value, use_log, feature_mean, feature_std, clip_lower, clip_upper) -%}
+    {#- The fit's transform, in the Python package's steps (clustering/transform.py): the
+        value winsorised to [clip_lower, clip_upper] (a NULL bound does not clip; NULL stays
+        NULL), log1p of it clipped at 0 when use_log, standardise, then NULL -> 0 (the
+        mean). -#}
+    {%- set clipped = 'least(greatest(' ~ value ~ ', ' ~ clip_lower ~ '), ' ~ clip_upper ~ ')' %}
     coalesce(
         (
             case
-                when {{ use_log }}
-                    then case when {{ value }} is not null then ln(1 + greatest({{ value }}, 0)) end
-                else {{ value }}
+                when {{ value }} is null then null
+                when {{ use_log }} then ln(1 + greatest({{ clipped }}, 0))
+                else {{ clipped }}
             end
             - {{ feature_mean }}
         ) / nullif({{ feature_std }}, 0),
@@ -37,7 +40,9 @@
             'cast(' ~ source ~ '.' ~ feature ~ ' as double)',
             'coalesce(' ~ params ~ '.use_log__' ~ feature ~ ', false)',
             params ~ '.mean__' ~ feature,
-            params ~ '.std__' ~ feature
+            params ~ '.std__' ~ feature,
+            params ~ '.lower__' ~ feature,
+            params ~ '.upper__' ~ feature
         ) }} as z__{{ feature }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}

@@ -64,6 +64,17 @@ def _as_list(value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
+def _fraction(values: dict[str, Any], var: str, default: float, below: float) -> float:
+    """A share var: ``default`` when unset, else a number in [0, below)."""
+    value = values.get(var)
+    if value is None or str(value).strip() in ("", "None"):
+        return default
+    share = float(value)
+    if not 0.0 <= share < below:
+        raise ValueError(f"var {var} is {share}; use a number from 0 to below {below}")
+    return share
+
+
 def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
     """Read the `segmentation_settings` config of python_models/_python_models.yml (the
     vars, rendered there, since a Python model reads config, not vars)."""
@@ -99,6 +110,8 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
         alignment_threshold=float(get("segmentation_alignment_threshold")),
         knee_scale=str(get("segmentation_knee_scale") or "log"),
         k_rule=k_rule,
+        winsor_quantile=_fraction(values, "segmentation_winsor_quantile", 0.01, 0.5),
+        min_segment_share=_fraction(values, "segmentation_min_segment_share", 0.01, 1.0),
     )
     started = pd.Timestamp(str(get("run_started_at")))
     if started.tzinfo is not None:
@@ -185,7 +198,7 @@ _TIMESTAMP_COLUMNS = {"fitted_at"}
 _TEXT_COLUMNS = {
     "method", "reason", "config_hash", "refit_reason", "segment_name", "segment_description",
     "feature", "verdict", "customer_id", "cluster_structure", "structure_reason",
-    "verdict_rule",
+    "verdict_rule", "excluded_reason",
 }  # fmt: skip
 
 

@@ -50,7 +50,7 @@ class ModelRun:
     """What the marts store about one model version."""
 
     version: int
-    sweep: pd.DataFrame  # k, inertia, silhouette, calinski_harabasz, davies_bouldin, is_chosen
+    sweep: pd.DataFrame  # SWEEP_COLUMNS, gap, gap_se, excluded_reason, is_chosen
     chosen_k: int
     method: str
     reason: str
@@ -120,7 +120,15 @@ def load_run(con: duckdb.DuckDBPyConnection) -> ModelRun:
 
     ks_columns = _columns(con, "segment_k_selection")
     # columns a model fitted by an older release may lack
-    optional = ["refit_reason", "gap", "gap_se", "cluster_structure", "structure_reason"]
+    optional = [
+        "refit_reason",
+        "gap",
+        "gap_se",
+        "cluster_structure",
+        "structure_reason",
+        "smallest_segment_share",
+        "excluded_reason",
+    ]
     present = [c for c in optional if c in ks_columns]
     refit_col = "".join(f", {c}" for c in present)
     sweep = con.execute(
@@ -180,12 +188,14 @@ def load_run(con: duckdb.DuckDBPyConnection) -> ModelRun:
         value = first.get(column)
         return None if value is None or pd.isna(value) else str(value)
 
-    for column in ("gap", "gap_se"):
+    for column in ("gap", "gap_se", "smallest_segment_share", "excluded_reason"):
         if column not in sweep.columns:
             sweep[column] = np.nan
     return ModelRun(
         version=version,
-        sweep=sweep[[*SWEEP_COLUMNS, "gap", "gap_se", "is_chosen"]].reset_index(drop=True),
+        sweep=sweep[[*SWEEP_COLUMNS, "gap", "gap_se", "excluded_reason", "is_chosen"]].reset_index(
+            drop=True
+        ),
         chosen_k=int(first["k"]),
         method=str(first["method"]),
         reason=str(first["reason"]),
@@ -456,6 +466,10 @@ def sweep_section(run: ModelRun, svg_link: str | None) -> list[str]:
                 "n/a" if pd.isna(g) else f"{g:.3f} ({e:.3f})"
                 for g, e in zip(sweep["gap"], sweep["gap_se"], strict=True)
             ],
+            "smallest segment": [
+                "n/a" if pd.isna(v) else f"{v:.1%}" for v in sweep["smallest_segment_share"]
+            ],
+            "allowed": ["no" if pd.notna(r) else "yes" for r in sweep["excluded_reason"]],
             "chosen": ["**yes**" if c else "" for c in sweep["is_chosen"].astype(bool)],
         }
     )

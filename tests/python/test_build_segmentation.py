@@ -90,9 +90,7 @@ def test_customers_without_a_kept_order_get_no_segment(planted_build):
             (0,)
         ], mart
     assert run.query(
-        "select count(*) from marts.segment_fit_sample where customer_id in ('{ids}')".format(
-            ids=ids
-        )
+        f"select count(*) from marts.segment_fit_sample where customer_id in ('{ids}')"
     ) == [(0,)]
     assert run.query("select customers_without_kept_order from marts.segmentation_runs") == [
         (CANCELLED_ONLY,)

@@ -27,8 +27,12 @@ def test_sweep_frame_shape_and_undefined_metrics_at_k1() -> None:
         "silhouette",
         "calinski_harabasz",
         "davies_bouldin",
+        "smallest_segment_share",
     ]
     assert sweep["k"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert sweep.loc[0, "smallest_segment_share"] == 1.0
+    # three blobs of 100: k = 3 splits them (a few points of the touching blobs change sides)
+    assert 0.3 <= sweep.loc[2, "smallest_segment_share"] <= 1 / 3
     assert sweep["k"].dtype == np.int64
     assert sweep.loc[0, ["silhouette", "calinski_harabasz", "davies_bouldin"]].isna().all()
     assert sweep.loc[1:, ["silhouette", "calinski_harabasz", "davies_bouldin"]].notna().all().all()

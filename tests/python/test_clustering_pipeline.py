@@ -100,6 +100,8 @@ def test_output_frames_columns_and_types(first: SegmentationResult) -> None:
         "davies_bouldin",
         "gap",
         "gap_se",
+        "smallest_segment_share",
+        "excluded_reason",
         "is_chosen",
         "method",
         "reason",

@@ -43,7 +43,8 @@ def test_params_use_population_std_and_ignore_nulls(frame: pd.DataFrame) -> None
     assert by_name["monetary"].std == pytest.approx(logged.std(ddof=0))
     assert by_name["frequency"].std == pytest.approx(frame["frequency"].std(ddof=0))
     table = params.to_frame()
-    assert list(table.columns) == ["feature", "use_log", "mean", "std"]
+    assert list(table.columns) == ["feature", "use_log", "mean", "std", "clip_lower", "clip_upper"]
+    assert table["clip_lower"].isna().all()  # winsor_quantile defaults to 0 here
     assert table["mean"].dtype == np.float64
 
 

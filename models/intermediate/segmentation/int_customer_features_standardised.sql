@@ -1,6 +1,7 @@
 -- Every customer's segmentation features, long (one row per customer and configured
--- feature), with the current model's transform applied (z): log1p where use_log,
--- standardised, missing -> 0. For segment_feature_importance and segment_feature_deviations.
+-- feature), with the current model's transform applied (z): winsorised, log1p where
+-- use_log, standardised, missing -> 0. For segment_feature_importance and
+-- segment_feature_deviations.
 {%- set features = var('segmentation_features') %}
 with
 
@@ -17,7 +18,9 @@ feature_params as (
         feature,
         use_log,
         feature_mean,
-        feature_std
+        feature_std,
+        clip_lower,
+        clip_upper
     from centroids
 ),
 
@@ -42,7 +45,8 @@ final as (
         features_long.feature_value,
         {{ standardise_feature(
             'features_long.feature_value', 'feature_params.use_log',
-            'feature_params.feature_mean', 'feature_params.feature_std'
+            'feature_params.feature_mean', 'feature_params.feature_std',
+            'feature_params.clip_lower', 'feature_params.clip_upper'
         ) }} as z
     from features_long
     inner join feature_params

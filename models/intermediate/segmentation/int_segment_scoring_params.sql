@@ -1,5 +1,6 @@
 -- The current model in one row, as the SQL scoring reads it: per configured feature its
--- transform (use_log__<f>, mean__<f>, std__<f>), and the centroids in var
+-- transform (use_log__<f>, mean__<f>, std__<f>, the winsorising bounds lower__<f> and
+-- upper__<f>), and the centroids in var
 -- segmentation_k_max slots (slot i = the i-th segment by id: segment_id__<i> and its
 -- coordinates c<i>__<f>; empty slots are null). Scoring is then one pass over the
 -- customers with no sort or group-by over them. The singular test
@@ -18,6 +19,8 @@ feature_params as (
             bool_or(case when feature = '{{ feature }}' then use_log end) as use_log__{{ feature }},
             max(case when feature = '{{ feature }}' then feature_mean end) as mean__{{ feature }},
             max(case when feature = '{{ feature }}' then feature_std end) as std__{{ feature }},
+            max(case when feature = '{{ feature }}' then clip_lower end) as lower__{{ feature }},
+            max(case when feature = '{{ feature }}' then clip_upper end) as upper__{{ feature }},
         {%- endfor %}
         max(model_version) as model_version
     from centroids

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from sklearn.cluster import KMeans
+
+logger = logging.getLogger(__name__)
 
 #: n_init of the final fit: several k-means++ starts, the best inertia wins.
 FINAL_N_INIT = 10
@@ -14,16 +18,41 @@ def make_kmeans(k: int, seed: int, n_init: int) -> KMeans:
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed, init="k-means++")
 
 
-def fit_kmeans(X: np.ndarray, k: int, seed: int, n_init: int = FINAL_N_INIT) -> KMeans:
+def smallest_cluster(model: KMeans, k: int) -> int:
+    """Rows in the fitted model's smallest cluster (0 when a cluster is empty)."""
+    return int(np.bincount(model.labels_, minlength=k).min())
+
+
+def fit_kmeans(
+    X: np.ndarray, k: int, seed: int, n_init: int = FINAL_N_INIT, min_size: int = 0
+) -> KMeans:
     """Fit the final KMeans with ``k`` clusters on the standardised sample ``X``.
 
     ``n_init`` defaults to 10 (at least 10 is recommended for the final model) and the fit is
     seeded, so the same sample gives the same centroids.
+
+    ``min_size``: when the best of the ``n_init`` starts has a cluster of fewer rows (the k
+    sweep found a solution without one, but this fit's starts landed elsewhere), each start
+    is refitted on its own (seeds ``seed + 1 ..``) and the lowest inertia among the starts
+    that respect the minimum wins; when none does, the first fit is returned and a warning
+    logged.
     """
     X = np.asarray(X, dtype=np.float64)
     if not 1 <= k <= X.shape[0]:
         raise ValueError(f"k={k} must be between 1 and the number of rows ({X.shape[0]})")
-    return make_kmeans(k, seed, n_init).fit(X)
+    model = make_kmeans(k, seed, n_init).fit(X)
+    if smallest_cluster(model, k) >= min_size:
+        return model
+    starts = [make_kmeans(k, seed + 1 + i, 1).fit(X) for i in range(n_init)]
+    allowed = [m for m in starts if smallest_cluster(m, k) >= min_size]
+    if not allowed:
+        logger.warning(
+            "no KMeans start with k=%d gives every segment at least %d rows; keeping the best",
+            k,
+            min_size,
+        )
+        return model
+    return min(allowed, key=lambda m: m.inertia_)
 
 
 def assign_labels(X_std: np.ndarray, centroids: np.ndarray) -> np.ndarray:

@@ -3,9 +3,11 @@
 One call does, on a seeded sample of at most ``sample_size`` customers (sorted by
 customer_id first, so the sample does not depend on the order the database returns rows):
 
-1. fit the feature transform (log1p, standardise, impute) and drop unusable features;
-2. sweep k and choose it (Kneedle on inertia, silhouette fallback);
-3. fit the final KMeans;
+1. fit the feature transform (winsorise, log1p, standardise, impute) and drop unusable
+   features;
+2. sweep k and choose it (Kneedle on inertia, silhouette fallback) among the k whose
+   solution has no segment under the minimum size;
+3. fit the final KMeans (respecting the minimum size);
 4. align the clusters to the previous model version's segments (stable ids);
 5. name and describe the segments;
 6. measure bootstrap stability.
@@ -13,9 +15,10 @@ customer_id first, so the sample does not depend on the order the database retur
 It returns three frames shaped for the public marts ``segment_k_selection``,
 ``segment_centroids`` (long: one row per segment and feature) and ``segment_stability``.
 The SQL scoring model reproduces the assignment from ``segment_centroids`` alone:
-``z = coalesce((t(x) - feature_mean) / feature_std, 0)`` with ``t(x) = ln(1 + greatest(x, 0))``
-when ``use_log`` (guarded so NULL stays NULL), then the nearest ``centroid_std`` by squared
-Euclidean distance, ties to the lower segment_id (see :func:`assign_labels`).
+``z = coalesce((t(c) - feature_mean) / feature_std, 0)`` with ``c = least(greatest(x,
+clip_lower), clip_upper)`` and ``t(c) = ln(1 + greatest(c, 0))`` when ``use_log`` (guarded so
+NULL stays NULL), then the nearest ``centroid_std`` by squared Euclidean distance, ties to
+the lower segment_id (see :func:`assign_labels`).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
@@ -69,6 +73,8 @@ K_SELECTION_COLUMNS = [
     "davies_bouldin",
     "gap",
     "gap_se",
+    "smallest_segment_share",
+    "excluded_reason",
     "is_chosen",
     "method",
     "reason",
@@ -86,6 +92,8 @@ CENTROID_COLUMNS = [
     "use_log",
     "feature_mean",
     "feature_std",
+    "clip_lower",
+    "clip_upper",
     "centroid_std",
     "centroid_value",
     "segment_size_in_sample",
@@ -123,6 +131,10 @@ class SegmentationConfig:
             "silhouette" (the best silhouette, k >= 2).
         gap_references, gap_max_rows: reference sets (B) and subsample rows of the gap
             statistic (structure.py).
+        winsor_quantile: each feature is clipped at its q and 1 - q quantiles of the fit
+            sample before the log and standardisation (transform.py); 0 turns it off.
+        min_segment_share: no rule chooses a k whose sweep solution has a segment under
+            this share of the rows, and the final fit keeps every segment at or above it.
         sample_size: cap on the customers used for the fit (seeded sample).
         bootstrap: bootstrap resamples for the stability.
         seed: seeds the sample, the KMeans fits, silhouette sampling and the bootstrap.
@@ -142,6 +154,8 @@ class SegmentationConfig:
     k_rule: str = "elbow"
     gap_references: int = GAP_REFERENCES
     gap_max_rows: int = GAP_MAX_ROWS
+    winsor_quantile: float = 0.01
+    min_segment_share: float = 0.01
     sample_size: int = 200_000
     bootstrap: int = 30
     seed: int = 42
@@ -279,7 +293,9 @@ def prepare_sample(features: pd.DataFrame, config: SegmentationConfig) -> Prepar
     ordered = features.sort_values(ID_COLUMN, kind="mergesort").reset_index(drop=True)
     sample = ordered.iloc[sample_indices(len(ordered), config.sample_size, config.seed)]
     sample = sample.reset_index(drop=True)
-    params = fit_transform_params(sample, config.features, config.log_features)
+    params = fit_transform_params(
+        sample, config.features, config.log_features, winsor_quantile=config.winsor_quantile
+    )
     if not params.params:
         raise ValueError(
             "no usable feature for clustering: "
@@ -317,6 +333,7 @@ def select_k_stage(
         if len(sweep_rows) >= 2
         else None  # one customer: nothing to compare
     )
+    sweep["excluded_reason"] = excluded_reasons(sweep, config.min_segment_share)
     selection = choose_k(sweep, gap, config)
     logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
     frame = _k_selection_frame(
@@ -329,24 +346,71 @@ def select_k_stage(
 K_RULES = ("elbow", "gap", "silhouette")
 
 
+def excluded_reasons(sweep: pd.DataFrame, min_share: float) -> list[str | None]:
+    """Per k of the sweep: why no rule may choose it (a segment under ``min_share`` of the
+    rows), or None. k = 1 is never excluded."""
+    reasons: list[str | None] = []
+    for k, share in zip(sweep["k"], sweep["smallest_segment_share"], strict=True):
+        if int(k) > 1 and share < min_share:
+            reasons.append(
+                f"its smallest segment holds {share:.2%} of the customers, under the "
+                f"minimum segment size of {min_share:.2%}"
+            )
+        else:
+            reasons.append(None)
+    return reasons
+
+
 def choose_k(sweep: pd.DataFrame, gap: GapResult | None, config: SegmentationConfig) -> Selection:
-    """The k of the configured rule (``config.k_rule``, one of K_RULES); ``gap`` is None
-    when the sample has a single row."""
-    if config.k_rule == "elbow":
-        return select_k(sweep, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
-    if config.k_rule == "silhouette":
-        return select_k_by_silhouette(sweep)
-    if config.k_rule == "gap" and gap is None:
-        return Selection(1, "only_k", "one customer: only k=1 could be tried")
-    if config.k_rule == "gap":
+    """The k of the configured rule (``config.k_rule``, one of K_RULES) among the k not
+    excluded for a segment under the minimum size (``excluded_reason``; all k when the
+    column is absent); ``gap`` is None when the sample has a single row."""
+    if config.k_rule not in K_RULES:
+        raise ValueError(f"k rule {config.k_rule!r}: use one of {', '.join(K_RULES)}")
+    excluded = (
+        sweep["excluded_reason"].notna()
+        if "excluded_reason" in sweep.columns
+        else pd.Series(False, index=sweep.index)
+    )
+    allowed = sweep[~excluded]
+    note = ""
+    if excluded.any():
+        ks = ", ".join(str(int(k)) for k in sweep.loc[excluded, "k"])
+        note = f"; not allowed (a segment under {config.min_segment_share:.0%}): k={ks}"
+    if allowed.empty:
+        # every k in the range makes a micro-segment: take the one whose smallest is largest
+        best = sweep.sort_values(["smallest_segment_share", "k"], ascending=[False, True])
+        k = int(best["k"].iloc[0])
         return Selection(
-            gap.k,
-            "gap",
-            f"the gap statistic's 1-standard-error rule gives k={gap.k} "
-            f"({gap.references} uniform reference sets over the principal-component box of "
-            f"{gap.rows_used} customers)",
+            k,
+            "min_size_fallback",
+            f"every k in the range has a segment under the minimum size; chose k={k}, whose "
+            f"smallest segment is the largest ({best['smallest_segment_share'].iloc[0]:.2%})",
         )
-    raise ValueError(f"k rule {config.k_rule!r}: use one of {', '.join(K_RULES)}")
+    if config.k_rule == "elbow":
+        chosen = select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+    elif config.k_rule == "silhouette":
+        chosen = select_k_by_silhouette(allowed)
+    elif gap is None:
+        chosen = Selection(1, "only_k", "one customer: only k=1 could be tried")
+    else:
+        chosen = _gap_selection(gap, allowed["k"].astype(int).tolist())
+    return Selection(chosen.k, chosen.method, chosen.reason + note)
+
+
+def _gap_selection(gap: GapResult, allowed: list[int]) -> Selection:
+    """The gap statistic's k, or when it is not allowed the largest allowed k below it (more
+    segments would split off one under the minimum size)."""
+    why = (
+        f"the gap statistic's 1-standard-error rule gives k={gap.k} "
+        f"({gap.references} uniform reference sets over the principal-component box of "
+        f"{gap.rows_used} customers)"
+    )
+    if gap.k in allowed:
+        return Selection(gap.k, "gap", why)
+    below = [k for k in allowed if k < gap.k]
+    k = max(below) if below else min(allowed)
+    return Selection(k, "gap", f"{why}; k={gap.k} is not allowed, so k={k}")
 
 
 def fit_stage(
@@ -360,7 +424,8 @@ def fit_stage(
     """Fit KMeans with the chosen k, give the clusters stable ids (aligned to the previous
     version), name them: the ``segment_centroids`` rows."""
     X, params, sample = prepared.X, prepared.params, prepared.sample
-    model = fit_kmeans(X, k, config.seed, n_init=config.final_n_init)
+    min_size = math.ceil(config.min_segment_share * X.shape[0]) if k > 1 else 0
+    model = fit_kmeans(X, k, config.seed, n_init=config.final_n_init, min_size=min_size)
     centres_std = np.asarray(model.cluster_centers_, dtype=np.float64)
     centres_original = inverse_transform(centres_std, params)
     fit_sizes = np.bincount(model.labels_, minlength=k)
@@ -534,6 +599,9 @@ def _k_selection_frame(
         None if gap is None else gap.k,
     )
     frame["is_chosen"] = chosen.astype(bool)
+    if "excluded_reason" not in frame.columns:
+        frame["excluded_reason"] = None
+    frame["excluded_reason"] = frame["excluded_reason"].astype("string")  # VARCHAR if all null
     frame["method"] = [selection.method] * rows
     frame["reason"] = [selection.reason] * rows
     frame["cluster_structure"] = [verdict] * rows
@@ -573,6 +641,8 @@ def _centroids_frame(
             "use_log": np.tile(params.use_log, k).astype(bool),
             "feature_mean": np.tile(params.means, k).astype(np.float64),
             "feature_std": np.tile(params.stds, k).astype(np.float64),
+            "clip_lower": np.tile(params.clip_lowers, k).astype(np.float64),
+            "clip_upper": np.tile(params.clip_uppers, k).astype(np.float64),
             "centroid_std": centres_std.reshape(-1).astype(np.float64),
             "centroid_value": centres_original.reshape(-1).astype(np.float64),
             "segment_size_in_sample": np.repeat(sizes, d).astype(np.int64),

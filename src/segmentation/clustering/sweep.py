@@ -17,7 +17,14 @@ SWEEP_N_INIT = 4
 #: float64 distances = 80 MB).
 SILHOUETTE_CHUNK_ROWS = 1024
 
-SWEEP_COLUMNS = ["k", "inertia", "silhouette", "calinski_harabasz", "davies_bouldin"]
+SWEEP_COLUMNS = [
+    "k",
+    "inertia",
+    "silhouette",
+    "calinski_harabasz",
+    "davies_bouldin",
+    "smallest_segment_share",
+]
 
 
 def k_range(k_min: int, k_max: int, n_samples: int) -> list[int]:
@@ -43,9 +50,12 @@ def sweep_k(
     Calinski-Harabasz and Davies-Bouldin indices are computed with scikit-learn; for k = 1, or
     when a fit produced fewer than two distinct labels, they are NaN.
 
+    ``smallest_segment_share`` is the share of the rows in the fit's smallest cluster (0 when
+    KMeans left a cluster empty), for the minimum segment size.
+
     Returns:
         DataFrame with columns k (int64), inertia, silhouette, calinski_harabasz,
-        davies_bouldin (float64), one row per k tried, ascending k.
+        davies_bouldin, smallest_segment_share (float64), one row per k tried, ascending k.
     """
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
@@ -66,6 +76,7 @@ def sweep_k(
                 "inertia": float(model.inertia_),
                 "calinski_harabasz": calinski,
                 "davies_bouldin": davies,
+                "smallest_segment_share": float(np.bincount(labels, minlength=k).min() / n),
             }
         )
     silhouettes = sampled_silhouettes(X, labelings, silhouette_sample, seed)
