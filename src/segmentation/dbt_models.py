@@ -40,7 +40,7 @@ from segmentation.clustering.pipeline import (
 logger = logging.getLogger(__name__)
 
 REFIT_POLICIES = ("always", "never", "auto")
-K_SELECTION_MODEL_COLUMNS = [*K_SELECTION_COLUMNS, "refit_reason"]
+K_SELECTION_MODEL_COLUMNS = [*K_SELECTION_COLUMNS, "refit_reason", "configured_features"]
 FIT_SAMPLE_COLUMNS = ["model_version", "customer_id", "segment_id", "feature", "feature_value"]
 
 
@@ -198,7 +198,7 @@ _TIMESTAMP_COLUMNS = {"fitted_at"}
 _TEXT_COLUMNS = {
     "method", "reason", "config_hash", "refit_reason", "segment_name", "segment_description",
     "feature", "verdict", "customer_id", "cluster_structure", "structure_reason",
-    "verdict_rule", "excluded_reason",
+    "verdict_rule", "excluded_reason", "previous_segment_name", "configured_features",
 }  # fmt: skip
 
 
@@ -242,6 +242,7 @@ def k_selection_model(
         # nothing to fit on (an empty shop, or `dbt build --empty`): no version this build
         logger.warning("customer_features is empty: no segmentation model can be fitted")
         return _empty(K_SELECTION_MODEL_COLUMNS)
+    check_features_unchanged(settings, history)
     refit, reason = decide_refit(
         settings.refit,
         history,
@@ -256,7 +257,38 @@ def k_selection_model(
     prepared = prepare_sample(features, settings.config)
     frame, _ = select_k_stage(prepared, settings.config, version, settings.run_started_at)
     frame["refit_reason"] = reason
+    frame["configured_features"] = feature_list(settings.config.features)
     return frame[K_SELECTION_MODEL_COLUMNS]
+
+
+def feature_list(features: list[str]) -> str:
+    """The configured features as stored with a version (segment_k_selection)."""
+    return ", ".join(features)
+
+
+def check_features_unchanged(settings: ModelSettings, history: pd.DataFrame | None) -> None:
+    """With segmentation_refit: never, stop when var segmentation_features no longer lists
+    the features the current version was fitted on: the stored model would otherwise score
+    on whichever features both lists share, silently. (Other policies refit instead: the
+    configuration hash changes.) Versions stored before the list was recorded are not
+    checked."""
+    if settings.refit != "never" or history is None or history.empty:
+        return
+    if "configured_features" not in history.columns:
+        return
+    latest = _latest(history)
+    fitted = latest["configured_features"].dropna()
+    if fitted.empty:
+        return
+    now = feature_list(settings.config.features)
+    if str(fitted.iloc[0]) != now:
+        version = int(latest["model_version"].iloc[0])
+        raise ValueError(
+            f"segmentation_refit is never, but var segmentation_features ({now}) is not the "
+            f"list model version {version} was fitted on ({fitted.iloc[0]}). The model cannot "
+            "score on other features: set segmentation_refit to auto (or always) to refit, "
+            "or restore the feature list."
+        )
 
 
 def _pending_version(

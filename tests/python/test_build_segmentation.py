@@ -125,6 +125,14 @@ def test_refit_always_on_same_data_gives_back_the_same_ids(planted_build, dbt_ru
     for _, seg, name in names:
         by_id.setdefault(seg, set()).add(name)
     assert all(len(v) == 1 for v in by_id.values())
+    # nothing renamed, and the refit build records that
+    assert refit.query(
+        "select refitted, renamed_segments from marts.segmentation_runs"
+        " order by run_started_at desc limit 1"
+    ) == [(True, None)]
+    assert refit.query(
+        "select count(*) from marts.segment_centroids where previous_segment_name is not null"
+    ) == [(0,)]
 
 
 def test_new_customers_are_scored_without_refit_and_old_ones_keep_segments(

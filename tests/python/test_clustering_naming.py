@@ -69,7 +69,7 @@ def test_name_segments_frame() -> None:
     means = pd.DataFrame({"monetary": [300.0, 50.0]}, index=[2, 1])
     frame = name_segments(z, means, pd.Series({"monetary": 100.0}))
     assert frame.index.tolist() == [1, 2]
-    assert list(frame.columns) == ["segment_name", "segment_description"]
+    assert list(frame.columns) == ["segment_name", "segment_description", "previous_segment_name"]
     assert frame["segment_name"].is_unique
 
 
@@ -79,3 +79,57 @@ def test_high_value_loyal_is_above_average_spend_and_frequency_and_recent():
     )
     # frequent but lapsed: not "loyal"
     assert base_name({"monetary": 0.74, "frequency": 0.73, "recency_days": 0.6}) == "At-risk"
+
+
+def test_a_kept_id_keeps_its_name_while_the_profile_fits() -> None:
+    """A refit that moves segment 3 a little (still frequent, now also a bit discounted
+    enough for an earlier rule) keeps "Regular customers"; segment 7, whose profile no
+    longer fits "At-risk" (it is now recent), is renamed and the rename is recorded."""
+    z = pd.DataFrame(
+        {
+            "frequency": [0.6, -0.8, 0.0],
+            "monetary": [0.2, -0.5, 0.0],
+            "recency_days": [-0.1, -0.9, 0.0],
+            "discount_share": [1.1, 0.0, 0.0],
+            "tenure_days": [0.0, 0.2, 0.0],
+        },
+        index=[3, 7, 9],
+    )
+    means = pd.DataFrame(0.0, index=z.index, columns=z.columns)
+    population = pd.Series(0.0, index=z.columns)
+    fresh = name_segments(z, means, population)
+    assert fresh.loc[3, "segment_name"] == "Bargain hunters"  # the first rule that matches
+    assert fresh["previous_segment_name"].isna().all()
+    refit = name_segments(
+        z, means, population, previous_names={3: "Regular customers", 7: "At-risk", 1: "Gone"}
+    )
+    assert refit.loc[3, "segment_name"] == "Regular customers"
+    assert pd.isna(refit.loc[3, "previous_segment_name"])
+    assert refit.loc[7, "segment_name"] != "At-risk"
+    assert refit.loc[7, "previous_segment_name"] == "At-risk"
+    assert refit["segment_name"].is_unique
+
+
+def test_a_new_name_that_collides_with_a_kept_one_is_numbered() -> None:
+    z = pd.DataFrame({"frequency": [0.6, 0.7], "monetary": [0.0, 0.0]}, index=[1, 2])
+    means = pd.DataFrame(0.0, index=z.index, columns=z.columns)
+    population = pd.Series(0.0, index=z.columns)
+    # both profiles are regular customers; id 2 kept its old (qualified) name, id 1 is new
+    named = name_segments(
+        z, means, population, previous_names={2: "Regular customers (more frequent)"}
+    )
+    assert named.loc[2, "segment_name"] == "Regular customers (more frequent)"
+    assert named.loc[1, "segment_name"] == "Regular customers (less frequent)"
+    assert named["segment_name"].is_unique
+
+
+def test_name_fits_reads_the_rule_behind_a_qualified_or_numbered_name() -> None:
+    from segmentation.clustering.naming import name_fits
+
+    frequent = {"frequency": 0.6, "monetary": 0.0}
+    assert name_fits("Regular customers (higher spend)", frequent)
+    assert name_fits("Regular customers 2", frequent)
+    assert not name_fits("Occasional buyers", frequent)
+    assert name_fits("Occasional buyers", {"frequency": 0.0, "monetary": 0.0})
+    assert not name_fits("All customers", frequent)
+    assert not name_fits("Something we no longer name", frequent)

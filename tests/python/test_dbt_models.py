@@ -122,3 +122,30 @@ def test_fit_sample_keeps_a_feature_the_fit_dropped_for_drift():
     assert set(sample["feature"]) == {"recency_days", "frequency", "discount_share"}
     assert (sample.loc[sample["feature"] == "discount_share", "feature_value"] == 0).all()
     assert sample.groupby("feature")["customer_id"].count().eq(300).all()
+
+
+def test_refit_never_with_another_feature_list_stops_with_a_message():
+    """segmentation_refit: never keeps the stored model; when the configured features are
+    no longer the ones it was fitted on, the build stops instead of scoring on the features
+    both lists share."""
+    rng = np.random.default_rng(1)
+    features = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(200)],
+            "recency_days": np.r_[rng.normal(20, 3, 100), rng.normal(200, 3, 100)],
+            "frequency": rng.integers(1, 5, 200).astype(float),
+            "monetary": rng.lognormal(4, 1, 200),
+        }
+    )
+    history = k_selection_model(features, None, settings_from_dbt(SETTINGS))
+    assert set(history["configured_features"]) == {"recency_days, frequency"}
+    never = {**SETTINGS, "segmentation_refit": "never"}
+    assert k_selection_model(features, history, settings_from_dbt(never)).empty  # same list
+    for changed in (["recency_days", "frequency", "monetary"], ["frequency"]):
+        settings = settings_from_dbt({**never, "segmentation_features": changed})
+        with pytest.raises(ValueError, match="model version 1 was fitted on"):
+            k_selection_model(features, history, settings)
+    # a version stored before the list was recorded is not checked
+    legacy = history.drop(columns="configured_features")
+    settings = settings_from_dbt({**never, "segmentation_features": ["frequency"]})
+    assert k_selection_model(features, legacy, settings).empty

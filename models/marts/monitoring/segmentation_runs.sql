@@ -1,7 +1,8 @@
 -- One row per build: did it refit and why, how many customers it scored, the current
 -- model's k, fit quality, cluster structure verdict and stability, feature drift against
 -- the model's fit sample, how far segment shares moved since the previous build, and how
--- many customers were left out of the segmentation for having no kept order.
+-- many customers were left out of the segmentation for having no kept order; a refit
+-- also lists the segments that kept their id but were renamed.
 with
 
 k_selection as (
@@ -62,6 +63,23 @@ previous_run as (
     where run_started_at = (select max(latest.run_started_at) from earlier_runs as latest)
 ),
 
+renames as (
+    -- segments of the current version that kept their id but not their name
+    select
+        {{ dbt.listagg(
+            "cast(segment_id as " ~ dbt.type_string() ~ ") || ': ' || previous_segment_name"
+            ~ " || ' -> ' || segment_name", "'; '", 'order by segment_id'
+        ) }} as renamed_segments
+    from (
+        select distinct
+            segment_id,
+            segment_name,
+            previous_segment_name
+        from {{ ref('int_segment_centroids_current') }}
+        where previous_segment_name is not null
+    ) as renamed
+),
+
 not_segmented as (
     -- customers who ordered but kept nothing: left out of the segmentation
     select count(*) as customers_without_kept_order
@@ -107,11 +125,15 @@ final as (
         drift.psi_by_feature,
         (select share_shift.segment_share_shift from share_shift) as segment_share_shift,
         cast(not_segmented.customers_without_kept_order as bigint)
-            as customers_without_kept_order
+            as customers_without_kept_order,
+        case
+            when chosen.fitted_at = {{ run_started_timestamp() }} then renames.renamed_segments
+        end as renamed_segments
     from chosen
     cross join stability
     cross join drift
     cross join not_segmented
+    cross join renames
 )
 
 select * from final

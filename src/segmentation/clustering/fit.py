@@ -59,16 +59,23 @@ def assign_labels(X_std: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     """Index of the nearest centroid for each row, by squared Euclidean distance.
 
     Ties go to the lowest centroid index, so when the centroid rows are ordered by segment id
-    this is exactly the SQL rule "nearest centroid, ties to the lower segment id".
+    this is the SQL rule "nearest centroid, ties to the lower segment id", with the squares
+    added in the SQL's order.
 
     Returns:
         int64 array of row positions into ``centroids``.
     """
     X_std = np.atleast_2d(np.asarray(X_std, dtype=np.float64))
     centroids = np.atleast_2d(np.asarray(centroids, dtype=np.float64))
-    # Sum of squared differences per feature, as the SQL computes it (no expansion trick);
-    # one centroid at a time to keep memory at O(rows x features).
+    # Sum of squared differences, added feature by feature from the first, in the order
+    # the SQL adds them ((d1 + d2) + d3 ...): numpy's sum over a row would add 8 or more
+    # columns pairwise and can differ in the last bit. One centroid at a time keeps memory
+    # at O(rows x features).
     distances = np.empty((X_std.shape[0], centroids.shape[0]), dtype=np.float64)
     for j, centre in enumerate(centroids):
-        distances[:, j] = ((X_std - centre) ** 2).sum(axis=1)
+        diff = X_std - centre
+        total = diff[:, 0] * diff[:, 0]
+        for f in range(1, diff.shape[1]):
+            total = total + diff[:, f] * diff[:, f]
+        distances[:, j] = total
     return np.argmin(distances, axis=1).astype(np.int64)

@@ -185,6 +185,49 @@ def unique_names(z_centroids: pd.DataFrame) -> dict[int, str]:
     return result
 
 
+def name_fits(name: str, z: Mapping[str, float]) -> bool:
+    """Whether a segment name (as given by :func:`unique_names`, qualifier or number
+    included) still describes a segment with these z-scores: its rule matches, or, for
+    the default name, no rule does. ``ALL_CUSTOMERS`` never fits a segment of several."""
+    for rule_name, rule in RULES:
+        if name == rule_name or name.startswith(rule_name + " "):
+            return rule(z)
+    if name == DEFAULT_NAME or name.startswith(DEFAULT_NAME + " "):
+        return not any(rule(z) for _, rule in RULES)
+    return False
+
+
+def keep_previous_names(
+    names: Mapping[int, str], z_centroids: pd.DataFrame, previous: Mapping[int, str]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Names across a refit: a segment that kept its id (``previous``: id -> the name it had
+    in the previous version) keeps that name while its new profile still fits it
+    (:func:`name_fits`), so a refit does not rename a segment marketers know just because
+    an earlier naming rule now matches too. Returns (names, renamed: id -> previous name of
+    each segment whose name changed). A new name that collides with a kept one gets a
+    number."""
+    result = dict(names)
+    kept: set[int] = set()
+    for segment_id, old in previous.items():
+        if segment_id not in result or len(result) < 2:
+            continue
+        z = z_centroids.loc[segment_id].astype(np.float64).to_dict()
+        if name_fits(old, z):
+            result[segment_id] = old
+            kept.add(segment_id)
+    taken = {result[i] for i in kept}
+    for segment_id in sorted(result):
+        if segment_id in kept or result[segment_id] not in taken:
+            continue
+        number = 2
+        while f"{result[segment_id]} {number}" in taken:
+            number += 1
+        result[segment_id] = f"{result[segment_id]} {number}"
+        taken.add(result[segment_id])
+    renamed = {i: old for i, old in previous.items() if i in result and result[i] != old}
+    return result, renamed
+
+
 def _ratio(value: float, population: float) -> float | None:
     return value / population if population and population > 0 and value >= 0 else None
 
@@ -244,7 +287,10 @@ ALL_CUSTOMERS_DESCRIPTION = (
 
 
 def name_segments(
-    z_centroids: pd.DataFrame, segment_means: pd.DataFrame, population_means: pd.Series
+    z_centroids: pd.DataFrame,
+    segment_means: pd.DataFrame,
+    population_means: pd.Series,
+    previous_names: Mapping[int, str] | None = None,
 ) -> pd.DataFrame:
     """Names and descriptions for all segments.
 
@@ -253,23 +299,37 @@ def name_segments(
         segment_means: index segment id, columns features, the segment's mean in original
             units (computed on the sample, NaNs ignored).
         population_means: feature -> population mean in original units.
+        previous_names: id -> name in the previous version, for the ids this version
+            inherited (see :func:`keep_previous_names`).
 
     Returns:
-        DataFrame indexed by segment id with columns segment_name, segment_description.
-        A single segment (k = 1: no group stands apart) is named ``ALL_CUSTOMERS``.
+        DataFrame indexed by segment id with columns segment_name, segment_description and
+        previous_segment_name (the previous version's name when an inherited id was
+        renamed, else None). A single segment (k = 1: no group stands apart) is named
+        ``ALL_CUSTOMERS``.
     """
+    previous = dict(previous_names or {})
     if len(z_centroids) == 1:
         only = int(z_centroids.index[0])
+        old = previous.get(only)
         return pd.DataFrame(
-            {"segment_name": [ALL_CUSTOMERS], "segment_description": [ALL_CUSTOMERS_DESCRIPTION]},
+            {
+                "segment_name": [ALL_CUSTOMERS],
+                "segment_description": [ALL_CUSTOMERS_DESCRIPTION],
+                "previous_segment_name": [old if old not in (None, ALL_CUSTOMERS) else None],
+            },
             index=pd.Index([only], name="segment_id", dtype=np.int64),
         )
-    names = unique_names(z_centroids)
+    names, renamed = keep_previous_names(unique_names(z_centroids), z_centroids, previous)
     ids = sorted(names)
     descriptions = [
         describe(z_centroids.loc[i], segment_means.loc[i], population_means) for i in ids
     ]
     return pd.DataFrame(
-        {"segment_name": [names[i] for i in ids], "segment_description": descriptions},
+        {
+            "segment_name": [names[i] for i in ids],
+            "segment_description": descriptions,
+            "previous_segment_name": [renamed.get(i) for i in ids],
+        },
         index=pd.Index(ids, name="segment_id", dtype=np.int64),
     )

@@ -88,6 +88,7 @@ CENTROID_COLUMNS = [
     "segment_id",
     "segment_name",
     "segment_description",
+    "previous_segment_name",
     "feature",
     "use_log",
     "feature_mean",
@@ -237,6 +238,17 @@ def _previous_wide(
         [int(i) for i in wide.index],
         max_id,
     )
+
+
+def _previous_names(previous: pd.DataFrame | None) -> dict[int, str]:
+    """segment id -> name in the latest previous version (empty without one)."""
+    if previous is None or previous.empty or "segment_name" not in previous.columns:
+        return {}
+    frame = previous
+    if "model_version" in frame.columns:
+        frame = frame[frame["model_version"] == frame["model_version"].max()]
+    first = frame.drop_duplicates("segment_id")
+    return {int(i): str(n) for i, n in zip(first["segment_id"], first["segment_name"], strict=True)}
 
 
 def _raw_matrix(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
@@ -452,7 +464,7 @@ def fit_stage(
     raw = _raw_matrix(sample, feature_names)
     z_frame = pd.DataFrame(centres_std, index=segment_ids, columns=feature_names)
     segment_means = raw.groupby(segment_ids[positions]).mean().reindex(segment_ids)
-    naming = name_segments(z_frame, segment_means, raw.mean())
+    naming = name_segments(z_frame, segment_means, raw.mean(), _previous_names(previous_centroids))
 
     centroids = _centroids_frame(
         params=params,
@@ -637,6 +649,9 @@ def _centroids_frame(
             "segment_id": seg.astype(np.int64),
             "segment_name": naming.loc[seg, "segment_name"].to_list(),
             "segment_description": naming.loc[seg, "segment_description"].to_list(),
+            "previous_segment_name": pd.Series(
+                naming.loc[seg, "previous_segment_name"].to_list(), dtype="string"
+            ),
             "feature": params.features * k,
             "use_log": np.tile(params.use_log, k).astype(bool),
             "feature_mean": np.tile(params.means, k).astype(np.float64),

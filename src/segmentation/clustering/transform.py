@@ -38,8 +38,9 @@ standardised; they are dropped with a warning and reported as (feature, reason).
 Float agreement with SQL: the clip, log and standardisation are the same IEEE operations in
 numpy and DuckDB (``np.log1p`` and ``ln(1 + x)`` may differ in the last bit for tiny x), so
 the z values agree to about 1e-15 and the nearest centroid agrees except for customers
-within that distance of a tie; the dbt test ``assert_sql_scoring_equals_python_labels``
-checks the labels on every build.
+within that distance of a tie; the dbt test
+``assert_sql_scoring_of_the_fit_sample_equals_python_labels`` checks the labels on every
+build.
 """
 
 from __future__ import annotations
