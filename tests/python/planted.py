@@ -29,12 +29,16 @@ def write_planted_raw(
     fmt: str = "parquet",
     id_offset: int = 0,
     cancelled_only: int = 0,
+    extreme: int = 0,
 ) -> pd.DataFrame:
     """Write customers, orders, order_items and returns for the planted groups; return the
     truth (customer_id, group).
 
     ``cancelled_only`` adds that many customers whose one order was cancelled (ids from
     ``id_offset + 900000``); they are not in the truth: they have no kept order to segment.
+    ``extreme`` adds that many customers far outside every group (ids from ``id_offset +
+    800000``, group "extreme" in the truth): 300 orders of 25,000 each over two years, half
+    of the units returned.
     """
     groups = groups or GROUPS
     rng = np.random.default_rng(seed)
@@ -87,6 +91,41 @@ def write_planted_raw(
                             "reason": "wrong_size",
                         }
                     )
+    for i in range(extreme):
+        cid = f"{id_offset + 800000 + i:07d}"
+        truth.append((cid, "extreme"))
+        customers.append({"customer_id": cid, "email": f"{cid}@example.com"})
+        for j in range(300):
+            oid = f"{cid}-{j:03d}"
+            ordered_at = END - timedelta(days=2 + j * 2.4, hours=1)
+            orders.append(
+                {
+                    "order_id": oid,
+                    "customer_id": cid,
+                    "ordered_at": ordered_at.strftime("%Y-%m-%d %H:%M:%S"),
+                    "status": "delivered",
+                }
+            )
+            items.append(
+                {
+                    "order_id": oid,
+                    "line_number": 1,
+                    "product_id": "P1",
+                    "quantity": 10,
+                    "unit_price": 2500.0,
+                    "discount_amount": 0.0,
+                }
+            )
+            returns.append(
+                {
+                    "return_id": f"R{oid}",
+                    "order_id": oid,
+                    "line_number": 1,
+                    "quantity": 5,
+                    "returned_at": (ordered_at + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S"),
+                    "reason": "changed_mind",
+                }
+            )
     for i in range(cancelled_only):
         cid = f"{id_offset + 900000 + i:07d}"
         oid = f"{cid}-000"

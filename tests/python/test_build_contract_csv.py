@@ -75,7 +75,8 @@ def make_clean_csv_folder(folder: Path, customers: int = 150, seed: int = 7) -> 
 
 
 def independent_rfm(folder: Path) -> dict[str, tuple[int, Decimal, int | None]]:
-    """Frequency, monetary and recency per customer, computed with the csv module only."""
+    """Frequency, monetary and recency per customer with a kept order, computed with the csv
+    module only."""
 
     def parse_ts(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", ""))
@@ -101,9 +102,12 @@ def independent_rfm(folder: Path) -> dict[str, tuple[int, Decimal, int | None]]:
         discount = Decimal(item["discount_amount"] or 0)
         value = int(item["quantity"]) * Decimal(item["unit_price"]) - discount
         result[order["customer_id"]][1] += value
+    # customer_rfm holds customers with a kept order: those whose orders were all cancelled
+    # have no recency or spend to score
     return {
-        cid: (freq, money, (as_of - last).days if last else None)
+        cid: (freq, money, (as_of - last).days)
         for cid, (freq, money, last) in result.items()
+        if freq > 0
     }
 
 

@@ -45,6 +45,21 @@ def test_planted_groups_come_back_as_segments(planted_build):
     assert verdict[0][0] in ("strong", "reasonable"), verdict
 
 
+def test_two_extreme_customers_get_no_segment_of_their_own(tmp_path, dbt_runner):
+    """Through the raw files: the planted groups plus two customers with 300 orders of
+    25,000 each (far outside every group) still give the planted k, the planted groups
+    come back, and no segment holds under 1% of the customers."""
+    raw = tmp_path / "raw"
+    truth = write_planted_raw(raw, extreme=2)
+    run = dbt_runner(["build"], raw, tmp_path / "w.duckdb", FAST)
+    assert run.returncode == 0, run.output
+    assert run.query("select k from marts.segment_k_selection where is_chosen") == [(len(GROUPS),)]
+    merged = truth.merge(_segments(run), on="customer_id")
+    planted = merged[merged["group"] != "extreme"]
+    assert adjusted_rand_score(planted["group"], planted["segment_id"]) >= 0.9
+    assert merged["segment_id"].value_counts().min() >= 0.01 * len(merged)
+
+
 def test_one_segment_is_a_complete_model(planted_build, dbt_runner, tmp_path):
     """k = 1 (what the gap rule answers for one population) flows through every mart."""
     _, raw, truth, run = planted_build
@@ -105,6 +120,13 @@ def test_second_build_with_auto_changes_nothing(planted_build, dbt_runner):
     assert again.query("select max(model_version) from marts.segment_k_selection") == [(1,)]
     after = _segments(again).sort_values("customer_id").reset_index(drop=True)
     pd.testing.assert_frame_equal(before, after)
+    # the incremental Python models leave no staging tables behind, build after build
+    assert (
+        again.query(
+            "select table_name from information_schema.tables where table_name like '%dbt_tmp%'"
+        )
+        == []
+    )
 
 
 def test_refit_always_on_same_data_gives_back_the_same_ids(planted_build, dbt_runner, tmp_path):

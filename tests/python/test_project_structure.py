@@ -125,7 +125,7 @@ NOT_SQL_MACROS = {
     "session_feature_names", "scoring_slots", "default__integer_series",
     "duckdb__integer_series", "spark__integer_series", "default__median", "duckdb__median",
     "default__parse_timestamp", "duckdb__parse_timestamp", "duckdb__safe_cast",
-    "check_warehouse_source", "absolute_raw_folder",
+    "check_warehouse_source", "absolute_raw_folder", "drop_leftover_temp_tables",
 }  # fmt: skip
 
 
