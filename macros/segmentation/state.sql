@@ -28,3 +28,72 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro rollback_failed_refit(results) -%}
+    {#- on-run-end: a build that fitted a new model version and then failed anywhere (a model
+        error, a failed test) removes that version from the model history again
+        (segment_k_selection, segment_centroids, segment_stability, segment_fit_sample) and
+        this run's rows from segmentation_runs / segmentation_run_segments. The last good
+        version stays current, so the next build compares against it (and refits again if the
+        reason to refit still holds). Returns no SQL: the statements run here. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set failed = [] -%}
+    {%- for result in results -%}
+        {%- if result.status in ('error', 'fail', 'runtime error') -%}
+            {%- do failed.append(result.node.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not failed -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set history = {} -%}
+    {%- for node in graph.nodes.values() -%}
+        {%- if node.resource_type == 'model' and node.name in (
+            'segment_k_selection', 'segment_centroids', 'segment_stability',
+            'segment_fit_sample', 'segmentation_runs', 'segmentation_run_segments'
+        ) -%}
+            {%- set relation = adapter.get_relation(
+                database=node.database, schema=node.schema, identifier=node.alias
+            ) -%}
+            {%- if relation is not none -%}
+                {%- do history.update({node.name: relation}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if 'segment_k_selection' not in history -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set fitted = run_query(
+        'select distinct model_version from ' ~ history['segment_k_selection']
+        ~ ' where fitted_at = ' ~ run_started_timestamp()
+    ) -%}
+    {%- set versions = fitted.columns[0].values() | list -%}
+    {%- if versions -%}
+        {%- set listed = versions | join(', ') -%}
+        {%- for name in ('segment_k_selection', 'segment_centroids', 'segment_stability',
+                         'segment_fit_sample') -%}
+            {%- if name in history -%}
+                {%- do run_query(
+                    'delete from ' ~ history[name] ~ ' where model_version in (' ~ listed ~ ')'
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- for name in ('segmentation_runs', 'segmentation_run_segments') -%}
+            {%- if name in history -%}
+                {%- do run_query(
+                    'delete from ' ~ history[name] ~ " where run_id = '" ~ invocation_id ~ "'"
+                ) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ log(
+            'The build failed (' ~ (failed | join(', ')) ~ ') after fitting model version '
+            ~ listed ~ ': that version was removed from the model history, so the last good'
+            ~ ' version stays current. Marts this build rebuilt with it are replaced by the'
+            ~ ' next passing build.', info=true
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

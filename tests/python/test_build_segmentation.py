@@ -157,6 +157,56 @@ def test_refit_always_on_same_data_gives_back_the_same_ids(planted_build, dbt_ru
     ) == [(0,)]
 
 
+def _refuse_new_versions(db, table: str) -> None:
+    """Make the incremental model `table` fail on its next insert of a new model version:
+    recreate it with a CHECK that only the versions already in it satisfy."""
+    with duckdb.connect(str(db)) as con:
+        columns = con.execute(f"describe marts.{table}").fetchall()
+        ddl = ", ".join(f'"{name}" {type_}' for name, type_, *_ in columns)
+        rows = con.execute(f"select distinct model_version from marts.{table}").fetchall()
+        versions = [v for (v,) in rows]
+        allowed = ", ".join(str(v) for v in versions)
+        con.execute(f"create table marts.kept as select * from marts.{table}")
+        con.execute(f"drop table marts.{table}")
+        con.execute(f"create table marts.{table} ({ddl}, check (model_version in ({allowed})))")
+        con.execute(f"insert into marts.{table} select * from marts.kept")
+        con.execute("drop table marts.kept")
+
+
+@pytest.mark.parametrize("failing", ["segment_centroids", "segment_stability"])
+def test_a_red_build_leaves_the_model_history_as_it_was(
+    planted_build, dbt_runner, tmp_path, failing
+):
+    """A refit whose build then fails is not the current model: the on-run-end hook takes
+    the version back out, the scoring never ran with it, and the next build refits."""
+    _, raw, _, run = planted_build
+    db = tmp_path / "w.duckdb"
+    shutil.copy(run.db_path, db)
+    before = _segments(run).sort_values("customer_id").reset_index(drop=True)
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs_before = con.execute("select count(*) from marts.segmentation_runs").fetchall()
+    _refuse_new_versions(db, failing)
+    always = {**FAST, "segmentation_refit": "always"}
+    red = dbt_runner(["build"], raw, db, always)
+    assert red.returncode != 0
+    assert f"ERROR creating python incremental model marts.{failing}" in red.output
+    assert "after fitting model version 2: that version was removed" in red.output
+    for table in ("segment_k_selection", "segment_centroids", "segment_stability"):
+        assert red.query(f"select max(model_version) from marts.{table}") == [(1,)], table
+    after = _segments(red).sort_values("customer_id").reset_index(drop=True)
+    pd.testing.assert_frame_equal(before, after)
+    assert red.query("select count(*) from marts.segmentation_runs") == runs_before
+    # once the table accepts versions again, the next build fits version 2 and passes
+    with duckdb.connect(str(db)) as con:
+        con.execute(f"create table marts.kept as select * from marts.{failing}")
+        con.execute(f"drop table marts.{failing}")
+        con.execute(f"create table marts.{failing} as select * from marts.kept")
+        con.execute("drop table marts.kept")
+    green = dbt_runner(["build"], raw, db, always)
+    assert green.returncode == 0, green.output
+    assert green.query("select max(model_version) from marts.segment_centroids") == [(2,)]
+
+
 def test_new_customers_are_scored_without_refit_and_old_ones_keep_segments(
     planted_build, dbt_runner, tmp_path
 ):
