@@ -50,6 +50,7 @@ PREFERRED_SCHEMA = "marts"
 SECTION_IDS: tuple[str, ...] = (
     "model-health",
     "segment-sizes",
+    "segment-playbook",
     "feature-importance",
     "cluster-characteristics",
     "segment-metrics",
@@ -519,6 +520,48 @@ def section_segment_sizes(ctx: ReportContext) -> Section:
     )
     chart = (bars + labels).properties(width=460, height=max(60, 34 * len(frame)))
     section.charts.append(_spec(chart.configure_legend(disable=True)))
+    return section
+
+
+PLAYBOOK_FIELDS = [
+    ("recommended_action", "Recommended action"),
+    ("channel", "Channel"),
+    ("offer_guidance", "Offers"),
+    ("kpi", "KPI to watch"),
+]
+
+
+def section_segment_playbook(ctx: ReportContext) -> Section:
+    """The segment playbook (seed segment_playbook, through dim_segments): what to do with
+    each segment, where, with which offers, and the KPI that shows whether it works."""
+    section = Section(
+        "segment-playbook",
+        SECTION_TITLES["segment-playbook"],
+        intro="From the segment playbook (seeds/segment_playbook.csv): edit it to match the "
+        "shop's own playbook. Read it with the cluster structure verdict above: when the "
+        "segments are cuts of one population, test an action on a sample before rolling it "
+        "out.",
+        wide=True,
+    )
+    frame = ctx.wh.read(
+        "dim_segments",
+        ["segment_id", "recommended_action"],
+        ["segment_name", "customers", *[name for name, _ in PLAYBOOK_FIELDS[1:]]],
+    )
+    frame = frame.sort_values("segment_id").reset_index(drop=True)
+    ctx.segments.add_labels(frame, "segment_id", "segment_name", "segment")
+    fields = [(name, title) for name, title in PLAYBOOK_FIELDS if name in frame.columns]
+    rows = [
+        [
+            row["segment"],
+            _fmt(row.get("customers"), "int"),
+            *[_fmt(row[name], "text") for name, _ in fields],
+        ]
+        for row in frame.to_dict(orient="records")
+    ]
+    section.html_parts.append(
+        _table(["Segment", "Customers", *[title for _, title in fields]], rows, css="playbook")
+    )
     return section
 
 
@@ -1266,6 +1309,7 @@ def _top_customers(wh: Warehouse) -> pd.DataFrame:
 SECTION_BUILDERS: tuple[Callable[[ReportContext], Section], ...] = (
     section_model_health,
     section_segment_sizes,
+    section_segment_playbook,
     section_feature_importance,
     section_cluster_characteristics,
     section_segment_metrics,
@@ -1281,6 +1325,7 @@ SECTION_BUILDERS: tuple[Callable[[ReportContext], Section], ...] = (
 SECTION_TITLES: dict[str, str] = {
     "model-health": "Model health",
     "segment-sizes": "Segment sizes",
+    "segment-playbook": "What to do with each segment",
     "feature-importance": "Feature importance",
     "cluster-characteristics": "Cluster characteristics",
     "segment-metrics": "Segment metrics",

@@ -73,6 +73,8 @@ table.data th, table.data td { padding: 5px 8px; border-bottom: 1px solid var(--
 table.data th { background: #f0f4f8; font-weight: 600; color: #334e68; }
 table.data th:first-child, table.data td:first-child { text-align: left; }
 table.data.compact { width: auto; }
+table.data.playbook td { white-space: normal; text-align: left; vertical-align: top; }
+table.data.playbook th { text-align: left; }
 table.data tbody tr:hover { background: #f7f9fb; }
 details { margin-top: 10px; }
 details summary { cursor: pointer; color: var(--accent); font-size: 12.5px; }

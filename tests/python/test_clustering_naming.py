@@ -133,3 +133,25 @@ def test_name_fits_reads_the_rule_behind_a_qualified_or_numbered_name() -> None:
     assert name_fits("Occasional buyers", {"frequency": 0.0, "monetary": 0.0})
     assert not name_fits("All customers", frequent)
     assert not name_fits("Something we no longer name", frequent)
+
+
+def test_every_name_the_naming_can_give_has_a_playbook_row() -> None:
+    """seeds/segment_playbook.csv has a kmeans row for every archetype a segment can be
+    named after, and an rfm row for every named RFM segment of seeds/rfm_segments.csv; each
+    row has an action and a KPI."""
+    import csv
+    from pathlib import Path
+
+    from segmentation.clustering.naming import ALL_CUSTOMERS, DEFAULT_NAME, RULES
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    with (seeds / "segment_playbook.csv").open(newline="") as handle:
+        playbook = list(csv.DictReader(handle))
+    with (seeds / "rfm_segments.csv").open(newline="") as handle:
+        rfm_names = {row["rfm_segment"] for row in csv.DictReader(handle)}
+    rows = {(row["source"], row["segment_type"]): row for row in playbook}
+    archetypes = {name for name, _ in RULES} | {DEFAULT_NAME, ALL_CUSTOMERS}
+    assert {t for s, t in rows if s == "kmeans"} == archetypes
+    assert {t for s, t in rows if s == "rfm"} == rfm_names
+    for row in playbook:
+        assert row["recommended_action"].strip() and row["kpi"].strip(), row

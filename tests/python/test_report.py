@@ -97,7 +97,11 @@ def build_fake_warehouse(
         )
     profiles = pd.DataFrame(prof_rows)
     dim = profiles[["segment_id", "segment_name", "customers", "model_version"]].assign(
-        description=lambda d: "Description of " + d["segment_name"]
+        description=lambda d: "Description of " + d["segment_name"],
+        recommended_action=lambda d: "Action for " + d["segment_name"],
+        channel="Email",
+        offer_guidance="No discounts",
+        kpi=lambda d: "KPI of " + d["segment_name"],
     )
     ks = list(range(1, 9))
     inertia = [1000 / k + 40 for k in ks]
@@ -286,6 +290,14 @@ def test_report_written_with_every_section(full_report) -> None:
     assert len(chart_ids) >= 13
     for chart_id in chart_ids:
         assert f'"{chart_id}":' in page
+
+
+def test_playbook_says_what_to_do_with_each_segment(full_report) -> None:
+    _, page, _ = full_report
+    start = page.index('<section id="segment-playbook"')
+    section = page[start : page.index("</section>", start)]
+    assert "Recommended action" in section and "KPI to watch" in section
+    assert section.count("Action for ") == section.count("KPI of ") >= 2
 
 
 def test_report_is_offline(full_report) -> None:

@@ -1,5 +1,6 @@
 -- RFM per customer with at least one kept order: recency, frequency, monetary, 1-5
--- quintile scores and the named RFM segment from the seed grid.
+-- quintile scores, the named RFM segment from the seed grid and its recommended action
+-- (seed segment_playbook).
 with
 
 customer_features as (
@@ -8,6 +9,11 @@ customer_features as (
 
 rfm_segments as (
     select * from {{ ref('rfm_segments') }}
+),
+
+rfm_playbook as (
+    select * from {{ ref('segment_playbook') }}
+    where source = 'rfm'
 ),
 
 rfm_values as (
@@ -44,12 +50,15 @@ final as (
         || cast(scored.m_score as varchar) as rfm_score,
         rfm_segments.rfm_segment,
         scored.last_order_at,
-        scored.as_of_date
+        scored.as_of_date,
+        rfm_playbook.recommended_action
     from scored
     left join rfm_segments
         on
             scored.r_score = rfm_segments.r_score
             and scored.f_score = rfm_segments.f_score
+    left join rfm_playbook
+        on rfm_segments.rfm_segment = rfm_playbook.segment_type
 )
 
 select * from final

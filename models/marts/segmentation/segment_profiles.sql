@@ -1,6 +1,7 @@
 -- What each segment of the current model looks like: size, value, behaviour, returns, its
 -- favourite category and return reason (from the lines bought and returned before the
--- analysis date), and a short text of what sets it apart.
+-- analysis date), a short text of what sets it apart, and the playbook's recommended
+-- action and KPI.
 with
 
 customer_segments as (
@@ -21,6 +22,10 @@ segment_deviations as (
 
 analysis_date as (
     select * from {{ ref('int_analysis_date') }}
+),
+
+playbook as (
+    select * from {{ ref('int_segment_playbook') }}
 ),
 
 all_order_lines as (
@@ -161,7 +166,9 @@ final as (
         category_ranked.category as top_category,
         reason_ranked.return_reason as top_return_reason,
         coalesce(characteristics.characteristics_text, 'close to the average customer')
-            as characteristics  -- noqa: RF04
+            as characteristics,  -- noqa: RF04
+        playbook.recommended_action,
+        playbook.kpi
     from segment_totals
     left join category_ranked
         on
@@ -173,6 +180,8 @@ final as (
             and reason_ranked.reason_rank = 1
     left join characteristics
         on segment_totals.segment_id = characteristics.segment_id
+    left join playbook
+        on segment_totals.segment_id = playbook.segment_id
 )
 
 select * from final
