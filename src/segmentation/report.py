@@ -389,11 +389,14 @@ def structure_banner(run: dict[str, Any]) -> str:
     )
 
 
-def not_segmented_hint(count: Any) -> str:
-    """The customers left out of the segmentation (orders all cancelled), said plainly."""
+def not_segmented_hint(count: Any, only_cancelled: Any = None) -> str:
+    """The customers without a segment (no kept order), said plainly."""
     if count is None or pd.isna(count) or int(count) == 0:
         return ""
-    return f"not segmented: {int(count):,} whose orders were all cancelled"
+    text = f"not segmented: {int(count):,} without a kept order"
+    if only_cancelled is not None and not pd.isna(only_cancelled) and int(only_cancelled) > 0:
+        text += f" ({int(only_cancelled):,} of them had every order cancelled)"
+    return text
 
 
 def section_model_health(ctx: ReportContext) -> Section:
@@ -409,6 +412,7 @@ def section_model_health(ctx: ReportContext) -> Section:
             "refit_reason",
             "customers_scored",
             "customers_without_kept_order",
+            "customers_with_only_cancelled_orders",
             "k",
             "inertia",
             "silhouette",
@@ -434,7 +438,10 @@ def section_model_health(ctx: ReportContext) -> Section:
             "Customers scored",
             _fmt(run.get("customers_scored"), "int"),
             "neutral",
-            not_segmented_hint(run.get("customers_without_kept_order")),
+            not_segmented_hint(
+                run.get("customers_without_kept_order"),
+                run.get("customers_with_only_cancelled_orders"),
+            ),
         ),
         (
             "Silhouette",

@@ -205,6 +205,7 @@ def build_fake_warehouse(
             "mean_stability": [0.7, 0.78],
             "max_psi": [0.05, 0.12],
             "customers_without_kept_order": [None, 17],
+            "customers_with_only_cancelled_orders": [None, 5],
         }
     )
     dim_customers = feats[["customer_id", "monetary", "frequency", "recency_days"]]
@@ -386,7 +387,7 @@ def test_cluster_structure_verdict_leads_the_report(tmp_path: Path) -> None:
     assert verdict < page.index('<div class="kpis">')
     assert "Cluster structure: none" not in page  # the earlier run's verdict is not shown
     # customers left out of the segmentation are said, not lost
-    assert "not segmented: 17 whose orders were all cancelled" in page
+    assert "not segmented: 17 without a kept order (5 of them had every order cancelled)" in page
     with duckdb.connect(str(db)) as con:
         con.execute("alter table marts.segmentation_runs drop column cluster_structure")
     result, page = write(db, tmp_path / "report.html")

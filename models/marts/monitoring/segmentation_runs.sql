@@ -1,7 +1,7 @@
 -- One row per build: did it refit and why, how many customers it scored, the current
 -- model's k, fit quality, cluster structure verdict and stability, feature drift against
 -- the model's fit sample, how far segment shares moved since the previous build, and how
--- many customers were left out of the segmentation for having no kept order; a refit
+-- many customers have no segment for having no kept order; a refit
 -- also lists the segments that kept their id but were renamed.
 with
 
@@ -81,10 +81,12 @@ renames as (
 ),
 
 not_segmented as (
-    -- customers who ordered but kept nothing: left out of the segmentation
-    select count(*) as customers_without_kept_order
+    -- customers without a kept order (never ordered, or every order cancelled): no segment
+    select
+        count(*) as customers_without_kept_order,
+        count(case when has_order then 1 end) as customers_with_only_cancelled_orders
     from {{ ref('dim_customers') }}
-    where has_order and not is_buyer
+    where not is_buyer
 ),
 
 share_shift as (
@@ -126,6 +128,8 @@ final as (
         (select share_shift.segment_share_shift from share_shift) as segment_share_shift,
         cast(not_segmented.customers_without_kept_order as bigint)
             as customers_without_kept_order,
+        cast(not_segmented.customers_with_only_cancelled_orders as bigint)
+            as customers_with_only_cancelled_orders,
         case
             when chosen.fitted_at = {{ run_started_timestamp() }} then renames.renamed_segments
         end as renamed_segments
