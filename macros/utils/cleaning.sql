@@ -132,6 +132,20 @@
     {{ dbt.hash(expression) }}
 {%- endmacro %}
 
+{% macro sha256_hex(expression) -%}
+    {#- SHA-256 of a text, as 64 lower-case hex characters: the format ad platforms'
+        customer-match uploads take for a normalised email. -#}
+    {{ return(adapter.dispatch('sha256_hex')(expression)) }}
+{%- endmacro %}
+
+{% macro default__sha256_hex(expression) -%}
+    sha2(cast({{ expression }} as {{ dbt.type_string() }}), 256)
+{%- endmacro %}
+
+{% macro duckdb__sha256_hex(expression) -%}
+    sha256(cast({{ expression }} as {{ dbt.type_string() }}))
+{%- endmacro %}
+
 {% macro raw_columns_as_text(table_name) -%}
     {#- Every contract column of a raw table as text, prefixed raw_, for quarantine rows, then
         the row's identity in the raw files: _source_file, _source_row. -#}

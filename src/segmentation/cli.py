@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "publish": ("segmentation.publish", "publish the public marts for BI (Parquet + DuckDB)"),
     "report": ("segmentation.report", "write the offline HTML report"),
     "evaluate": ("segmentation.evaluate", "markdown quality report of the latest segmentation"),
+    "export": ("segmentation.export", "write one segment's audience (hashed emails) as CSV"),
 }
 
 

@@ -48,7 +48,9 @@ def write_planted_raw(
         for i in range(per_group):
             cid = f"{id_offset + g_index * 100000 + i:07d}"
             truth.append((cid, name))
-            customers.append({"customer_id": cid, "email": f"{cid}@example.com"})
+            # every other email as exports have them: padded and in mixed case
+            email = f"{cid}@example.com" if i % 2 else f"  {cid}@Example.COM "
+            customers.append({"customer_id": cid, "email": email})
             k = max(1, int(round(n_orders * rng.uniform(0.8, 1.2))))
             first = first_ago * rng.uniform(0.9, 1.1)
             last = last_ago * rng.uniform(0.8, 1.2)

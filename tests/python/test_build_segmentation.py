@@ -4,6 +4,7 @@ second build is repeatable; a refit keeps the ids; new customers are scored with
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -112,6 +113,41 @@ def test_customers_without_a_kept_order_get_no_segment(planted_build):
         "select customers_without_kept_order, customers_with_only_cancelled_orders"
         " from marts.segmentation_runs"
     ) == [(CANCELLED_ONLY, CANCELLED_ONLY)]
+
+
+def test_export_audiences_writes_one_segment_with_sha256_of_the_normalised_email(
+    planted_build, tmp_path
+):
+    """`segmentation export audiences`: the CSV holds the segment's customers, highest
+    priority first, and each hash is SHA-256 of the trimmed, lower-cased raw email."""
+    import hashlib
+
+    from segmentation import export
+    from segmentation.publish import public_marts
+
+    _, raw, _, run = planted_build
+    segments = _segments(run)
+    segment_id, name = segments.groupby(["segment_id", "segment_name"]).size().index[0]
+    out = tmp_path / "audience.csv"
+    result = export.export_audience(Path(run.db_path), name.upper(), out)
+    assert (result.segment_id, result.segment_name) == (segment_id, name)
+    audience = pd.read_csv(out, dtype={"customer_id": str})
+    members = set(segments.loc[segments["segment_id"] == segment_id, "customer_id"])
+    assert set(audience["customer_id"]) == members and len(audience) == result.customers
+    assert audience["priority_rank"].tolist() == list(range(1, len(audience) + 1))
+    emails = pd.read_parquet(raw / "customers.parquet").set_index("customer_id")["email"]
+    assert emails.loc[audience["customer_id"]].str.startswith(" ").any()  # messy ones too
+    expected = [
+        hashlib.sha256(emails[c].strip().lower().encode()).hexdigest()
+        for c in audience["customer_id"]
+    ]
+    assert audience["email_sha256"].tolist() == expected
+    with pytest.raises(export.ExportError, match="the segments are: "):
+        export.export_audience(Path(run.db_path), "no such segment", out)
+    # an export is never published: the mart is not public
+    manifest = Path(run.db_path).parent / "target" / "manifest.json"
+    published = {m.name for m in public_marts(manifest)}
+    assert "segment_profiles" in published and "segment_audiences" not in published
 
 
 def test_second_build_with_auto_changes_nothing(planted_build, dbt_runner):
