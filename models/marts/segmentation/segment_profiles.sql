@@ -1,7 +1,8 @@
 -- What each segment of the current model looks like: size, value, behaviour, returns, its
 -- favourite category and return reason (from the lines bought and returned before the
--- analysis date), a short text of what sets it apart, and the playbook's recommended
--- action and KPI.
+-- analysis date), a short text of what sets it apart, the attribute values it
+-- over-indexes on most (segment_attribute_lift), and the playbook's recommended action and
+-- KPI.
 with
 
 customer_segments as (
@@ -26,6 +27,10 @@ analysis_date as (
 
 playbook as (
     select * from {{ ref('int_segment_playbook') }}
+),
+
+attribute_lift as (
+    select * from {{ ref('segment_attribute_lift') }}
 ),
 
 all_order_lines as (
@@ -142,6 +147,20 @@ characteristics as (
     group by segment_id
 ),
 
+top_attributes as (
+    -- the three supported attribute values the segment over-indexes on most (lift > 1.2)
+    select
+        segment_id,
+        {{ dbt.listagg(
+            "replace(attribute_name, '_', ' ') || ': ' || attribute_value || ' ('
+            || " ~ ratio_text('segment_share', 'population_share') ~ " || ')'",
+            "'; '", 'order by lift_rank'
+        ) }} as top_attributes_text
+    from attribute_lift
+    where lift_rank <= 3 and lift > 1.2
+    group by segment_id
+),
+
 final as (
     select
         cast(segment_totals.model_version as integer) as model_version,
@@ -168,7 +187,8 @@ final as (
         coalesce(characteristics.characteristics_text, 'close to the average customer')
             as characteristics,  -- noqa: RF04
         playbook.recommended_action,
-        playbook.kpi
+        playbook.kpi,
+        top_attributes.top_attributes_text as top_attributes
     from segment_totals
     left join category_ranked
         on
@@ -182,6 +202,8 @@ final as (
         on segment_totals.segment_id = characteristics.segment_id
     left join playbook
         on segment_totals.segment_id = playbook.segment_id
+    left join top_attributes
+        on segment_totals.segment_id = top_attributes.segment_id
 )
 
 select * from final
