@@ -31,7 +31,7 @@ final as (
         cast(
             row_number() over (
                 partition by customer_segments.segment_id
-                order by customer_features.monetary desc, customer_segments.customer_id
+                order by customer_features.monetary desc, customer_segments.customer_id asc
             ) as bigint
         ) as priority_rank,
         {{ stable_double(
