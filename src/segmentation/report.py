@@ -1203,7 +1203,11 @@ def section_segment_drilldown(ctx: ReportContext) -> Section:
             "customers": {"headers": [], "rows": [], "unavailable": None},
         }
     try:
-        frame = _profiles(ctx, [name for name, _, _ in PROFILE_FIELDS] + ["characteristics"])
+        frame = _profiles(
+            ctx,
+            [name for name, _, _ in PROFILE_FIELDS]
+            + ["characteristics", "top_attributes", "recommended_action", "kpi"],
+        )
         for row in frame.to_dict(orient="records"):
             entry = segments.setdefault(
                 int(row["segment_id"]),
@@ -1219,8 +1223,9 @@ def section_segment_drilldown(ctx: ReportContext) -> Section:
                 for name, title, kind in PROFILE_FIELDS
                 if name in row
             ]
-            chars = row.get("characteristics")
-            entry["characteristics"] = None if chars is None or pd.isna(chars) else str(chars)
+            for key in ("characteristics", "top_attributes", "recommended_action", "kpi"):
+                value = row.get(key)
+                entry[key] = None if value is None or pd.isna(value) else str(value)
     except Unavailable as exc:
         for entry in segments.values():
             entry["profile_unavailable"] = str(exc)

@@ -208,6 +208,14 @@ APP_JS = """
     if (seg.description) { profile.appendChild(el('p', { 'class': 'desc' }, seg.description)); }
     profile.appendChild(el('div', { 'class': 'characteristics', 'id': 'segment-characteristics' },
       seg.characteristics || 'No characteristics text for this segment.'));
+    if (seg.top_attributes) {
+      profile.appendChild(el('p', { 'class': 'desc', 'id': 'segment-top-attributes' },
+        'Stands out on: ' + seg.top_attributes));
+    }
+    if (seg.recommended_action) {
+      profile.appendChild(el('p', { 'class': 'desc', 'id': 'segment-action' },
+        'What to do: ' + seg.recommended_action + (seg.kpi ? ' (KPI: ' + seg.kpi + ')' : '')));
+    }
     if (seg.profile && seg.profile.length) {
       profile.appendChild(table([], seg.profile, 'profile compact'));
     } else {

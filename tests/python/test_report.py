@@ -93,6 +93,9 @@ def build_fake_warehouse(
                 "top_category": ["Shoes", "Books", "Dresses", "Toys"][s % 4],
                 "top_return_reason": ["too small", "changed mind", "damaged", "late"][s % 4],
                 "characteristics": f"{names[s]}: returns {'a lot' if s == 2 else 'little'}.",
+                "top_attributes": f"region: north ({1.5 + s}x)",
+                "recommended_action": f"Contact {names[s]}",
+                "kpi": "Retention rate",
             }
         )
     profiles = pd.DataFrame(prof_rows)
@@ -329,6 +332,11 @@ def test_drilldown_data(full_report) -> None:
     first = data["segments"][0]
     assert first["label"] == "0 · Loyal big spenders"
     assert first["characteristics"].startswith("Loyal big spenders")
+    assert first["top_attributes"] == "region: north (1.5x)"
+    assert (first["recommended_action"], first["kpi"]) == (
+        "Contact Loyal big spenders",
+        "Retention rate",
+    )
     assert dict(first["profile"])["Customers"].isdigit()
     hashes = [row[0] for row in first["customers"]["rows"]]
     assert len(hashes) == report.TOP_CUSTOMERS

@@ -249,6 +249,9 @@ def test_drilldown_shows_profile_and_hashed_top_customers(rendered, chromium: st
     profile = tree.find_id("segment-profile")
     assert profile is not None and "0 · Loyal big spenders" in profile.all_text()
     assert tree.find_id("segment-characteristics") is not None
+    action = tree.find_id("segment-action")
+    assert action is not None and "What to do: Contact Loyal big spenders" in action.all_text()
+    assert "Stands out on: region: north" in tree.find_id("segment-top-attributes").all_text()
     customers = tree.find_id("segment-top-customers")
     cells = [
         n.all_text()
