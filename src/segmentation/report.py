@@ -681,20 +681,30 @@ PROFILE_FIELDS: tuple[tuple[str, str, str], ...] = (
 
 
 def section_segment_metrics(ctx: ReportContext) -> Section:
-    """The segment_profiles table, one row per segment."""
+    """The segment_profiles table: one column per segment, one row per metric, so that
+    fourteen metrics fit a laptop's width without scrolling sideways."""
     section = Section("segment-metrics", "Segment metrics", wide=True)
     frame = _profiles(ctx, [name for name, _, _ in PROFILE_FIELDS])
     fields = [f for f in PROFILE_FIELDS if f[0] in frame.columns]
+    records = frame.to_dict(orient="records")
     rows = [
-        [row["segment"], *[_fmt(row[name], kind) for name, _, kind in fields]]
-        for row in frame.to_dict(orient="records")
+        [title, *[_fmt(record[name], kind) for record in records]] for name, title, kind in fields
     ]
     section.html_parts.append(
-        '<div class="table-scroll">'
-        + _table(["Segment", *[title for _, title, _ in fields]], rows)
-        + "</div>"
+        _table(["Metric", *[record["segment"] for record in records]], rows, css="metrics")
     )
     return section
+
+
+#: Widest grouped-bar chart (px of plot area): with its axis and a legend below, it fits the
+#: narrowest column of the page's grid (620 px) at any number of segments.
+GROUPED_BARS_MAX_WIDTH = 440
+
+
+def grouped_bars_width(segments: int, per_segment: int = 90, least: int = 260) -> int:
+    """Plot width of a grouped bar chart over the segments: ``per_segment`` px each, within
+    [least, GROUPED_BARS_MAX_WIDTH], so that no chart scrolls sideways at 1280 or 1920 px."""
+    return min(GROUPED_BARS_MAX_WIDTH, max(least, per_segment * segments))
 
 
 def section_return_rates(ctx: ReportContext) -> Section:
@@ -731,10 +741,12 @@ def section_return_rates(ctx: ReportContext) -> Section:
                 title="Measured on",
                 sort=list(measures.values()),
                 scale=alt.Scale(range=["#e45756", "#f58518", "#9d755d"]),
+                legend=alt.Legend(orient="bottom"),
             ),
             tooltip=["segment:N", "measure:N", alt.Tooltip("rate:Q", format=".1%")],
         )
-        .properties(width=max(300, 110 * len(frame)), height=260)
+        # legend below and a capped width: no legend cut off behind a scrollbar
+        .properties(width=grouped_bars_width(len(frame)), height=260)
     )
     section.charts.append(_spec(chart))
     return section
@@ -768,11 +780,16 @@ def section_customer_value(ctx: ReportContext) -> Section:
                 xOffset="what:N",
                 y=alt.Y("share:Q", title="Share", axis=alt.Axis(format="%")),
                 color=alt.Color(
-                    "what:N", title=None, scale=alt.Scale(range=["#bab0ac", "#54a24b"])
+                    "what:N",
+                    title=None,
+                    scale=alt.Scale(range=["#bab0ac", "#54a24b"]),
+                    legend=alt.Legend(orient="bottom"),
                 ),
                 tooltip=["segment:N", "what:N", alt.Tooltip("share:Q", format=".1%")],
             )
-            .properties(width=max(260, 90 * len(frame)), height=240, title="Customers vs revenue")
+            .properties(
+                width=grouped_bars_width(len(frame)), height=240, title="Customers vs revenue"
+            )
         )
         section.charts.append(_spec(chart))
     spend = [c for c in ("mean_monetary", "median_monetary") if c in frame.columns]
@@ -789,11 +806,16 @@ def section_customer_value(ctx: ReportContext) -> Section:
                 xOffset="stat:N",
                 y=alt.Y("value:Q", title="Monetary per customer"),
                 color=alt.Color(
-                    "stat:N", title=None, scale=alt.Scale(range=["#4c78a8", "#9ecae9"])
+                    "stat:N",
+                    title=None,
+                    scale=alt.Scale(range=["#4c78a8", "#9ecae9"]),
+                    legend=alt.Legend(orient="bottom"),
                 ),
                 tooltip=["segment:N", "stat:N", alt.Tooltip("value:Q", format=",.2f")],
             )
-            .properties(width=max(260, 90 * len(frame)), height=240, title="Spend per customer")
+            .properties(
+                width=grouped_bars_width(len(frame)), height=240, title="Spend per customer"
+            )
         )
         section.charts.append(_spec(chart))
     if not section.charts:

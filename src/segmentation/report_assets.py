@@ -75,6 +75,10 @@ table.data th:first-child, table.data td:first-child { text-align: left; }
 table.data.compact { width: auto; }
 table.data.playbook td { white-space: normal; text-align: left; vertical-align: top; }
 table.data.playbook th { text-align: left; }
+table.data.metrics { table-layout: fixed; }
+table.data.metrics th { white-space: normal; vertical-align: bottom; }
+table.data.metrics td { white-space: normal; overflow-wrap: anywhere; }
+table.data.metrics th:first-child { width: 11em; }
 table.data tbody tr:hover { background: #f7f9fb; }
 details { margin-top: 10px; }
 details summary { cursor: pointer; color: var(--accent); font-size: 12.5px; }
@@ -153,10 +157,43 @@ RESOURCE_CHECK_JS = """
       new PerformanceObserver(function () { update(); }).observe({ entryTypes: ['resource'] });
     } catch (e) { /* older browsers: the final update() still counts */ }
   }
+  function measureOverflow() {
+    // Content wider than its box at this window width: a table or chart that scrolls
+    // sideways, or sticks out of its section (a legend cut off behind a scrollbar).
+    var found = [];
+    var boxes = document.querySelectorAll(
+      'section table.data, section .table-scroll, section .chart, section .chart svg, ' +
+      'section .chart canvas');
+    Array.prototype.forEach.call(boxes, function (box) {
+      var section = box.closest('section');
+      var where = (section ? section.id : '?') + ' ' + box.tagName.toLowerCase() +
+        (box.id ? '#' + box.id : '');
+      if (box.scrollWidth > box.clientWidth + 1 && box.clientWidth > 0) {
+        found.push(where + ' scrolls (' + box.scrollWidth + ' > ' + box.clientWidth + ' px)');
+      }
+      if (section) {
+        var right = box.getBoundingClientRect().right;
+        var limit = section.getBoundingClientRect().right;
+        if (right > limit + 1) {
+          found.push(where + ' sticks out of its section by ' + Math.round(right - limit) + ' px');
+        }
+      }
+    });
+    return found;
+  }
   window.__reportFinish = function (rendered, failed) {
     state.chartsRendered = rendered;
     state.chartsFailed = failed;
     state.done = true;
+    var overflow = measureOverflow();
+    overflow.forEach(function (text) {
+      note('overflow at ' + window.innerWidth + ' px: ' + text);
+    });
+    var el = document.getElementById('resource-check');
+    if (el) {
+      el.setAttribute('data-overflow', String(overflow.length));
+      el.setAttribute('data-width', String(window.innerWidth));
+    }
     update();
   };
   document.addEventListener('DOMContentLoaded', update);

@@ -88,9 +88,11 @@ def run_chromium(
     return proc
 
 
-def dump_dom(chromium: str, page: Path, work: Path, query: str = "") -> tuple[str, str]:
+def dump_dom(
+    chromium: str, page: Path, work: Path, query: str = "", *extra: str
+) -> tuple[str, str]:
     """The DOM of ``page`` after its scripts ran, and Chromium's log."""
-    proc = run_chromium(chromium, page.as_uri() + query, work, "--dump-dom")
+    proc = run_chromium(chromium, page.as_uri() + query, work, *extra, "--dump-dom")
     return proc.stdout, proc.stderr
 
 
@@ -275,6 +277,56 @@ def test_screenshot_is_not_blank(rendered, chromium: str) -> None:
     width, height, distinct = png_stats(shot)
     assert (width, height) == (1400, 4200)
     assert distinct > 64, f"screenshot looks blank ({distinct} distinct byte values)"
+
+
+@pytest.fixture(scope="module")
+def ten_segments(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A report of a model with the most segments the default k range allows."""
+    work = tmp_path_factory.mktemp("browser10")
+    db = work / "warehouse.duckdb"
+    build_fake_warehouse(db, segments=10, customers=600)
+    out = work / "report.html"
+    report.write_report(db, out)
+    return work, out
+
+
+@pytest.mark.parametrize("segments", [4, 10])
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_readable_at_a_laptop_and_a_desktop_width(
+    rendered, ten_segments, chromium: str, width: int, segments: int
+) -> None:
+    """At 1280 and 1920 px no table or chart scrolls sideways or sticks out of its section
+    (the page measures itself once the charts are drawn), with 4 segments and with 10, and
+    a screenshot is taken."""
+    work, out = (rendered[0], rendered[1]) if segments == 4 else ten_segments
+    dom, _ = dump_dom(chromium, out, work, "", f"--window-size={width},1200")
+    check = parse(dom).find_id("resource-check")
+    assert check.attrs["data-status"] == "done"
+    assert check.attrs["data-width"] == str(width)
+    assert check.attrs["data-overflow"] == "0", check.all_text()
+    shot = work / f"report-{segments}-{width}.png"
+    run_chromium(
+        chromium, out.as_uri(), work, f"--window-size={width},3000", f"--screenshot={shot}"
+    )
+    assert png_stats(shot)[:2] == (width, 3000)
+
+
+def test_overflow_check_catches_a_table_too_wide(tmp_path: Path, chromium: str) -> None:
+    """Negative control: a table wider than its section is counted."""
+    page = tmp_path / "wide.html"
+    cells = "".join(f"<td>column number {i} with a long header</td>" for i in range(40))
+    page.write_text(
+        "<!DOCTYPE html><html><head><script>" + RESOURCE_CHECK_JS + "</script></head><body>"
+        f'<section id="s" style="width:600px"><table class="data"><tr>{cells}</tr></table>'
+        '</section><div id="resource-check" data-status="pending"></div>'
+        "<script>window.addEventListener('load', function () {"
+        " window.__reportFinish(0, 0); });</script></body></html>",
+        encoding="utf-8",
+    )
+    dom, _ = dump_dom(chromium, page, tmp_path, "", "--window-size=1280,800")
+    check = parse(dom).find_id("resource-check")
+    assert int(check.attrs["data-overflow"]) >= 1
+    assert "s table sticks out of its section" in check.all_text()
 
 
 def test_resource_check_catches_a_remote_request(tmp_path: Path, chromium: str) -> None:
