@@ -11,8 +11,9 @@
 {%- endmacro %}
 
 {% macro feature_phrase(feature, segment_mean, population_mean) -%}
-    {#- A short phrase comparing a segment's mean with the population's, e.g.
-        "spends 3.1x the average" or "returns 42% of units (average 12%)". -#}
+    {#- A short phrase comparing a segment's mean with the population's, in plain words, e.g.
+        "spends 3.1x the average" or "returns 42% of units (average 12%)"; a feature without
+        a phrase of its own is named with spaces, never as its column name. -#}
     case {{ feature }}
         when 'monetary' then 'spends ' || {{ ratio_text(segment_mean, population_mean) }}
             || ' the average'
@@ -32,8 +33,17 @@
             || ' of value (average ' || {{ percent_text(population_mean) }} || ')'
         when 'discount_share' then {{ percent_text(segment_mean) }}
             || ' of spend discounted (average ' || {{ percent_text(population_mean) }} || ')'
-        else {{ feature }} || ' ' || {{ number_text(segment_mean, 2) }} || ' (average '
-            || {{ number_text(population_mean, 2) }} || ')'
+        when 'category_breadth' then 'buys from ' || {{ number_text(segment_mean, 1) }}
+            || ' categories (average ' || {{ number_text(population_mean, 1) }} || ')'
+        when 'avg_days_between_orders' then 'orders every ' || {{ number_text(segment_mean, 0) }}
+            || ' days (average ' || {{ number_text(population_mean, 0) }} || ')'
+        when 'session_count' then {{ number_text(segment_mean, 1) }}
+            || ' web sessions (average ' || {{ number_text(population_mean, 1) }} || ')'
+        when 'session_conversion_rate' then 'converts ' || {{ percent_text(segment_mean) }}
+            || ' of sessions (average ' || {{ percent_text(population_mean) }} || ')'
+        -- a feature added later: its name in words, never the column name
+        else replace({{ feature }}, '_', ' ') || ' ' || {{ number_text(segment_mean, 2) }}
+            || ' (average ' || {{ number_text(population_mean, 2) }} || ')'
     end
 {%- endmacro %}
 

@@ -155,3 +155,31 @@ def test_every_name_the_naming_can_give_has_a_playbook_row() -> None:
     assert {t for s, t in rows if s == "rfm"} == rfm_names
     for row in playbook:
         assert row["recommended_action"].strip() and row["kpi"].strip(), row
+
+
+def test_a_value_name_needs_a_typical_member_who_spends_at_least_the_average() -> None:
+    """Segment 1's centroid is high on spend and frequency, but its median customer spends
+    less than the population's mean (a few big spenders pull its mean up): it is named for
+    its frequency, not "High-value loyal". Segment 2's median is above the mean: it keeps
+    the value name."""
+    z = pd.DataFrame(
+        {"monetary": [0.8, 0.9], "frequency": [0.7, 0.8], "recency_days": [-0.2, -0.3]},
+        index=[1, 2],
+    )
+    means = pd.DataFrame({"monetary": [2400.0, 3000.0], "frequency": [10.0, 12.0]}, index=[1, 2])
+    medians = pd.DataFrame({"monetary": [1160.0, 2000.0], "frequency": [9.0, 11.0]}, index=[1, 2])
+    population = pd.Series({"monetary": 1180.0, "frequency": 6.0})
+    named = name_segments(z, means, population, segment_medians=medians)
+    assert named.loc[2, "segment_name"] == "High-value loyal"
+    assert named.loc[1, "segment_name"] == "Regular customers"
+    # without medians (a caller that has none) the centroid alone decides, as before
+    assert set(name_segments(z, means, population)["segment_name"]) == {
+        "High-value loyal (lower spend)",
+        "High-value loyal (higher spend)",
+    }
+    # a refit does not keep an old value name the median no longer supports
+    kept = name_segments(
+        z, means, population, previous_names={1: "High-value loyal"}, segment_medians=medians
+    )
+    assert kept.loc[1, "segment_name"] == "Regular customers"
+    assert kept.loc[1, "previous_segment_name"] == "High-value loyal"

@@ -122,12 +122,38 @@ RULES: list[tuple[str, Callable[[Mapping[str, float]], bool]]] = [
 DEFAULT_NAME = "Occasional buyers"
 
 
-def base_name(z: Mapping[str, float]) -> str:
-    """The rule-based name of one segment from its z-scores (feature -> z)."""
+#: Names that claim high value: a segment gets one only when its typical member (the
+#: median) spends at least the average customer (the population mean), so a name never
+#: rests on a mean pulled up by a few big spenders.
+VALUE_NAMES = frozenset({"High-value loyal", "Big spenders"})
+
+
+def base_name(z: Mapping[str, float], exclude: frozenset[str] = frozenset()) -> str:
+    """The rule-based name of one segment from its z-scores (feature -> z), skipping the
+    rules named in ``exclude``."""
     for name, rule in RULES:
-        if rule(z):
+        if name not in exclude and rule(z):
             return name
     return DEFAULT_NAME
+
+
+def value_names_excluded(
+    segment_medians: pd.DataFrame | None, population_means: pd.Series
+) -> dict[int, frozenset[str]]:
+    """Per segment id: VALUE_NAMES when the segment's median spend (monetary) is below the
+    population's mean spend, else nothing excluded."""
+    if (
+        segment_medians is None
+        or "monetary" not in segment_medians.columns
+        or pd.isna(population_means.get("monetary", np.nan))
+    ):
+        return {}
+    average = float(population_means["monetary"])
+    return {
+        int(i): VALUE_NAMES
+        for i, median in segment_medians["monetary"].items()
+        if not pd.isna(median) and float(median) < average
+    }
 
 
 def _qualifier(feature: str, higher: bool) -> str:
@@ -135,12 +161,16 @@ def _qualifier(feature: str, higher: bool) -> str:
     return high if higher else low
 
 
-def unique_names(z_centroids: pd.DataFrame) -> dict[int, str]:
+def unique_names(
+    z_centroids: pd.DataFrame, exclude: Mapping[int, frozenset[str]] | None = None
+) -> dict[int, str]:
     """Unique, deterministic names for the segments (index: segment id, columns: features,
-    values: z-scores of the centroids)."""
+    values: z-scores of the centroids); ``exclude`` maps a segment id to rule names it may
+    not get (see :func:`value_names_excluded`)."""
     ids = sorted(int(i) for i in z_centroids.index)
     z = z_centroids.loc[ids].astype(np.float64)
-    names = {i: base_name(z.loc[i].to_dict()) for i in ids}
+    exclude = exclude or {}
+    names = {i: base_name(z.loc[i].to_dict(), exclude.get(i, frozenset())) for i in ids}
     result = dict(names)
     for name in sorted(set(names.values())):
         group = [i for i in ids if names[i] == name]
@@ -185,6 +215,15 @@ def unique_names(z_centroids: pd.DataFrame) -> dict[int, str]:
     return result
 
 
+def archetype_of(name: str) -> str:
+    """The rule name behind a segment name ("Regular customers 2" -> "Regular customers");
+    the name itself when no rule gives it."""
+    for rule_name, _ in RULES:
+        if name == rule_name or name.startswith(rule_name + " "):
+            return rule_name
+    return name
+
+
 def name_fits(name: str, z: Mapping[str, float]) -> bool:
     """Whether a segment name (as given by :func:`unique_names`, qualifier or number
     included) still describes a segment with these z-scores: its rule matches, or, for
@@ -198,7 +237,10 @@ def name_fits(name: str, z: Mapping[str, float]) -> bool:
 
 
 def keep_previous_names(
-    names: Mapping[int, str], z_centroids: pd.DataFrame, previous: Mapping[int, str]
+    names: Mapping[int, str],
+    z_centroids: pd.DataFrame,
+    previous: Mapping[int, str],
+    exclude: Mapping[int, frozenset[str]] | None = None,
 ) -> tuple[dict[int, str], dict[int, str]]:
     """Names across a refit: a segment that kept its id (``previous``: id -> the name it had
     in the previous version) keeps that name while its new profile still fits it
@@ -212,6 +254,8 @@ def keep_previous_names(
         if segment_id not in result or len(result) < 2:
             continue
         z = z_centroids.loc[segment_id].astype(np.float64).to_dict()
+        if archetype_of(old) in (exclude or {}).get(segment_id, frozenset()):
+            continue
         if name_fits(old, z):
             result[segment_id] = old
             kept.add(segment_id)
@@ -254,7 +298,9 @@ def describe_feature(feature: str, value: float, population: float) -> str:
         "session_count": f"{value:.1f} web sessions (average {population:.1f})",
         "session_conversion_rate": (f"converts {value:.0%} of sessions (average {population:.0%})"),
     }
-    return phrases.get(feature, f"{feature} {value:.3g} (average {population:.3g})")
+    # a feature without a phrase of its own: its name in words, never the column name
+    words = feature.replace("_", " ")
+    return phrases.get(feature, f"{words} {value:.3g} (average {population:.3g})")
 
 
 def describe(
@@ -291,6 +337,7 @@ def name_segments(
     segment_means: pd.DataFrame,
     population_means: pd.Series,
     previous_names: Mapping[int, str] | None = None,
+    segment_medians: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Names and descriptions for all segments.
 
@@ -301,6 +348,9 @@ def name_segments(
         population_means: feature -> population mean in original units.
         previous_names: id -> name in the previous version, for the ids this version
             inherited (see :func:`keep_previous_names`).
+        segment_medians: index segment id, columns features, the segment's median in
+            original units: a segment whose median spend is below the population's mean
+            spend gets no name of VALUE_NAMES.
 
     Returns:
         DataFrame indexed by segment id with columns segment_name, segment_description and
@@ -320,7 +370,10 @@ def name_segments(
             },
             index=pd.Index([only], name="segment_id", dtype=np.int64),
         )
-    names, renamed = keep_previous_names(unique_names(z_centroids), z_centroids, previous)
+    exclude = value_names_excluded(segment_medians, population_means)
+    names, renamed = keep_previous_names(
+        unique_names(z_centroids, exclude), z_centroids, previous, exclude
+    )
     ids = sorted(names)
     descriptions = [
         describe(z_centroids.loc[i], segment_means.loc[i], population_means) for i in ids

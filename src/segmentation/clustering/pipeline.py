@@ -463,8 +463,14 @@ def fit_stage(
     feature_names = params.features
     raw = _raw_matrix(sample, feature_names)
     z_frame = pd.DataFrame(centres_std, index=segment_ids, columns=feature_names)
-    segment_means = raw.groupby(segment_ids[positions]).mean().reindex(segment_ids)
-    naming = name_segments(z_frame, segment_means, raw.mean(), _previous_names(previous_centroids))
+    by_segment = raw.groupby(segment_ids[positions])
+    naming = name_segments(
+        z_frame,
+        by_segment.mean().reindex(segment_ids),
+        raw.mean(),
+        _previous_names(previous_centroids),
+        segment_medians=by_segment.median().reindex(segment_ids),
+    )
 
     centroids = _centroids_frame(
         params=params,
