@@ -5,6 +5,7 @@ feature drift above the threshold, or always), a new model version and its k swe
 from segmentation.dbt_models import (
     k_selection_model,
     read_history,
+    run_started,
     sample_features,
     settings_from_dbt,
 )
@@ -12,7 +13,9 @@ from segmentation.dbt_models import (
 
 def model(dbt, session):
     dbt.config(materialized="incremental")
-    settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
+    settings = settings_from_dbt(
+        dbt.config.get("segmentation_settings"), run_started(dbt.ref("int_run_started"))
+    )
     features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
     drift = dbt.ref("segment_feature_drift").df()
     history = read_history(session, dbt.this, dbt.is_incremental)

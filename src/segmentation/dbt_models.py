@@ -50,7 +50,7 @@ class ModelSettings:
 
     config: SegmentationConfig
     refit: str
-    run_started_at: datetime
+    run_started_at: datetime | None  # None: not given (only k selection stamps a version)
     psi_refit_threshold: float = 0.25
 
 
@@ -75,9 +75,30 @@ def _fraction(values: dict[str, Any], var: str, default: float, below: float) ->
     return share
 
 
-def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
+def run_started(relation: Any) -> datetime:
+    """This invocation's start time from int_run_started (a one-row SQL model compiled when
+    the build runs). Not from the Python model's yml config: dbt renders that when it parses,
+    and a partial parse reuses an earlier invocation's value, which would stamp a new model
+    version with an old time."""
+    rows = relation.project("run_started_at").fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"int_run_started has {len(rows)} rows; expected one")
+    return _naive_utc(rows[0][0])
+
+
+def _naive_utc(value: Any) -> datetime:
+    started = pd.Timestamp(str(value))
+    if started.tzinfo is not None:
+        started = started.tz_convert("UTC").tz_localize(None)
+    return started.to_pydatetime()
+
+
+def settings_from_dbt(
+    values: dict[str, Any] | None, run_started_at: datetime | None = None
+) -> ModelSettings:
     """Read the `segmentation_settings` config of python_models/_python_models.yml (the
-    vars, rendered there, since a Python model reads config, not vars)."""
+    vars, rendered there, since a Python model reads config, not vars). ``run_started_at``
+    (see :func:`run_started`) wins over a ``run_started_at`` in ``values``."""
     if not values:
         raise ValueError("the Python model has no segmentation_settings config")
     get = values.get
@@ -113,14 +134,13 @@ def settings_from_dbt(values: dict[str, Any] | None) -> ModelSettings:
         winsor_quantile=_fraction(values, "segmentation_winsor_quantile", 0.01, 0.5),
         min_segment_share=_fraction(values, "segmentation_min_segment_share", 0.01, 1.0),
     )
-    started = pd.Timestamp(str(get("run_started_at")))
-    if started.tzinfo is not None:
-        started = started.tz_convert("UTC").tz_localize(None)
+    if run_started_at is None and get("run_started_at") is not None:
+        run_started_at = _naive_utc(get("run_started_at"))
     threshold = get("segmentation_psi_refit_threshold")
     return ModelSettings(
         config=config,
         refit=refit,
-        run_started_at=started.to_pydatetime(),
+        run_started_at=run_started_at,
         psi_refit_threshold=0.25 if threshold is None else float(threshold),
     )
 
@@ -253,6 +273,8 @@ def k_selection_model(
     logger.info("segmentation refit: %s (%s)", refit, reason)
     if not refit:
         return _empty(K_SELECTION_MODEL_COLUMNS)
+    if settings.run_started_at is None:
+        raise ValueError("the k selection needs the run's start time (int_run_started)")
     version = 1 if history is None or history.empty else int(history["model_version"].max()) + 1
     prepared = prepare_sample(features, settings.config)
     frame, _ = select_k_stage(prepared, settings.config, version, settings.run_started_at)

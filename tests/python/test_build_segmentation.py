@@ -243,6 +243,15 @@ def test_a_red_build_leaves_the_model_history_as_it_was(
     green = dbt_runner(["build"], raw, db, always)
     assert green.returncode == 0, green.output
     assert green.query("select max(model_version) from marts.segment_centroids") == [(2,)]
+    # the same command again parses partially (same target folder, same vars): version 2
+    # must still carry this build's start time, so the run table sees the refit
+    assert green.query(
+        "select refitted from marts.segmentation_runs order by run_started_at desc limit 1"
+    ) == [(True,)]
+    assert green.query(
+        "select count(*) from marts.segment_k_selection k join marts.segmentation_runs r"
+        " on k.fitted_at = r.run_started_at where k.model_version = 2"
+    ) != [(0,)]
 
 
 def test_new_customers_are_scored_without_refit_and_old_ones_keep_segments(
