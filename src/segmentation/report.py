@@ -669,7 +669,7 @@ PROFILE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("revenue_share", "Revenue share", "pct"),
     ("mean_monetary", "Mean monetary", "money"),
     ("median_monetary", "Median monetary", "money"),
-    ("avg_order_value", "Avg order value", "money"),
+    ("net_sales_per_order", "Net sales per order", "money"),
     ("mean_frequency", "Mean orders", "num"),
     ("mean_recency_days", "Mean recency (days)", "num"),
     ("return_rate_units", "Return rate (units)", "pct"),
@@ -883,26 +883,28 @@ def section_behavioural_patterns(ctx: ReportContext) -> Section:
     except (Unavailable, StopIteration) as exc:
         reasons.append(str(exc) or "customer_features / customer_segments are missing")
     try:
-        frame = _profiles(ctx, ["mean_frequency", "mean_recency_days", "avg_order_value"])
+        frame = _profiles(ctx, ["mean_frequency", "mean_recency_days", "net_sales_per_order"])
         need = {"mean_frequency", "mean_recency_days"}
         if not need.issubset(frame.columns):
             raise Unavailable("segment_profiles has no mean_frequency / mean_recency_days")
-        if "avg_order_value" not in frame.columns:
-            frame["avg_order_value"] = 1.0
+        if "net_sales_per_order" not in frame.columns:
+            frame["net_sales_per_order"] = 1.0
         base = alt.Chart(_data(frame)).encode(
             x=alt.X("mean_recency_days:Q", title="Mean days since last order"),
             y=alt.Y("mean_frequency:Q", title="Mean orders"),
         )
         bubbles = base.mark_circle(opacity=0.8).encode(
             size=alt.Size(
-                "avg_order_value:Q", title="Avg order value", scale=alt.Scale(range=[80, 1600])
+                "net_sales_per_order:Q",
+                title="Net sales per order",
+                scale=alt.Scale(range=[80, 1600]),
             ),
             color=ctx.segments.color(),
             tooltip=[
                 "segment:N",
                 alt.Tooltip("mean_recency_days:Q", format=",.1f"),
                 alt.Tooltip("mean_frequency:Q", format=",.2f"),
-                alt.Tooltip("avg_order_value:Q", format=",.2f"),
+                alt.Tooltip("net_sales_per_order:Q", format=",.2f"),
             ],
         )
         labels = base.mark_text(dy=-16, fontSize=11).encode(text="segment:N")

@@ -14,9 +14,9 @@ def test_rules_on_z_scores() -> None:
     assert base_name({"monetary": 1.2, "frequency": 1.0, "recency_days": -0.8}) == (
         "High-value loyal"
     )
-    assert base_name({"tenure_days": -1.0, "frequency": -0.4}) == "New customers"
+    assert base_name({"tenure_days": -1.0, "frequency": -0.4}) == "Newcomers"
     assert base_name({"frequency": -0.8, "recency_days": 1.2}) == "Lapsed one-timers"
-    assert base_name({"frequency": 0.4, "recency_days": 1.2}) == "At-risk"
+    assert base_name({"frequency": 0.4, "recency_days": 1.2}) == "Fading regulars"
     assert base_name({"frequency": -0.4, "monetary": 1.5}) == "Big spenders"
     assert base_name({"avg_order_value": 1.5, "monetary": 0.2}) == "Big-ticket buyers"
     assert base_name({"session_count": 1.0, "session_conversion_rate": -1.0}) == "Browsers"
@@ -28,7 +28,7 @@ def test_missing_features_do_not_break_rules() -> None:
     # No return data: the returns rule cannot fire; no frequency: only what is present counts.
     assert base_name({"discount_share": 0.1, "monetary": 0.9}) == "Regular customers"
     assert base_name({}) == "Occasional buyers"
-    assert base_name({"recency_days": np.nan, "tenure_days": -2.0}) == "New customers"
+    assert base_name({"recency_days": np.nan, "tenure_days": -2.0}) == "Newcomers"
 
 
 def test_names_are_unique_and_deterministic() -> None:
@@ -78,13 +78,14 @@ def test_high_value_loyal_is_above_average_spend_and_frequency_and_recent():
         "High-value loyal"
     )
     # frequent but lapsed: not "loyal"
-    assert base_name({"monetary": 0.74, "frequency": 0.73, "recency_days": 0.6}) == "At-risk"
+    lapsed = {"monetary": 0.74, "frequency": 0.73, "recency_days": 0.6}
+    assert base_name(lapsed) == "Fading regulars"
 
 
 def test_a_kept_id_keeps_its_name_while_the_profile_fits() -> None:
     """A refit that moves segment 3 a little (still frequent, now also a bit discounted
     enough for an earlier rule) keeps "Regular customers"; segment 7, whose profile no
-    longer fits "At-risk" (it is now recent), is renamed and the rename is recorded."""
+    longer fits "Fading regulars" (it is now recent), is renamed and the rename is recorded."""
     z = pd.DataFrame(
         {
             "frequency": [0.6, -0.8, 0.0],
@@ -101,12 +102,15 @@ def test_a_kept_id_keeps_its_name_while_the_profile_fits() -> None:
     assert fresh.loc[3, "segment_name"] == "Bargain hunters"  # the first rule that matches
     assert fresh["previous_segment_name"].isna().all()
     refit = name_segments(
-        z, means, population, previous_names={3: "Regular customers", 7: "At-risk", 1: "Gone"}
+        z,
+        means,
+        population,
+        previous_names={3: "Regular customers", 7: "Fading regulars", 1: "Gone"},
     )
     assert refit.loc[3, "segment_name"] == "Regular customers"
     assert pd.isna(refit.loc[3, "previous_segment_name"])
-    assert refit.loc[7, "segment_name"] != "At-risk"
-    assert refit.loc[7, "previous_segment_name"] == "At-risk"
+    assert refit.loc[7, "segment_name"] != "Fading regulars"
+    assert refit.loc[7, "previous_segment_name"] == "Fading regulars"
     assert refit["segment_name"].is_unique
 
 
@@ -183,3 +187,21 @@ def test_a_value_name_needs_a_typical_member_who_spends_at_least_the_average() -
     )
     assert kept.loc[1, "segment_name"] == "Regular customers"
     assert kept.loc[1, "previous_segment_name"] == "High-value loyal"
+
+
+def test_kmeans_names_and_rfm_segment_names_do_not_collide() -> None:
+    """A marketer reads both customer_segments and customer_rfm: no KMeans archetype may be
+    spelled like a named RFM segment (ignoring case, spaces and hyphens)."""
+    import csv
+    from pathlib import Path
+
+    from segmentation.clustering.naming import ALL_CUSTOMERS, DEFAULT_NAME, RULES
+
+    def key(name: str) -> str:
+        return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+    seeds = Path(__file__).resolve().parents[2] / "seeds"
+    with (seeds / "rfm_segments.csv").open(newline="") as handle:
+        rfm = {key(row["rfm_segment"]) for row in csv.DictReader(handle)}
+    kmeans = {key(name) for name, _ in RULES} | {key(DEFAULT_NAME), key(ALL_CUSTOMERS)}
+    assert not kmeans & rfm

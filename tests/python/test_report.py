@@ -84,7 +84,7 @@ def build_fake_warehouse(
                 "revenue_share": float(members["monetary"].sum()) / total_rev,
                 "mean_monetary": float(members["monetary"].mean()),
                 "median_monetary": float(members["monetary"].median()),
-                "avg_order_value": float(members["avg_order_value"].mean()),
+                "net_sales_per_order": float(members["avg_order_value"].mean()),
                 "mean_frequency": float(members["frequency"].mean()),
                 "mean_recency_days": float(members["recency_days"].mean()),
                 "return_rate_units": float(members["return_rate_units"].mean()),

@@ -106,14 +106,20 @@ def _regular(z: Mapping[str, float]) -> bool:
     return (f is not None and f >= HIGH / 2) or (f is None and m is not None and m >= HIGH / 2)
 
 
+#: Version of the naming vocabulary below; bump it when a name changes (it enters the
+#: configuration hash, so existing warehouses refit once and get the new names). 2: "New
+#: customers" -> "Newcomers" and "At-risk" -> "Fading regulars", so that no KMeans name is
+#: spelled like a named RFM segment.
+NAMING_VERSION = 2
+
 #: Ordered naming rules: the first that matches names the segment.
 RULES: list[tuple[str, Callable[[Mapping[str, float]], bool]]] = [
     ("Serial returners", _serial_returners),
     ("Bargain hunters", _bargain_hunters),
     ("High-value loyal", _high_value_loyal),
-    ("New customers", _new_customers),
+    ("Newcomers", _new_customers),
     ("Lapsed one-timers", _lapsed_one_timers),
-    ("At-risk", _at_risk),
+    ("Fading regulars", _at_risk),
     ("Big spenders", _big_spenders),
     ("Big-ticket buyers", _big_ticket),
     ("Browsers", _browsers),

@@ -36,7 +36,7 @@ import pandas as pd
 from segmentation.clustering.align import DEFAULT_ALIGNMENT_THRESHOLD, Alignment, align_segments
 from segmentation.clustering.elbow import Selection, select_k, select_k_by_silhouette
 from segmentation.clustering.fit import FINAL_N_INIT, assign_labels, fit_kmeans
-from segmentation.clustering.naming import name_segments
+from segmentation.clustering.naming import NAMING_VERSION, name_segments
 from segmentation.clustering.sampling import sample_indices
 from segmentation.clustering.stability import (
     STABILITY_MAX_ROWS,
@@ -136,6 +136,9 @@ class SegmentationConfig:
             sample before the log and standardisation (transform.py); 0 turns it off.
         min_segment_share: no rule chooses a k whose sweep solution has a segment under
             this share of the rows, and the final fit keeps every segment at or above it.
+        naming_version: the version of the naming vocabulary (clustering/naming.py). It is
+            part of the configuration hash, so a release that renames archetypes refits an
+            existing warehouse once and its segments get names the playbook knows.
         sample_size: cap on the customers used for the fit (seeded sample).
         bootstrap: bootstrap resamples for the stability.
         seed: seeds the sample, the KMeans fits, silhouette sampling and the bootstrap.
@@ -157,6 +160,7 @@ class SegmentationConfig:
     gap_max_rows: int = GAP_MAX_ROWS
     winsor_quantile: float = 0.01
     min_segment_share: float = 0.01
+    naming_version: int = NAMING_VERSION
     sample_size: int = 200_000
     bootstrap: int = 30
     seed: int = 42
