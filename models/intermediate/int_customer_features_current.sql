@@ -6,15 +6,13 @@
 -- shows them (has_order, not is_buyer) and segmentation_runs counts them.
 with
 
-customer_features as (
-    select * from {{ ref('int_customer_features') }}
+customers_with_orders as (
+    select * from {{ ref('int_customers_with_orders_current') }}
 ),
 
 final as (
-    select * from customer_features
-    where
-        snapshot_set = 'current'
-        and frequency > 0
+    select * from customers_with_orders
+    where frequency > 0
 )
 
 select * from final

@@ -17,8 +17,7 @@ analysis_date as (
 customer_orders as (
     -- every customer with an order, also those whose orders were all cancelled (the
     -- segmentation's int_customer_features_current leaves them out)
-    select * from {{ ref('int_customer_features') }}
-    where snapshot_set = 'current'
+    select * from {{ ref('int_customers_with_orders_current') }}
 ),
 
 customer_sessions as (

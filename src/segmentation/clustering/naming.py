@@ -222,11 +222,12 @@ def unique_names(
 
 
 def archetype_of(name: str) -> str:
-    """The rule name behind a segment name ("Regular customers 2" -> "Regular customers");
-    the name itself when no rule gives it."""
-    for rule_name, _ in RULES:
-        if name == rule_name or name.startswith(rule_name + " "):
-            return rule_name
+    """The rule name behind a segment name ("Regular customers 2" -> "Regular customers",
+    "Occasional buyers (higher spend)" -> "Occasional buyers"); the name itself when no
+    rule gives it."""
+    for base in [*(rule_name for rule_name, _ in RULES), DEFAULT_NAME]:
+        if name == base or name.startswith(base + " "):
+            return base
     return name
 
 
@@ -234,12 +235,10 @@ def name_fits(name: str, z: Mapping[str, float]) -> bool:
     """Whether a segment name (as given by :func:`unique_names`, qualifier or number
     included) still describes a segment with these z-scores: its rule matches, or, for
     the default name, no rule does. ``ALL_CUSTOMERS`` never fits a segment of several."""
-    for rule_name, rule in RULES:
-        if name == rule_name or name.startswith(rule_name + " "):
-            return rule(z)
-    if name == DEFAULT_NAME or name.startswith(DEFAULT_NAME + " "):
+    base = archetype_of(name)
+    if base == DEFAULT_NAME:
         return not any(rule(z) for _, rule in RULES)
-    return False
+    return any(rule(z) for rule_name, rule in RULES if rule_name == base)
 
 
 def keep_previous_names(
