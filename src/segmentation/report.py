@@ -672,9 +672,9 @@ PROFILE_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("net_sales_per_order", "Net sales per order", "money"),
     ("mean_frequency", "Mean orders", "num"),
     ("mean_recency_days", "Mean recency (days)", "num"),
-    ("return_rate_units", "Return rate (units)", "pct"),
-    ("return_rate_orders", "Return rate (orders)", "pct"),
-    ("return_rate_value", "Return rate (value)", "pct"),
+    ("returned_units_share", "Units returned (of sold)", "pct"),
+    ("orders_with_return_share", "Orders with a return", "pct"),
+    ("refunded_value_share", "Value refunded (of net sales)", "pct"),
     ("top_category", "Top category", "text"),
     ("top_return_reason", "Top return reason", "text"),
 )
@@ -712,12 +712,16 @@ def section_return_rates(ctx: ReportContext) -> Section:
     section = Section(
         "return-rates",
         "Return rates by segment",
-        intro="Share of units, orders and value sent back.",
+        intro=(
+            "Pooled over each segment: units returned of units sold, orders with a return of "
+            "kept orders, value refunded of net sales. The customers' own return rates "
+            "(one vote per customer) are the features under Cluster characteristics."
+        ),
     )
     measures = {
-        "return_rate_units": "units",
-        "return_rate_orders": "orders",
-        "return_rate_value": "value",
+        "returned_units_share": "units",
+        "orders_with_return_share": "orders",
+        "refunded_value_share": "value",
     }
     frame = _profiles(ctx, list(measures))
     present = [m for m in measures if m in frame.columns]
@@ -922,9 +926,9 @@ TREND_METRICS: dict[str, str] = {
     "new_customers": "New customers",
     "orders": "Orders",
     "revenue": "Revenue",
-    "return_rate_units": "Return rate (units)",
-    "return_rate_orders": "Return rate (orders)",
-    "return_rate_value": "Return rate (value)",
+    "returned_units_share": "Units returned (of sold)",
+    "orders_with_return_share": "Orders with a return",
+    "refunded_value_share": "Value refunded (of net sales)",
 }
 
 

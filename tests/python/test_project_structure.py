@@ -147,3 +147,19 @@ def test_every_sql_macro_is_documented_and_linted(manifest):
         if m["name"] not in NOT_SQL_MACROS and not re.search(rf"\b{m['name']}\(", analyses)
     ]
     assert not unlinted, unlinted
+
+
+def test_segment_marts_do_not_reuse_a_customer_features_name(manifest):
+    """A segment's pooled figure (units returned / units sold over the segment) is not the
+    mean of its customers' feature of the same meaning, so it must not carry the feature's
+    name: segment_feature_deviations reports the feature under that name."""
+    columns = {
+        n["name"]: set(n["columns"]) for n in _models(manifest) if n["columns"] and n["name"]
+    }
+    features = columns["customer_features"] - {"customer_id", "model_version", "as_of_date"}
+    clashes = {
+        mart: sorted(columns[mart] & features)
+        for mart in ("segment_profiles", "segment_trends", "dim_segments")
+        if columns[mart] & features
+    }
+    assert not clashes, clashes

@@ -87,9 +87,9 @@ def build_fake_warehouse(
                 "net_sales_per_order": float(members["avg_order_value"].mean()),
                 "mean_frequency": float(members["frequency"].mean()),
                 "mean_recency_days": float(members["recency_days"].mean()),
-                "return_rate_units": float(members["return_rate_units"].mean()),
-                "return_rate_orders": float(members["return_rate_units"].mean()) * 1.2,
-                "return_rate_value": float(members["return_rate_units"].mean()) * 0.9,
+                "returned_units_share": float(members["return_rate_units"].mean()),
+                "orders_with_return_share": float(members["return_rate_units"].mean()) * 1.2,
+                "refunded_value_share": float(members["return_rate_units"].mean()) * 0.9,
                 "top_category": ["Shoes", "Books", "Dresses", "Toys"][s % 4],
                 "top_return_reason": ["too small", "changed mind", "damaged", "late"][s % 4],
                 "characteristics": f"{names[s]}: returns {'a lot' if s == 2 else 'little'}.",
@@ -165,9 +165,9 @@ def build_fake_warehouse(
                 "new_customers": int(rng.integers(0, 20)),
                 "orders": int(rng.integers(20, 300)),
                 "revenue": round(float(rng.uniform(1000, 9000)), 4),
-                "return_rate_units": float(rng.uniform(0, 0.4)),
-                "return_rate_orders": float(rng.uniform(0, 0.4)),
-                "return_rate_value": float(rng.uniform(0, 0.4)),
+                "returned_units_share": float(rng.uniform(0, 0.4)),
+                "orders_with_return_share": float(rng.uniform(0, 0.4)),
+                "refunded_value_share": float(rng.uniform(0, 0.4)),
             }
             for m in months
             for s in range(segments)

@@ -90,9 +90,9 @@ segment_totals as (
         {{ safe_divide('sum(net_sales)', 'sum(frequency)') }} as net_sales_per_order,
         avg(cast(frequency as double)) as mean_frequency,
         avg(cast(recency_days as double)) as mean_recency_days,
-        {{ safe_divide('sum(units_returned)', 'sum(units_sold)') }} as return_rate_units,
-        {{ safe_divide('sum(orders_with_return)', 'sum(frequency)') }} as return_rate_orders,
-        {{ safe_divide('sum(refund_amount)', 'sum(net_sales)') }} as return_rate_value
+        {{ safe_divide('sum(units_returned)', 'sum(units_sold)') }} as returned_units_share,
+        {{ safe_divide('sum(orders_with_return)', 'sum(frequency)') }} as orders_with_return_share,
+        {{ safe_divide('sum(refund_amount)', 'sum(net_sales)') }} as refunded_value_share
     from segment_customers
     group by segment_id, segment_name, model_version
 ),
@@ -179,9 +179,9 @@ final as (
         {{ stable_double('segment_totals.net_sales_per_order') }} as net_sales_per_order,
         {{ stable_double('segment_totals.mean_frequency') }} as mean_frequency,
         {{ stable_double('segment_totals.mean_recency_days') }} as mean_recency_days,
-        {{ stable_double('segment_totals.return_rate_units') }} as return_rate_units,
-        {{ stable_double('segment_totals.return_rate_orders') }} as return_rate_orders,
-        {{ stable_double('segment_totals.return_rate_value') }} as return_rate_value,
+        {{ stable_double('segment_totals.returned_units_share') }} as returned_units_share,
+        {{ stable_double('segment_totals.orders_with_return_share') }} as orders_with_return_share,
+        {{ stable_double('segment_totals.refunded_value_share') }} as refunded_value_share,
         category_ranked.category as top_category,
         reason_ranked.return_reason as top_return_reason,
         coalesce(characteristics.characteristics_text, 'close to the average customer')

@@ -73,11 +73,11 @@ final as (
         cast(coalesce(segment_month_orders.orders, 0) as bigint) as orders,
         cast(coalesce(segment_month_orders.revenue, 0) as {{ type_money() }}) as revenue,
         {{ safe_divide('segment_customers.units_returned', 'segment_customers.units_sold') }}
-            as return_rate_units,
+            as returned_units_share,
         {{ safe_divide('segment_customers.orders_with_return', 'segment_customers.frequency') }}
-            as return_rate_orders,
+            as orders_with_return_share,
         {{ safe_divide('segment_customers.refund_amount', 'segment_customers.net_sales') }}
-            as return_rate_value
+            as refunded_value_share
     from segment_customers
     inner join snapshots
         on segment_customers.as_of_date = snapshots.as_of_date
