@@ -925,7 +925,7 @@ TREND_METRICS: dict[str, str] = {
     "customers": "Active customers",
     "new_customers": "New customers",
     "orders": "Orders",
-    "revenue": "Revenue",
+    "net_sales": "Net sales (before refunds)",
     "returned_units_share": "Units returned (of sold)",
     "orders_with_return_share": "Orders with a return",
     "refunded_value_share": "Value refunded (of net sales)",

@@ -164,7 +164,7 @@ def build_fake_warehouse(
                 "customers": int(rng.integers(20, 120)),
                 "new_customers": int(rng.integers(0, 20)),
                 "orders": int(rng.integers(20, 300)),
-                "revenue": round(float(rng.uniform(1000, 9000)), 4),
+                "net_sales": round(float(rng.uniform(1000, 9000)), 4),
                 "returned_units_share": float(rng.uniform(0, 0.4)),
                 "orders_with_return_share": float(rng.uniform(0, 0.4)),
                 "refunded_value_share": float(rng.uniform(0, 0.4)),
@@ -226,7 +226,7 @@ def build_fake_warehouse(
         "segment_migration": migration,
         "segmentation_runs": runs,
     }
-    decimals = {"segment_profiles": ["revenue"], "segment_trends": ["revenue"]}
+    decimals = {"segment_profiles": ["revenue"], "segment_trends": ["net_sales"]}
     with duckdb.connect(str(path)) as con:
         con.execute("create schema if not exists marts")
         for name, frame in tables.items():

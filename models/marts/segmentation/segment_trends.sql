@@ -1,5 +1,5 @@
 -- Per month end of the trend window and segment (current model, every customer re-scored
--- as of that month end): customers, new customers, orders and revenue of the month, and the
+-- as of that month end): customers, new customers, orders and net sales of the month, and the
 -- segment's return rates to date.
 with
 
@@ -50,7 +50,7 @@ segment_month_orders as (
         monthly_segments.as_of_date,
         monthly_segments.segment_id,
         count(*) as orders,
-        sum(orders.net_amount) as revenue
+        sum(orders.net_amount) as net_sales
     from orders
     inner join snapshots
         on
@@ -71,7 +71,7 @@ final as (
         cast(segment_customers.customers as bigint) as customers,
         cast(segment_customers.new_customers as bigint) as new_customers,
         cast(coalesce(segment_month_orders.orders, 0) as bigint) as orders,
-        cast(coalesce(segment_month_orders.revenue, 0) as {{ type_money() }}) as revenue,
+        cast(coalesce(segment_month_orders.net_sales, 0) as {{ type_money() }}) as net_sales,
         {{ safe_divide('segment_customers.units_returned', 'segment_customers.units_sold') }}
             as returned_units_share,
         {{ safe_divide('segment_customers.orders_with_return', 'segment_customers.frequency') }}
