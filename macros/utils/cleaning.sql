@@ -1,6 +1,47 @@
 {% macro clean_string(column) -%}
-    {#- Text with surrounding spaces removed; empty strings become NULL. -#}
-    nullif(trim(cast({{ column }} as {{ dbt.type_string() }})), '')
+    {#- Text with surrounding whitespace removed (every Unicode space and zero-width character,
+        var raw_trim_code_points); empty text and the null tokens (var raw_null_tokens: NULL,
+        N/A, \N, ...) become NULL. src/segmentation/parsing.py builds the same expression for
+        `segmentation check`. -#}
+    {%- set trimmed = trim_characters('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') -%}
+    {%- set missing = [sql_text_literal('')] -%}
+    {%- for token in var('raw_null_tokens') -%}
+        {%- do missing.append(sql_text_literal(token)) -%}
+    {%- endfor -%}
+    case when {{ trimmed }} not in ({{ missing | join(', ') }}) then {{ trimmed }} end
+{%- endmacro %}
+
+{% macro trim_characters(text) -%}
+    {#- `text` without the characters of var raw_trim_code_points at either end. Trimming a set
+        of 30 characters costs ten times a plain trim, so a value that is plain ASCII and
+        starts and ends with a visible character is taken as it is (docs/benchmarks.md). -#}
+    {%- set characters = [] -%}
+    {%- for code in var('raw_trim_code_points') -%}
+        {%- do characters.append('chr(' ~ code ~ ')') -%}
+    {%- endfor -%}
+    case
+        when {{ byte_length(text) }} = length({{ text }})
+            and left({{ text }}, 1) > ' ' and right({{ text }}, 1) > ' '
+            then {{ text }}
+        else trim(both {{ characters | join(' || ') }} from {{ text }})
+    end
+{%- endmacro %}
+
+{% macro byte_length(text) -%}
+    {{ return(adapter.dispatch('byte_length', 'segmentation')(text)) }}
+{%- endmacro %}
+
+{% macro default__byte_length(text) -%}
+    octet_length({{ text }})
+{%- endmacro %}
+
+{% macro duckdb__byte_length(text) -%}
+    strlen({{ text }})
+{%- endmacro %}
+
+{% macro sql_text_literal(value) -%}
+    {#- A SQL string literal for `value` (single quotes doubled). -#}
+    '{{ value | replace("'", "''") }}'
 {%- endmacro %}
 
 {% macro clean_enum(column) -%}
@@ -62,14 +103,29 @@
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(column, types={}) -%}
-    {#- The profile sets the session TimeZone to UTC, so text without an offset is UTC. -#}
+    {#- The profile sets the session TimeZone to UTC, so text without an offset is UTC. Text:
+        ISO-8601 first, then the strptime formats of var raw_timestamp_formats (those with %z
+        carry an offset; the others are UTC). src/segmentation/parsing.py builds the same
+        expression for `segmentation check`. -#}
     {%- set kind = raw_type_class(column, types) -%}
     {%- if kind in ['timestamp', 'date'] -%}
         cast({{ column }} as timestamp)
     {%- elif kind == 'timestamptz' -%}
         timezone('UTC', {{ column }})
     {%- else -%}
-        timezone('UTC', try_cast({{ clean_string(column) }} as timestamptz))
+        {%- set text = clean_string(column) -%}
+        {%- set with_offset, without_offset = [], [] -%}
+        {%- for fmt in var('raw_timestamp_formats') -%}
+            {%- do (with_offset if '%z' in fmt else without_offset).append(sql_text_literal(fmt)) -%}
+        {%- endfor -%}
+        timezone('UTC', coalesce(
+            try_cast({{ text }} as timestamptz)
+            {%- if with_offset %},
+            try_strptime({{ text }}, [{{ with_offset | join(', ') }}]){% endif %}
+            {%- if without_offset %},
+            cast(try_strptime({{ text }}, [{{ without_offset | join(', ') }}]) as timestamptz)
+            {%- endif %}
+        ))
     {%- endif -%}
 {%- endmacro %}
 

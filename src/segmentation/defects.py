@@ -63,6 +63,7 @@ ROW_DEFECT_KINDS: tuple[str, ...] = (
     "customers_future_signup_at",
     "customers_unparseable_signup_at",
     "customers_unparseable_birth_date",
+    "customers_null_token_key",
     "orders_null_key",
     "orders_duplicate_key",
     "orders_orphan",
@@ -70,6 +71,10 @@ ROW_DEFECT_KINDS: tuple[str, ...] = (
     "orders_future_ordered_at",
     "orders_unknown_status",
     "orders_status_synonym",
+    "orders_null_token_customer_id",
+    "orders_offset_timestamp",
+    "orders_twelve_hour_timestamp",
+    "orders_customer_id_invisible_characters",
     "order_items_non_positive_quantity_zero",
     "order_items_non_positive_quantity_negative",
     "order_items_negative_unit_price",
@@ -310,6 +315,14 @@ def _plant_customers(p: _Planter) -> str:
         "day-first text in birth_date: the customer is kept without an age band",
         outcome="repaired",
     )
+    p.plant(
+        "customers_null_token_key",
+        "customers",
+        [base | {"customer_id": "NULL", "email": "defect-null-token@example.invalid"}],
+        {"email": "defect-null-token@example.invalid"},
+        "missing_customer_id",
+        "the text 'NULL' as customer_id: a missing id (var raw_null_tokens), never a customer",
+    )
     return host
 
 
@@ -375,6 +388,44 @@ def _plant_orders(p: _Planter, host: str) -> str:
         {"order_id": "OX000005"},
         None,
         "status ' Canceled ': kept, normalised to 'cancelled'",
+        outcome="repaired",
+    )
+    p.plant(
+        "orders_null_token_customer_id",
+        "orders",
+        [base | {"order_id": "OX000006", "customer_id": "\\N"}],
+        {"order_id": "OX000006"},
+        "missing_customer_id",
+        "customer_id '\\N' (a database dump's null): a missing id, the order is quarantined",
+    )
+    when = dt.datetime.fromisoformat(str(base["ordered_at"])[:19])
+    p.plant(
+        "orders_offset_timestamp",
+        "orders",
+        [base | {"order_id": "OX000007", "ordered_at": f"{when:%Y-%m-%d %H:%M:%S} +0200"}],
+        {"order_id": "OX000007"},
+        None,
+        "ordered_at with a space-separated offset (Shopify's '2024-03-01 13:51:30 +0200'): "
+        "kept, converted to UTC",
+        outcome="repaired",
+    )
+    p.plant(
+        "orders_twelve_hour_timestamp",
+        "orders",
+        [base | {"order_id": "OX000008", "ordered_at": f"{when:%Y-%m-%d %I:%M:%S %p}"}],
+        {"order_id": "OX000008"},
+        None,
+        "ordered_at on a 12-hour clock ('01:51:30 PM'): kept",
+        outcome="repaired",
+    )
+    p.plant(
+        "orders_customer_id_invisible_characters",
+        "orders",
+        [base | {"order_id": "OX000009", "customer_id": f"\u200b{host}\t"}],
+        {"order_id": "OX000009"},
+        None,
+        "customer_id wrapped in a zero-width space and a tab: trimmed, the order is kept "
+        "under its customer",
         outcome="repaired",
     )
     return clean
@@ -595,10 +646,10 @@ def _plant_products(p: _Planter) -> None:
     p.plant(
         "products_text_in_list_price",
         "products",
-        [base | {"product_id": "PX0001", "list_price": "n/a"}],
+        [base | {"product_id": "PX0001", "list_price": "call us"}],
         {"product_id": "PX0001"},
         "unparseable_list_price",
-        "text 'n/a' in list_price",
+        "text 'call us' in list_price ('n/a' would be a missing value)",
     )
     p.plant(
         "products_negative_list_price",

@@ -42,6 +42,9 @@ from typing import Any
 import duckdb
 import yaml
 
+from segmentation import parsing
+from segmentation.parsing import ParsingRules
+
 # --------------------------------------------------------------------------------------------
 # What the values of the contract columns must look like (see the staging parse_* macros).
 # --------------------------------------------------------------------------------------------
@@ -220,8 +223,10 @@ class _FileChecker:
         path: Path,
         error_share: float,
         now: dt.datetime,
+        rules: ParsingRules,
     ) -> None:
         self.con = con
+        self.rules = rules
         self.result = result
         self.table = table
         self.spec = spec
@@ -441,7 +446,8 @@ class _FileChecker:
         return f"(select row_number() over () as _row, * from {self.reader})"
 
     def _text(self, col: str) -> str:
-        return f"nullif(trim(cast({_ident(self.present[col])} as varchar)), '')"
+        """The value as staging reads it: trimmed text, null tokens missing (parsing.py)."""
+        return parsing.clean_string(_ident(self.present[col]), self.rules)
 
     def _parsed(self, col: str) -> str | None:
         text = self._text(col)
@@ -451,7 +457,7 @@ class _FileChecker:
         if col in MONEY_COLUMNS:
             return f"try_cast({text} as decimal(18, 4))"
         if col in TIMESTAMP_COLUMNS:
-            return f"try_cast({text} as timestamp)"
+            return parsing.parse_timestamp(_ident(self.present[col]), self.rules)
         if col in DATE_COLUMNS:
             return f"try_cast({text} as date)"
         return None
@@ -704,7 +710,11 @@ def _format_fix(col: str, value: str) -> str:
     if re.fullmatch(r"\d{9,13}", text):
         return "epoch numbers are not accepted: convert to YYYY-MM-DD HH:MM:SS (UTC)"
 
-    return "write timestamps as YYYY-MM-DD HH:MM:SS or ISO-8601, UTC (e.g. 2024-03-01 14:05:00)"
+    return (
+        "write timestamps as YYYY-MM-DD HH:MM:SS (UTC, e.g. 2024-03-01 14:05:00) or ISO-8601 "
+        "with an offset (2024-03-01T14:05:00+02:00, +0200 or Z; 12-hour '01:05:00 PM' works "
+        "too), or add the export's strptime format to the var raw_timestamp_formats"
+    )
 
 
 def _near_misses(raw_dir: Path, table: str) -> list[str]:
@@ -728,10 +738,13 @@ def check_raw_folder(
     error_share: float = DEFAULT_ERROR_SHARE,
     now: dt.datetime | None = None,
     tables: Iterable[str] | None = None,
+    rules: ParsingRules | None = None,
 ) -> CheckResult:
-    """Check a raw folder against the contract (default: this project's dbt_project.yml)."""
+    """Check a raw folder against the contract and the parsing rules (default: this
+    project's dbt_project.yml)."""
     folder = Path(raw_dir)
     contract = contract if contract is not None else load_contract()
+    rules = rules if rules is not None else ParsingRules.from_project(find_project_dir())
     result = CheckResult(folder)
     if not folder.is_dir():
         result.problems.append(
@@ -744,7 +757,9 @@ def check_raw_folder(
         )
         return result
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    readable: dict[str, _FileChecker] = {}
     con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")  # as the dbt profile: text without an offset is UTC
     try:
         for table, spec in contract.items():
             if tables is not None and table not in tables:
@@ -788,10 +803,132 @@ def check_raw_folder(
                     )
                 continue
             result.files[table] = found[0]
-            _FileChecker(con, result, table, spec, found[0], error_share, now).run()
+            checker = _FileChecker(con, result, table, spec, found[0], error_share, now, rules)
+            before = len(result.errors)
+            checker.run()
+            if len(result.errors) == before:
+                readable[table] = checker
+        for child, column, parent in FOREIGN_KEYS:
+            if child in readable and parent in readable:
+                _check_foreign_key(readable[child], column, readable[parent], error_share)
     finally:
         con.close()
     return result
+
+
+#: (child table, id column, parent table): each child id must be a parent's key (same column
+#: name), or staging quarantines the child row (unknown_customer, unknown_order, ...).
+FOREIGN_KEYS: tuple[tuple[str, str, str], ...] = (
+    ("orders", "customer_id", "customers"),
+    ("order_items", "order_id", "orders"),
+    ("returns", "order_id", "orders"),
+    ("sessions", "customer_id", "customers"),
+)
+
+#: The reject reason staging gives a child row without its parent.
+ORPHAN_REASON = {
+    "orders": "unknown_customer",
+    "order_items": "unknown_order",
+    "returns": "unknown_order_line",
+    "sessions": "unknown_customer",
+}
+
+#: Why ids that do not match might still be the same ids, written differently: (name, SQL
+#: normalisation of a cleaned id `{k}`, what happened, how to fix the export). Tried in order
+#: on both sides; the first that makes most unmatched ids match is reported.
+ID_MISMATCHES: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "float-formatted integers",
+        "regexp_replace({k}, '\\.0+$', '')",
+        "one file writes the ids as decimal numbers ('10.0'), the other as whole numbers "
+        "('10'): the ids went through a float column (pandas does this to an integer column "
+        "with missing values)",
+        "export the ids as text, e.g. df[col].astype('Int64').astype(str) in pandas, or read "
+        "the source with dtype=str",
+    ),
+    (
+        "leading zeros",
+        "ltrim({k}, '0')",
+        "the same numbers with and without leading zeros ('000123' against '123'): one export "
+        "stored the ids as integers (or Excel dropped the zeros). Leading zeros are part of an "
+        "id, so they are not guessed back",
+        "export the ids as text with their leading zeros in both files",
+    ),
+    (
+        "letter case",
+        "lower({k})",
+        "the same ids in different upper/lower case: ids are case-sensitive",
+        "export the ids with the same case in both files",
+    ),
+)
+
+SCIENTIFIC = r"^[+-]?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
+
+
+def _check_foreign_key(
+    child: _FileChecker, column: str, parent: _FileChecker, error_share: float
+) -> None:
+    """Report child rows whose id has no parent row, and say why when a pattern explains it."""
+    if column not in child.present or column not in parent.present:
+        return
+    con = child.con
+    child_key, parent_key = child._text(column), parent._text(column)
+    unmatched_sql = (
+        f"select _row, {child_key} as k, cast({_ident(child.present[column])} as varchar) as raw "
+        f"from {child._numbered()} where {child_key} is not null and {child_key} not in "
+        f"(select {parent_key} from {parent.reader} where {parent_key} is not null)"
+    )
+    try:
+        rows, unmatched = con.execute(
+            f"select (select count({child_key}) from {child.reader}), "
+            f"(select count(*) from ({unmatched_sql}))"
+        ).fetchone()
+    except duckdb.Error:
+        return
+    if not unmatched:
+        return
+    share = unmatched / rows if rows else 0.0
+    first = con.execute(f"select _row, raw from ({unmatched_sql}) order by _row limit 1").fetchone()
+    example = f"{child.row_label(first[0])}: {_show(first[1])}, not in {parent.path.name}"
+    why, fix = None, None
+    scientific = con.execute(
+        f"select count(*) from ({unmatched_sql}) where regexp_matches(k, '{SCIENTIFIC}')"
+    ).fetchone()[0]
+    if scientific >= unmatched / 2:
+        why = (
+            f"{scientific:,} of them are in scientific notation ({_show(first[1])}): a "
+            "spreadsheet turned long numeric ids into numbers and their digits are lost"
+        )
+        fix = (
+            f"export {column} as text from the source (in Excel, format the column as Text "
+            "before pasting or saving), then export the file again"
+        )
+    else:
+        for name, normalise, what, how in ID_MISMATCHES:
+            k_child, k_parent = normalise.format(k="u.k"), normalise.format(k="p.k")
+            hit = con.execute(
+                f"select count(*), arg_min(u.raw, u._row), arg_min(p.k, u._row) "
+                f"from ({unmatched_sql}) u "
+                f"join (select distinct {parent_key} as k from {parent.reader}) p "
+                f"on {k_child} = {k_parent}"
+            ).fetchone()
+            if hit[0] >= unmatched / 2:
+                why = f"{hit[0]:,} of them differ only by {name} ({hit[1]!r} vs {hit[2]!r}): {what}"
+                fix = how
+                break
+    counts = (
+        f"{unmatched:,} of {rows:,} rows ({share:.1%}) have a {column} that is not in "
+        f"{parent.path.name}: staging quarantines them (reject_reason "
+        f"{ORPHAN_REASON[child.table]})"
+    )
+    level = "error" if share > error_share else "warning"
+    child.add(
+        level,
+        counts + (f"; {why}" if why else ""),
+        column=column,
+        example=example,
+        fix=fix or f"check that {child.path.name} and {parent.path.name} come from the same export",
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -828,9 +965,10 @@ def main(args: argparse.Namespace) -> int:
     raw_dir = args.raw_dir or os.environ.get("SEGMENTATION_RAW") or "data/raw"
     try:
         contract = load_contract(args.project_dir)
+        rules = ParsingRules.from_project(args.project_dir or find_project_dir())
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = check_raw_folder(raw_dir, contract, error_share=args.error_share)
+    result = check_raw_folder(raw_dir, contract, error_share=args.error_share, rules=rules)
     print(result.format())
     return 0 if result.ok else 1

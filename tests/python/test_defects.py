@@ -52,6 +52,22 @@ REPAIRED_CHECKS: dict[str, str] = {
         "select order_status = 'cancelled' and is_cancelled "
         "from staging.stg_shop__orders where order_id = 'OX000005'"
     ),
+    # the planted order is the host order's copy: same instant, written another way
+    "orders_offset_timestamp": (
+        "select o.ordered_at = h.ordered_at - interval 2 hour from staging.stg_shop__orders o, "
+        "(select ordered_at from staging.stg_shop__orders where order_id = 'OX000010') h "
+        "where o.order_id = 'OX000007'"
+    ),
+    "orders_twelve_hour_timestamp": (
+        "select o.ordered_at = h.ordered_at from staging.stg_shop__orders o, "
+        "(select ordered_at from staging.stg_shop__orders where order_id = 'OX000010') h "
+        "where o.order_id = 'OX000008'"
+    ),
+    "orders_customer_id_invisible_characters": (
+        "select o.customer_id = h.customer_id from staging.stg_shop__orders o, "
+        "(select customer_id from staging.stg_shop__orders where order_id = 'OX000010') h "
+        "where o.order_id = 'OX000009'"
+    ),
     "returns_missing_refund_amount": (
         "select is_refund_estimated and refund_amount > 0 "
         "from staging.stg_shop__returns where return_id = 'RX000009'"

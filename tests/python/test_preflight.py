@@ -101,7 +101,7 @@ def test_column_names_match_ignoring_case_and_spaces(tmp_path):
     _write(
         raw / "customers.csv",
         [" Customer_ID ", "EMAIL", "Signup_At"],
-        [["0001", "a@x.com", "2024-01-01"]],
+        [[f"{i:04d}", "a@x.com", "2024-01-01"] for i in range(20)],
     )
     result = check_raw_folder(raw)
     assert result.ok, result.format()
@@ -178,7 +178,7 @@ def test_shared_email_is_a_warning(tmp_path):
     raw = make_folder(tmp_path / "raw")
     rows = [["0001", "a@x.com", ""], ["0002", " A@X.COM ", ""]]
     _write(raw / "customers.csv", HEADERS["customers"], rows)
-    result = check_raw_folder(raw)
+    result = check_raw_folder(raw, tables=["customers"])
     assert result.ok
     assert any("several customer ids" in m for m in _messages(result, "warning"))
 
@@ -283,3 +283,82 @@ def test_cli_missing_folder_and_bad_project_dir(tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().out
     args = argparse.Namespace(raw_dir=str(tmp_path), project_dir=str(tmp_path), error_share=0.5)
     assert preflight.main(args) == 2
+
+
+def _key_problem(result: preflight.CheckResult, file: str, column: str) -> preflight.Problem:
+    (problem,) = [
+        p
+        for p in result.problems
+        if p.file.endswith(file) and p.column == column and "not in" in p.message
+    ]
+    return problem
+
+
+def test_integer_ids_against_zero_padded_ids_stop_with_the_reason(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    (raw / "customers.csv").unlink()
+    with duckdb.connect() as con:  # customers exported with integer ids: zeros dropped
+        con.execute(
+            "copy (select i as customer_id, 'u' || i || '@x.com' as email from range(20) t(i)) "
+            f"to '{raw / 'customers.parquet'}'"
+        )
+    result = check_raw_folder(raw)
+    problem = _key_problem(result, "orders.csv", "customer_id")
+    assert problem.level == "error"  # every order would be lost
+    assert "20 of 20 rows (100.0%)" in problem.message and "unknown_customer" in problem.message
+    assert "leading zeros" in problem.message and "'0000' vs '0'" in problem.message
+    assert "as text with their leading zeros" in problem.fix
+    assert problem.example == "row 1 (line 2): '0000', not in customers.parquet"
+
+
+def test_float_formatted_ids_are_named(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [
+        [f"O{i}", f"{i:04d}.0" if i % 2 else f"{i:04d}", "2024-02-01 10:00:00", ""]
+        for i in range(20)
+    ]
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    problem = _key_problem(check_raw_folder(raw), "orders.csv", "customer_id")
+    assert problem.level == "warning"  # half the orders: below the error share
+    assert "10 of 20 rows" in problem.message and "float-formatted integers" in problem.message
+    assert "astype('Int64')" in problem.fix
+
+
+def test_scientific_notation_order_ids_are_named(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    _write(
+        raw / "orders.csv",
+        HEADERS["orders"],
+        [[str(4000000000000 + i), f"{i:04d}", "2024-02-01 10:00:00", ""] for i in range(20)],
+    )
+    _write(
+        raw / "order_items.csv",
+        HEADERS["order_items"],
+        [[f"{4.0 + i * 1e-12:.5E}", 1, "P1", 2, "9.99"] for i in range(20)],
+    )
+    problem = _key_problem(check_raw_folder(raw), "order_items.csv", "order_id")
+    assert problem.level == "error"
+    assert "20 of 20 rows" in problem.message and "scientific notation" in problem.message
+    assert "format the column as Text" in problem.fix
+
+
+def test_ids_in_another_case_are_named_and_a_few_orphans_only_warn(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"o{i}" if i < 3 else f"O{i}", 1, "P1", 2, "9.99"] for i in range(20)]
+    _write(raw / "order_items.csv", HEADERS["order_items"], rows)
+    problem = _key_problem(check_raw_folder(raw), "order_items.csv", "order_id")
+    assert problem.level == "warning" and "letter case" in problem.message
+    rows[0][0], rows[1][0], rows[2][0] = "O0", "O1", "X99"
+    _write(raw / "order_items.csv", HEADERS["order_items"], rows)
+    problem = _key_problem(check_raw_folder(raw), "order_items.csv", "order_id")
+    assert problem.level == "warning" and "1 of 20 rows" in problem.message
+    assert "differ only" not in problem.message
+    assert "come from the same export" in problem.fix
+
+
+def test_ids_wrapped_in_invisible_characters_match_their_parent(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", f"\u200b{i:04d}\u00a0", "2024-02-01 10:00:00", "NULL"] for i in range(20)]
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    result = check_raw_folder(raw)
+    assert not [p for p in result.problems if "not in" in p.message], result.format()

@@ -126,7 +126,7 @@ NOT_SQL_MACROS = {
     "duckdb__integer_series", "spark__integer_series", "default__median", "duckdb__median",
     "default__parse_timestamp", "duckdb__parse_timestamp", "duckdb__safe_cast",
     "check_warehouse_source", "absolute_raw_folder", "drop_leftover_temp_tables",
-    "default__sha256_hex", "duckdb__sha256_hex",
+    "default__sha256_hex", "duckdb__sha256_hex", "default__byte_length", "duckdb__byte_length",
     "rollback_failed_refit",
 }  # fmt: skip
 

@@ -1,0 +1,161 @@
+"""One parser, two callers: `segmentation check` and staging read raw text by the same rules
+(vars raw_null_tokens, raw_trim_code_points, raw_timestamp_formats). The SQL the dbt macros
+compile to is the SQL preflight runs, and on a raw folder with every accepted timestamp
+format, null tokens and ids wrapped in invisible characters, what preflight accepts staging
+keeps, with the same values."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from segmentation import parsing
+from segmentation.preflight import check_raw_folder
+
+pytestmark = pytest.mark.e2e
+
+RULES = parsing.ParsingRules.from_project(REPO)
+
+#: (raw ordered_at text, its UTC value): one row per accepted format.
+TIMESTAMPS = [
+    ("2024-03-01 13:51:30", "2024-03-01 13:51:30"),
+    ("2024-03-01T13:51:30", "2024-03-01 13:51:30"),
+    ("2024-03-01T13:51:30Z", "2024-03-01 13:51:30"),
+    ("2024-03-01T13:51:30.250Z", "2024-03-01 13:51:30.250"),
+    ("2024-03-01T13:51:30+02:00", "2024-03-01 11:51:30"),
+    ("2024-03-01 13:51:30+0200", "2024-03-01 11:51:30"),
+    ("2024-03-01 13:51:30 +0200", "2024-03-01 11:51:30"),  # Shopify's export
+    ("2024-03-01 13:51:30 -0500", "2024-03-01 18:51:30"),
+    ("2024-03-01 13:51:30.5 +0200", "2024-03-01 11:51:30.500"),
+    ("2024-03-01 01:51:30 PM", "2024-03-01 13:51:30"),
+    ("2024-03-01 12:05:00 AM", "2024-03-01 00:05:00"),
+    ("2024-03-01 01:51 PM", "2024-03-01 13:51:00"),
+    ("2024-03-01 01:51:30 PM +0200", "2024-03-01 11:51:30"),
+    ("2024-03-01", "2024-03-01 00:00:00"),
+]
+NULL_TOKENS = ["NULL", "null", "N/A", "NA", "\\N", "None", "NaN"]
+#: Invisible characters an export leaves around ids: tab, no-break space, zero-width space,
+#: byte-order mark, ideographic space.
+INVISIBLE = ["\t", "\u00a0", "\u200b", "\ufeff", "\u3000"]
+
+
+def _write(path: Path, header: list[str], rows: list[list]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def make_folder(raw: Path) -> None:
+    customers = [[f"{c:03d}", f"c{c}@example.com"] for c in range(1, 4)]
+    customers += [[token, f"{token}@example.com"] for token in NULL_TOKENS]
+    orders, items = [], []
+    for n, (text, _) in enumerate(TIMESTAMPS):
+        # the customer id reaches the order wrapped in an invisible character
+        wrapped = f"{INVISIBLE[n % len(INVISIBLE)]}001{INVISIBLE[(n + 2) % len(INVISIBLE)]}"
+        orders.append([f"T{n:02d}", wrapped, text, "delivered"])
+        items.append([f"T{n:02d}", 1, 1, "10.00"])
+    for n, token in enumerate(NULL_TOKENS):
+        orders.append([f"N{n:02d}", token, "2024-03-02 10:00:00", token])
+        items.append([f"N{n:02d}", 1, 1, "10.00"])
+    # null tokens in optional columns are missing values, not a status or a discount
+    orders.append(["S01", "002", "2024-03-03 10:00:00", "NULL"])
+    items.append(["S01", 1, 2, "5.00"])
+    _write(raw / "customers.csv", ["customer_id", "email"], customers)
+    _write(raw / "orders.csv", ["order_id", "customer_id", "ordered_at", "status"], orders)
+    _write(raw / "order_items.csv", ["order_id", "line_number", "quantity", "unit_price"], items)
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory, dbt_runner):
+    work = tmp_path_factory.mktemp("parsing")
+    raw = work / "raw"
+    raw.mkdir()
+    make_folder(raw)
+    run = dbt_runner(["run", "--select", "path:models/staging"], raw, work / "w.duckdb")
+    assert run.returncode == 0, run.output
+    return raw, run
+
+
+def _squash(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql).replace("( ", "(").replace(" )", ")").strip()
+
+
+def test_preflight_runs_the_sql_the_staging_macros_compile_to(staged, dbt_runner, tmp_path):
+    raw, _ = staged
+    run = dbt_runner(
+        [
+            "compile",
+            "--inline",
+            "select {{ clean_string('x') }} as a, {{ parse_timestamp('x') }} as b",
+        ],
+        raw,
+        tmp_path / "w.duckdb",
+    )
+    assert run.returncode == 0, run.output
+    compiled = _squash(run.output[run.output.index("select ") :])
+    expected = _squash(
+        f"select {parsing.clean_string('x', RULES)} as a, "
+        f"{parsing.parse_timestamp('x', RULES)} as b"
+    )
+    assert expected in compiled, (expected, compiled)
+
+
+@pytest.mark.parametrize(("text", "utc"), TIMESTAMPS, ids=[t for t, _ in TIMESTAMPS])
+def test_each_timestamp_format_is_kept_in_utc(staged, text, utc):
+    _, run = staged
+    n = [t for t, _ in TIMESTAMPS].index(text)
+    rows = run.query(
+        f"select customer_id, ordered_at from staging.stg_shop__orders where order_id = 'T{n:02d}'"
+    )
+    assert rows == [("001", datetime.fromisoformat(utc))], text
+
+
+def test_preflight_accepts_every_timestamp_format_staging_keeps(staged):
+    raw, _ = staged
+    result = check_raw_folder(raw, tables=["orders"], rules=RULES)
+    about_ordered_at = [p for p in result.problems if p.column == "ordered_at"]
+    assert about_ordered_at == [], [p.message for p in about_ordered_at]
+
+
+def test_preflight_reports_what_staging_quarantines(tmp_path, dbt_runner):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    make_folder(raw)
+    text = (raw / "orders.csv").read_text()
+    (raw / "orders.csv").write_text(text.replace("2024-03-01 01:51 PM", "01/03/2024 13:51"))
+    result = check_raw_folder(raw, tables=["orders"], rules=RULES)
+    (problem,) = [p for p in result.problems if p.column == "ordered_at"]
+    assert "1 of" in problem.message and "'01/03/2024 13:51'" in problem.example
+    assert "day-first" in problem.fix
+
+
+def test_null_tokens_are_missing_values_and_an_id_that_is_missing_is_quarantined(staged):
+    _, run = staged
+    assert run.query("select count(*) from staging.stg_shop__customers") == [(3,)]
+    reasons = run.query(
+        "select reject_reason, count(*) from staging.quarantine_shop__customers group by 1"
+    )
+    assert reasons == [("missing_customer_id", len(NULL_TOKENS))]
+    orders = run.query(
+        "select reject_reason, count(*) from staging.quarantine_shop__orders group by 1"
+    )
+    assert orders == [("missing_customer_id", len(NULL_TOKENS))]
+    # a 'NULL' status is a missing status (delivered, as an empty one), not unknown_status
+    assert run.query(
+        "select order_status from staging.stg_shop__orders where order_id = 'S01'"
+    ) == [("delivered",)]
+
+
+def test_preflight_counts_null_token_ids_as_missing(staged):
+    raw, _ = staged
+    result = check_raw_folder(raw, tables=["customers"], rules=RULES)
+    (problem,) = [p for p in result.problems if p.column == "customer_id"]
+    assert f"{len(NULL_TOKENS)} of {len(NULL_TOKENS) + 3} rows have no customer_id" in (
+        problem.message
+    )
