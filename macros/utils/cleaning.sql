@@ -13,8 +13,8 @@
 
 {% macro trim_characters(text) -%}
     {#- `text` without the characters of var raw_trim_code_points at either end. Trimming a set
-        of 30 characters costs ten times a plain trim, so a value that is plain ASCII and
-        starts and ends with a visible character is taken as it is (docs/benchmarks.md). -#}
+        of characters is far dearer than a plain trim, so a value that is plain ASCII and
+        starts and ends with a visible character (almost every value) is taken as it is. -#}
     {%- set characters = [] -%}
     {%- for code in var('raw_trim_code_points') -%}
         {%- do characters.append('chr(' ~ code ~ ')') -%}
