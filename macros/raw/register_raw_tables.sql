@@ -162,3 +162,44 @@
         {{ return("cast(row_number() over () as bigint)") }}
     {%- endif -%}
 {% endmacro %}
+
+{% macro report_quarantine_shares(results) -%}
+    {#- on-run-end: for each quarantined_share test that warned or failed, print the raw
+        table's quarantined share and its reasons with counts and example keys, so the build
+        log says why (dbt itself prints only the share in basis points). Returns no SQL. -#}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- for result in results -%}
+        {%- set test = result.node.test_metadata if result.node.resource_type == 'test' else none -%}
+        {%- if test and test.name == 'quarantined_share' and result.status in ('warn', 'fail') -%}
+            {%- set table = (result.node.attached_node or '').split('.')[-1] | replace('base_shop__', '') -%}
+            {%- set rows = run_query(result.node.compiled_code).rows | sort(attribute='rows_with_reason', reverse=true) -%}
+            {%- if rows | length > 0 -%}
+                {%- set first = rows[0] -%}
+                {%- set verdict = 'the build fails above' if result.status == 'fail' else 'warning above' -%}
+                {%- set limit = var('quarantine_error_share') if result.status == 'fail' else var('quarantine_warn_share') -%}
+                {{ log(
+                    "Quarantine: " ~ table ~ ": " ~ first['quarantined_rows'] ~ " of " ~ first['raw_rows']
+                    ~ " raw rows (" ~ '%.1f' | format(100.0 * first['quarantined_rows'] / first['raw_rows'])
+                    ~ "%) are quarantined (" ~ verdict ~ " " ~ '%.0f' | format(100 * limit) ~ "%). Reasons:",
+                    info=true
+                ) }}
+                {%- for row in rows[:5] %}
+                    {{ log(
+                        "  " ~ row['reject_reason'] ~ ": " ~ row['rows_with_reason'] ~ " rows, e.g. "
+                        ~ row['first_example_key'] ~ (", " ~ row['last_example_key']
+                        if row['last_example_key'] != row['first_example_key'] else ''),
+                        info=true
+                    ) }}
+                {%- endfor %}
+                {{ log(
+                    "  Rows: staging.quarantine_shop__" ~ table ~ ". Fix the export (docs/data-quality.md), "
+                    ~ "or raise var quarantine_error_share / quarantine_warn_share if this is expected.",
+                    info=true
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -8,7 +8,8 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    -- is_purchase: not cancelled, with at least one kept line
+    select * from {{ ref('int_orders_summarised') }}
 ),
 
 order_lines as (
@@ -33,9 +34,9 @@ order_days as (
         ordered_date as activity_date,
         count(*) as orders_placed,
         sum(case when is_cancelled then 1 else 0 end) as orders_cancelled,
-        sum(case when is_cancelled then 0 else 1 end) as orders_kept,
-        min(case when not is_cancelled then ordered_at end) as first_order_at,
-        max(case when not is_cancelled then ordered_at end) as last_order_at
+        sum(case when is_purchase then 1 else 0 end) as orders_kept,
+        min(case when is_purchase then ordered_at end) as first_order_at,
+        max(case when is_purchase then ordered_at end) as last_order_at
     from orders
     group by customer_id, ordered_date
 ),

@@ -1,6 +1,8 @@
 -- One row per kept order (cancelled ones too, flagged): its line totals (units, gross,
--- discount, net); orders without any kept line have zero totals. No returns (fct_orders adds
--- them). Read by fct_orders and segment_trends.
+-- discount, net); orders without any kept line have zero totals. An order is a purchase when
+-- it is not cancelled and has at least one kept line: an order whose lines were all
+-- quarantined (or that came without lines) is not one, so it counts in no frequency. No
+-- returns (fct_orders adds them). Read by fct_orders, segment_trends and the daily activity.
 with
 
 orders as (
@@ -30,6 +32,7 @@ final as (
         orders.order_status,
         orders.sales_channel,
         orders.is_cancelled,
+        not orders.is_cancelled and line_totals.line_count is not null as is_purchase,
         cast(coalesce(line_totals.line_count, 0) as integer) as line_count,
         cast(coalesce(line_totals.units, 0) as bigint) as units,
         cast(coalesce(line_totals.gross_amount, 0) as {{ type_money() }}) as gross_amount,

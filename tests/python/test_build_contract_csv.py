@@ -146,9 +146,34 @@ def test_missing_required_column_stops_before_any_model(tmp_path, dbt_runner):
     assert "START sql" not in run.output  # no model ran
 
 
-def test_tiny_fixture_quarantines_each_bad_row_with_its_reason(tmp_path, dbt_runner):
+def test_a_table_mostly_quarantined_fails_the_build_with_its_reasons(tmp_path, dbt_runner):
+    # tiny_csv quarantines 2 of its 5 customers: above the 20% default, the build stops
+    # before any mart, and the log names the reasons with example keys
     run = dbt_runner(["build"], FIXTURES / "tiny_csv", tmp_path / "w.duckdb")
+    assert run.returncode != 0
+    assert "Failure in test quarantined_share_base_shop__customers" in run.output
+    assert "customers: 2 of 5 raw rows (40.0%) are quarantined (the build fails above 20%)" in (
+        run.output
+    )
+    assert "duplicate_customer_id: 1 rows, e.g. 002" in run.output
+    assert "missing_customer_id: 1 rows, e.g. (empty)" in run.output
+    assert run.query(
+        "select count(*) from information_schema.tables where table_schema = 'marts'"
+    ) == [(0,)]
+
+
+def test_tiny_fixture_quarantines_each_bad_row_with_its_reason(tmp_path, dbt_runner):
+    run = dbt_runner(
+        ["build"],
+        FIXTURES / "tiny_csv",
+        tmp_path / "w.duckdb",
+        extra_vars={"quarantine_error_share": 1.0},  # every kind of bad row, on purpose
+    )
     assert run.returncode == 0, run.output
+    # above the 1% warn share: a warning with the reasons, not a failure
+    assert "Quarantine: orders: 3 of 7 raw rows (42.9%) are quarantined (warning above 1%)" in (
+        run.output
+    )
     reasons = dict(
         run.query(
             "select reject_reason, count(*) from ("
@@ -169,3 +194,19 @@ def test_tiny_fixture_quarantines_each_bad_row_with_its_reason(tmp_path, dbt_run
         "non_positive_quantity": 1,
         "duplicate_order_line": 1,
     }
+
+
+def test_a_build_whose_customer_marts_are_empty_fails(tmp_path, dbt_runner):
+    # every order cancelled: nothing is quarantined, yet no customer has a purchase
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    make_clean_csv_folder(raw, customers=5)
+    with (raw / "orders.csv").open() as handle:
+        rows = list(csv.reader(handle))
+    for row in rows[1:]:
+        row[3] = "cancelled"
+    _write_csv(raw / "orders.csv", rows[0], rows[1:])
+    run = dbt_runner(["build", "--select", "+customer_rfm"], raw, tmp_path / "w.duckdb")
+    assert run.returncode != 0
+    assert "Failure in test has_rows_customer_rfm_" in run.output
+    assert run.query("select count(*) from marts.customer_rfm") == [(0,)]

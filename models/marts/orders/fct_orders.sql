@@ -25,6 +25,7 @@ final as (
         orders.order_status,
         orders.sales_channel,
         orders.is_cancelled,
+        orders.is_purchase,
         coalesce(return_totals.returned_units, 0) > 0 as has_return,
         cast(orders.line_count as integer) as line_count,
         cast(orders.units as bigint) as units,

@@ -17,7 +17,7 @@ monthly_features as (
 
 orders as (
     select * from {{ ref('int_orders_summarised') }}
-    where not is_cancelled
+    where is_purchase
 ),
 
 segment_customers as (
