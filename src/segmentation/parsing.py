@@ -24,6 +24,7 @@ class ParsingRules:
     null_tokens: tuple[str, ...]
     trim_code_points: tuple[int, ...]
     timestamp_formats: tuple[str, ...]
+    order_statuses: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_vars(cls, variables: dict[str, Any]) -> ParsingRules:
@@ -32,6 +33,10 @@ class ParsingRules:
                 null_tokens=tuple(str(t) for t in variables["raw_null_tokens"]),
                 trim_code_points=tuple(int(c) for c in variables["raw_trim_code_points"]),
                 timestamp_formats=tuple(str(f) for f in variables["raw_timestamp_formats"]),
+                order_statuses=tuple(
+                    (str(raw), str(status))
+                    for raw, status in (variables.get("order_statuses") or {}).items()
+                ),
             )
         except KeyError as exc:
             raise ValueError(f"dbt_project.yml has no var {exc.args[0]!r}") from None
@@ -61,6 +66,26 @@ def clean_string(column: str, rules: ParsingRules) -> str:
     trimmed = trim_characters(f"cast({column} as {TEXT_TYPE})", rules)
     missing = ", ".join(sql_text_literal(t) for t in ("", *rules.null_tokens))
     return f"case when {trimmed} not in ({missing}) then {trimmed} end"
+
+
+def clean_enum(column: str, rules: ParsingRules) -> str:
+    """Trimmed, lower case, spaces as underscores (the macro clean_enum)."""
+    return f"replace(lower({clean_string(column, rules)}), ' ', '_')"
+
+
+#: The statuses staging keeps; var order_statuses maps an export's values onto them.
+ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled")
+
+
+def order_status(column: str, rules: ParsingRules) -> str:
+    """The status staging keeps (base_shop__orders): var order_statuses, missing = delivered;
+    anything else is quarantined as unknown_status."""
+    enum = clean_enum(column, rules)
+    whens = " ".join(
+        f"when {sql_text_literal(raw)} then {sql_text_literal(status)}"
+        for raw, status in rules.order_statuses
+    )
+    return f"case {enum} {whens} else coalesce({enum}, 'delivered') end"
 
 
 def parse_timestamp(column: str, rules: ParsingRules) -> str:

@@ -75,6 +75,18 @@ UNPARSEABLE_OUTCOME: dict[tuple[str, str], str] = {
     ("sessions", "cart_adds"): "these sessions will be quarantined (unparseable_count)",
 }
 
+#: Values that parse but that staging quarantines: (table, column, SQL condition on the parsed
+#: value, reject_reason). tests/python/test_preflight.py checks each reason is in the table's
+#: base model.
+VALUE_RULES: tuple[tuple[str, str, str, str], ...] = (
+    ("order_items", "quantity", "<= 0", "non_positive_quantity"),
+    ("order_items", "unit_price", "< 0", "negative_unit_price"),
+    ("order_items", "discount_amount", "< 0", "negative_discount_amount"),
+    ("returns", "quantity", "<= 0", "non_positive_quantity"),
+    ("returns", "refund_amount", "< 0", "negative_refund_amount"),
+    ("products", "list_price", "< 0", "negative_list_price"),
+)
+
 #: Default share of non-empty values that must fail to parse before it is an error.
 DEFAULT_ERROR_SHARE = 0.5
 
@@ -284,6 +296,9 @@ class _FileChecker:
                 self.add("warning", "no data rows: the optional table is treated as empty")
             return
         self.check_values(rows)
+        self.check_value_rules(rows)
+        if self.table == "orders" and "status" in self.present:
+            self.check_statuses(rows)
         self.check_duplicate_keys()
         if self.table == "customers":
             self.check_shared_emails()
@@ -530,6 +545,54 @@ class _FileChecker:
                     example=example,
                     fix=f"fill {col!r} in the source if these rows matter",
                 )
+
+    def check_value_rules(self, rows: int) -> None:
+        """Values that parse but that staging quarantines (negative prices, zero quantities)."""
+        for table, col, condition, reason in VALUE_RULES:
+            if table != self.table or col not in self.present:
+                continue
+            parsed = self._parsed(col)
+            try:
+                (bad,) = self.con.execute(
+                    f"select count(*) from {self.reader} where {parsed} {condition}"
+                ).fetchone()
+            except duckdb.Error:
+                return
+            if bad:
+                self.add(
+                    "error" if bad > rows * self.error_share else "warning",
+                    f"{bad:,} of {rows:,} rows have {col} {condition}: "
+                    f"staging quarantines them (reject_reason {reason})",
+                    column=col,
+                    example=self._example(f"{parsed} {condition}", col),
+                    fix=f"{col} must be {'above' if '<=' in condition else 'at least'} 0; a "
+                    "refund, credit or cancellation belongs in returns or in the order status, "
+                    "not as a negative value",
+                )
+
+    def check_statuses(self, rows: int) -> None:
+        """Order statuses that var order_statuses does not map: quarantined as unknown_status."""
+        status = parsing.order_status(_ident(self.present["status"]), self.rules)
+        known = ", ".join(parsing.sql_text_literal(s) for s in parsing.ORDER_STATUSES)
+        raw = parsing.clean_enum(_ident(self.present["status"]), self.rules)
+        unknown = self.con.execute(
+            f"select {raw} as value, count(*) as n from {self.reader} "
+            f"where {status} not in ({known}) group by 1 order by n desc, value"
+        ).fetchall()
+        if not unknown:
+            return
+        bad = sum(n for _, n in unknown)
+        values = ", ".join(f"{value!r} ({n:,})" for value, n in unknown[:5])
+        self.add(
+            "error" if bad > rows * self.error_share else "warning",
+            f"{bad:,} of {rows:,} orders have a status staging does not know: {values}; they "
+            "are quarantined (reject_reason unknown_status)",
+            column="status",
+            example=self._example(f"{status} not in ({known})", "status"),
+            fix="map them in var order_statuses (dbt_project.yml) onto placed, shipped, "
+            "delivered or cancelled, e.g. WooCommerce 'wc-completed': delivered, "
+            "'processing': placed (a refund belongs in returns)",
+        )
 
     def _report_unparseable(self, col: str, nonempty: int, bad: int) -> None:
         share = bad / nonempty if nonempty else 0.0

@@ -7,6 +7,7 @@ keeps, with the same values."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from segmentation.preflight import check_raw_folder
 pytestmark = pytest.mark.e2e
 
 RULES = parsing.ParsingRules.from_project(REPO)
+STATUSES = {**dict(RULES.order_statuses), "wc-completed": "delivered"}
 
 #: (raw ordered_at text, its UTC value): one row per accepted format.
 TIMESTAMPS = [
@@ -66,6 +68,9 @@ def make_folder(raw: Path) -> None:
     # null tokens in optional columns are missing values, not a status or a discount
     orders.append(["S01", "002", "2024-03-03 10:00:00", "NULL"])
     items.append(["S01", 1, 2, "5.00"])
+    # a shop's own status, mapped in var order_statuses (STATUSES)
+    orders.append(["W01", "003", "2024-03-04 10:00:00", " WC-Completed "])
+    items.append(["W01", 1, 1, "5.00"])
     _write(raw / "customers.csv", ["customer_id", "email"], customers)
     _write(raw / "orders.csv", ["order_id", "customer_id", "ordered_at", "status"], orders)
     _write(raw / "order_items.csv", ["order_id", "line_number", "quantity", "unit_price"], items)
@@ -77,7 +82,12 @@ def staged(tmp_path_factory, dbt_runner):
     raw = work / "raw"
     raw.mkdir()
     make_folder(raw)
-    run = dbt_runner(["run", "--select", "path:models/staging"], raw, work / "w.duckdb")
+    run = dbt_runner(
+        ["run", "--select", "path:models/staging"],
+        raw,
+        work / "w.duckdb",
+        extra_vars={"order_statuses": STATUSES},
+    )
     assert run.returncode == 0, run.output
     return raw, run
 
@@ -150,6 +160,23 @@ def test_null_tokens_are_missing_values_and_an_id_that_is_missing_is_quarantined
     assert run.query(
         "select order_status from staging.stg_shop__orders where order_id = 'S01'"
     ) == [("delivered",)]
+
+
+def test_a_status_mapped_in_the_var_is_kept_by_staging_and_preflight(staged):
+    raw, run = staged
+    assert run.query(
+        "select order_status from staging.stg_shop__orders where order_id = 'W01'"
+    ) == [("delivered",)]
+    rules = dataclasses.replace(RULES, order_statuses=tuple(STATUSES.items()))
+    result = check_raw_folder(raw, tables=["orders"], rules=rules)
+    assert not [p for p in result.problems if p.column == "status"], result.format()
+    # without the mapping preflight reports it (staging quarantines it: orders_unknown_status)
+    (problem,) = [
+        p
+        for p in check_raw_folder(raw, tables=["orders"], rules=RULES).problems
+        if p.column == "status"
+    ]
+    assert "'wc-completed' (1)" in problem.message
 
 
 def test_preflight_counts_null_token_ids_as_missing(staged):

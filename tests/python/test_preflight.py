@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 from pathlib import Path
 
 import duckdb
@@ -362,3 +363,52 @@ def test_ids_wrapped_in_invisible_characters_match_their_parent(tmp_path):
     _write(raw / "orders.csv", HEADERS["orders"], rows)
     result = check_raw_folder(raw)
     assert not [p for p in result.problems if "not in" in p.message], result.format()
+
+
+def test_values_staging_quarantines_are_reported_with_the_reason(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [
+        [f"O{i}", 1, "P1", 0 if i == 3 else 2, "-9.99" if i in (4, 5) else "9.99"]
+        for i in range(20)
+    ]
+    _write(raw / "order_items.csv", HEADERS["order_items"], rows)
+    result = check_raw_folder(raw, tables=["order_items"])
+    text = "\n".join(_messages(result, "warning"))
+    assert "1 of 20 rows have quantity <= 0: staging quarantines them" in text
+    assert "(reject_reason non_positive_quantity)" in text and "row 4 (line 5): '0'" in text
+    assert "2 of 20 rows have unit_price < 0" in text and "negative_unit_price" in text
+
+
+def test_unknown_statuses_are_listed_and_the_mapping_var_is_the_fix(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    statuses = ["wc-completed", "processing", "\\N", " Canceled ", "refunded"]
+    rows = [[f"O{i}", f"{i:04d}", "2024-02-01 10:00:00", statuses[i % 5]] for i in range(20)]
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    result = check_raw_folder(raw, tables=["orders"])
+    (problem,) = [p for p in result.problems if p.column == "status"]
+    assert problem.level == "error"  # 12 of 20: above the error share (50%)
+    assert "12 of 20 orders have a status staging does not know" in problem.message
+    assert "'processing' (4), 'refunded' (4), 'wc-completed' (4)" in problem.message
+    assert "var order_statuses" in problem.fix
+    # mapped in the var, they are known ('\N' is a missing status and ' Canceled ' a synonym)
+    rules = preflight.ParsingRules.from_project(REPO)
+    rules = dataclasses.replace(
+        rules,
+        order_statuses=(
+            *rules.order_statuses,
+            ("wc-completed", "delivered"),
+            ("processing", "placed"),
+            ("refunded", "cancelled"),
+        ),
+    )
+    result = check_raw_folder(raw, tables=["orders"], rules=rules)
+    assert not [p for p in result.problems if p.column == "status"]
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "reason"),
+    [(table, column, reason) for table, column, _, reason in preflight.VALUE_RULES],
+)
+def test_each_value_rule_is_a_rule_of_the_base_model(table, column, reason):
+    model = (REPO / "models" / "staging" / "shop" / "base" / f"base_shop__{table}.sql").read_text()
+    assert f"then '{reason}'" in model and column in model

@@ -17,10 +17,11 @@ parsed as (
         {{ parse_timestamp('ordered_at', raw_types) }} as ordered_at,
         {{ is_unparseable('ordered_at', parse_timestamp('ordered_at', raw_types), raw_types) }}
             as is_ordered_at_unparseable,
+        -- var order_statuses maps the export's statuses; missing = delivered
         case {{ clean_enum('status') }}
-            when 'canceled' then 'cancelled'
-            when 'completed' then 'delivered'
-            when 'complete' then 'delivered'
+            {%- for raw, kept in var('order_statuses').items() %}
+            when {{ sql_text_literal(raw) }} then {{ sql_text_literal(kept) }}  -- noqa: LT02
+            {%- endfor %}
             else coalesce({{ clean_enum('status') }}, 'delivered')
         end as status,
         {{ clean_enum('sales_channel') }} as sales_channel,
