@@ -41,6 +41,14 @@
                 "ambiguous table '" ~ table_name ~ "': both " ~ found ~ " and " ~ csv_twin
                 ~ " exist (fix: keep one file per table; delete or move the other)"
             ) -%}
+        {%- elif found is none and run_query(
+            "select count(*) from glob('" ~ raw_dir ~ "/" ~ table_name ~ ".parquet/*')"
+        ).rows[0][0] > 0 -%}
+            {%- do problems.append(
+                raw_dir ~ "/" ~ table_name ~ ".parquet is a folder of part files (as Spark or "
+                ~ "Hive write a table), not one file (fix: write one file, e.g. Spark "
+                ~ "df.coalesce(1), or combine the parts; `segmentation check` prints the command)"
+            ) -%}
         {%- elif found is none -%}
             {%- if spec.required -%}
                 {%- do problems.append(
@@ -137,7 +145,8 @@
 
 {% macro raw_reader(path, file_row_number=false) %}
     {#- Table function reading one raw file. CSV: comma-separated, header, UTF-8, all text,
-        empty strings as NULL; strict so a malformed file fails instead of losing rows.
+        empty strings as NULL; strict so a malformed file fails instead of losing rows; lines
+        up to var raw_csv_max_line_size bytes.
         file_row_number: Parquet also gives its 0-based row number (column file_row_number);
         DuckDB's read_csv has no such option (see raw_source_row). -#}
     {%- if path.endswith('.parquet') and file_row_number -%}
@@ -147,7 +156,8 @@
     {%- else -%}
         {{ return(
             "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', "
-            ~ "escape = '\"', all_varchar = true, encoding = 'utf-8', strict_mode = true)"
+            ~ "escape = '\"', all_varchar = true, encoding = 'utf-8', strict_mode = true, "
+            ~ "max_line_size = " ~ var('raw_csv_max_line_size') ~ ")"
         ) }}
     {%- endif -%}
 {% endmacro %}

@@ -25,6 +25,7 @@ class ParsingRules:
     trim_code_points: tuple[int, ...]
     timestamp_formats: tuple[str, ...]
     order_statuses: tuple[tuple[str, str], ...] = ()
+    csv_max_line_size: int = 2_000_000
 
     @classmethod
     def from_vars(cls, variables: dict[str, Any]) -> ParsingRules:
@@ -33,6 +34,7 @@ class ParsingRules:
                 null_tokens=tuple(str(t) for t in variables["raw_null_tokens"]),
                 trim_code_points=tuple(int(c) for c in variables["raw_trim_code_points"]),
                 timestamp_formats=tuple(str(f) for f in variables["raw_timestamp_formats"]),
+                csv_max_line_size=int(variables.get("raw_csv_max_line_size", 2_000_000)),
                 order_statuses=tuple(
                     (str(raw), str(status))
                     for raw, status in (variables.get("order_statuses") or {}).items()

@@ -93,11 +93,12 @@ DEFAULT_ERROR_SHARE = 0.5
 OTHER_DELIMITERS = {";": "semicolon ';'", "\t": "tab", "|": "pipe '|'"}
 
 
-def csv_reader(path: Path) -> str:
+def csv_reader(path: Path, max_line_size: int = 2_000_000) -> str:
     """DuckDB table function reading a raw CSV exactly like the dbt hook (raw_reader)."""
     return (
         f"read_csv({_sql_str(path)}, header = true, delim = ',', quote = '\"', escape = '\"', "
-        "all_varchar = true, encoding = 'utf-8', strict_mode = true)"
+        f"all_varchar = true, encoding = 'utf-8', strict_mode = true, "
+        f"max_line_size = {int(max_line_size)})"
     )
 
 
@@ -260,7 +261,9 @@ class _FileChecker:
 
     @property
     def reader(self) -> str:
-        return csv_reader(self.path) if self.is_csv else parquet_reader(self.path)
+        if self.is_csv:
+            return csv_reader(self.path, self.rules.csv_max_line_size)
+        return parquet_reader(self.path)
 
     # -- stages ----------------------------------------------------------------------------
 
@@ -408,18 +411,45 @@ class _FileChecker:
         return True
 
     def add_read_error(self, exc: Exception) -> None:
+        over_long = self.is_csv and bool(
+            re.search(r"maximum line size of \d+ bytes exceeded", str(exc), re.IGNORECASE)
+        )
+        if over_long and self.add_long_line_error():
+            return
         detail = _clip(" ".join(str(exc).split()), 400)
         kind = "CSV" if self.is_csv else "Parquet"
+        fix = (
+            "CSV must be UTF-8, comma-separated, with a header row and the same number of "
+            "fields on every line (quote values that contain commas or line breaks)"
+            if self.is_csv
+            else "export the Parquet file again (it is corrupt or truncated)"
+        )
+        self.add("error", f"not a readable {kind} file: {detail}", fix=fix)
+
+    def add_long_line_error(self) -> bool:
+        """The first line over the limit, by its real line number, and the setting to change.
+        False when no physical line is that long (a quoted value spanning lines): the
+        generic message is given then."""
+        limit = self.rules.csv_max_line_size
+        with self.path.open("rb") as handle:
+            hit = next(
+                ((n, line) for n, line in enumerate(handle, start=1) if len(line) > limit), None
+            )
+        if hit is None:
+            return False
+        number, line = hit
         self.add(
             "error",
-            f"not a readable {kind} file: {detail}",
-            fix=(
-                "CSV must be UTF-8, comma-separated, with a header row and the same number of "
-                "fields on every line (quote values that contain commas or line breaks)"
-                if self.is_csv
-                else "export the Parquet file again (it is corrupt or truncated)"
-            ),
+            f"line {number:,} is {len(line):,} bytes long, over the maximum line size of "
+            f"{limit:,} bytes (a field that long is usually a document, an image or a whole "
+            "export pasted into one cell)",
+            example=f"line {number:,}: {_clip(line.decode('utf-8', 'replace').strip(), 80)}",
+            fix="remove or shorten that field in the export; or, if such values are real, "
+            f"raise var raw_csv_max_line_size in dbt_project.yml (now {limit}), e.g. "
+            f"raw_csv_max_line_size: {max(2 * limit, len(line) + 1024)}; the dbt hook and "
+            "`segmentation check` both read it",
         )
+        return True
 
     def check_required_columns(self) -> bool:
         found = ", ".join(self.present.values())
@@ -837,6 +867,24 @@ def check_raw_folder(
                         f"table {table!r} is there twice (Parquet and CSV): ambiguous",
                         table=table,
                         fix="keep one file per table: delete or move the one that is not current",
+                    )
+                )
+                continue
+            folders = [p for p in (parquet, csv) if p.is_dir()]
+            if not found and folders:
+                parts = sorted(x.name for x in folders[0].iterdir() if not x.name.startswith("_"))
+                result.problems.append(
+                    Problem(
+                        "error",
+                        str(folders[0]),
+                        f"{folders[0].name} is a folder ({len(parts)} part file(s), e.g. "
+                        f"{', '.join(parts[:2]) or 'none'}), as Spark or Hive write a table; "
+                        f"the contract wants one file {table}.parquet or {table}.csv",
+                        table=table,
+                        fix=f"write one file (Spark: df.coalesce(1), or combine the parts: "
+                        f"duckdb -c \"copy (select * from read_parquet('{folders[0]}/*.parquet')) "
+                        f"to '{folder / (table + '.single.parquet')}'\"), then replace the "
+                        "folder with it",
                     )
                 )
                 continue

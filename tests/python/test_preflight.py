@@ -412,3 +412,36 @@ def test_unknown_statuses_are_listed_and_the_mapping_var_is_the_fix(tmp_path):
 def test_each_value_rule_is_a_rule_of_the_base_model(table, column, reason):
     model = (REPO / "models" / "staging" / "shop" / "base" / f"base_shop__{table}.sql").read_text()
     assert f"then '{reason}'" in model and column in model
+
+
+def test_an_over_long_csv_field_names_its_real_line_and_the_setting(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", f"{i:04d}", "2024-02-01 10:00:00", "delivered"] for i in range(20)]
+    rows[5][3] = "x" * 3_000_000  # data row 6, line 7 of the file
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    (problem,) = check_raw_folder(raw, tables=["orders"]).errors
+    assert problem.message.startswith("line 7 is 3,000,030 bytes long, over the maximum line")
+    assert "raise var raw_csv_max_line_size in dbt_project.yml (now 2000000)" in problem.fix
+    assert "CSV Error on Line: 1" not in problem.format()
+    rules = dataclasses.replace(
+        preflight.ParsingRules.from_project(REPO), csv_max_line_size=4_000_000
+    )
+    assert check_raw_folder(raw, tables=["orders"], rules=rules).ok
+
+
+def test_a_spark_style_folder_of_part_files_is_named(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    (raw / "orders.csv").unlink()
+    parts = raw / "orders.parquet"
+    parts.mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'O1' as order_id, '0001' as customer_id, '2024-02-01' as ordered_at) "
+            f"to '{parts / 'part-00000-1a2b.snappy.parquet'}'"
+        )
+    (parts / "_SUCCESS").write_text("")
+    (problem,) = check_raw_folder(raw, tables=["orders"]).errors
+    assert "orders.parquet is a folder (1 part file(s), e.g. part-00000-1a2b.snappy.parquet)" in (
+        problem.message
+    )
+    assert "df.coalesce(1)" in problem.fix and "read_parquet(" in problem.fix
