@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 from conftest import FIXTURES
 
@@ -210,3 +211,21 @@ def test_a_build_whose_customer_marts_are_empty_fails(tmp_path, dbt_runner):
     assert run.returncode != 0
     assert "Failure in test has_rows_customer_rfm_" in run.output
     assert run.query("select count(*) from marts.customer_rfm") == [(0,)]
+
+
+def test_a_spark_style_folder_stops_the_hook_with_its_name(tmp_path, dbt_runner):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    make_clean_csv_folder(raw, customers=5)
+    parts = raw / "orders.parquet"
+    parts.mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            f"copy (select * from read_csv('{raw / 'orders.csv'}', all_varchar = true)) "
+            f"to '{parts / 'part-00000.parquet'}'"
+        )
+    (raw / "orders.csv").unlink()
+    run = dbt_runner(["run", "--select", "base_shop__orders"], raw, tmp_path / "w.duckdb")
+    assert run.returncode != 0
+    assert f"{raw}/orders.parquet is a folder of part files" in " ".join(run.output.split())
+    assert "START sql" not in run.output
