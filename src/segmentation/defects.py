@@ -51,6 +51,8 @@ DEFAULT_FORMATS: dict[str, str] = {
 }
 
 MANIFEST_NAME = "defects.json"
+#: A kept order whose every line is quarantined (not a purchase).
+ALL_LINES_QUARANTINED = "OX000011"
 FUTURE = "2099-01-01 00:00:00"
 
 #: Every row-level kind :func:`plant_row_defects` plants, in planting order (the tests are
@@ -75,6 +77,7 @@ ROW_DEFECT_KINDS: tuple[str, ...] = (
     "orders_offset_timestamp",
     "orders_twelve_hour_timestamp",
     "orders_customer_id_invisible_characters",
+    "orders_float_formatted_customer_id",
     "order_items_non_positive_quantity_zero",
     "order_items_non_positive_quantity_negative",
     "order_items_negative_unit_price",
@@ -84,6 +87,7 @@ ROW_DEFECT_KINDS: tuple[str, ...] = (
     "order_items_discount_exceeds_line_value",
     "order_items_missing_line_number",
     "order_items_null_key",
+    "order_items_all_lines_quarantined",
     "order_items_orphan",
     "order_items_duplicate_key",
     "returns_null_key",
@@ -428,6 +432,17 @@ def _plant_orders(p: _Planter, host: str) -> str:
         "under its customer",
         outcome="repaired",
     )
+    p.plant(
+        "orders_float_formatted_customer_id",
+        "orders",
+        [base | {"order_id": "OX000012", "customer_id": f"{host}.0"}],
+        {"order_id": "OX000012"},
+        "unknown_customer",
+        "customer_id written as a float ('123.0' for '123'): no such customer, the order is "
+        "quarantined; when most ids look like this, `segmentation check` names the cause",
+    )
+    # the order of order_items_all_lines_quarantined: kept, but no purchase
+    p.insert("orders", base | {"order_id": ALL_LINES_QUARANTINED})
     return clean
 
 
@@ -475,6 +490,19 @@ def _plant_order_items(p: _Planter, order_id: str) -> None:
         {"product_id": "PX_NULL_ORDER"},
         "missing_order_id",
         "order line without order_id",
+    )
+    p.plant(
+        "order_items_all_lines_quarantined",
+        "order_items",
+        [
+            line | {"order_id": ALL_LINES_QUARANTINED, "line_number": str(n), "unit_price": "-1"}
+            for n in (1, 2)
+        ],
+        {"order_id": ALL_LINES_QUARANTINED},
+        "negative_unit_price",
+        "every line of a kept order quarantined: the order stays in stg_shop__orders but is no "
+        "purchase (fct_orders.is_purchase false) and counts in no frequency",
+        quarantined=2,
     )
     p.plant(
         "order_items_orphan",

@@ -68,6 +68,10 @@ REPAIRED_CHECKS: dict[str, str] = {
         "(select customer_id from staging.stg_shop__orders where order_id = 'OX000010') h "
         "where o.order_id = 'OX000009'"
     ),
+    "order_items_all_lines_quarantined": (
+        "select not is_purchase and line_count = 0 from marts.fct_orders "
+        "where order_id = 'OX000011'"
+    ),
     "returns_missing_refund_amount": (
         "select is_refund_estimated and refund_amount > 0 "
         "from staging.stg_shop__returns where return_id = 'RX000009'"
