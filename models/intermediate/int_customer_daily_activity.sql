@@ -8,8 +8,7 @@
 with
 
 orders as (
-    -- is_purchase: not cancelled, with at least one kept line
-    select * from {{ ref('int_orders_summarised') }}
+    select * from {{ ref('stg_shop__orders') }}
 ),
 
 order_lines as (
@@ -33,18 +32,20 @@ order_days as (
         customer_id,
         ordered_date as activity_date,
         count(*) as orders_placed,
-        sum(case when is_cancelled then 1 else 0 end) as orders_cancelled,
-        sum(case when is_purchase then 1 else 0 end) as orders_kept,
-        min(case when is_purchase then ordered_at end) as first_order_at,
-        max(case when is_purchase then ordered_at end) as last_order_at
+        sum(case when is_cancelled then 1 else 0 end) as orders_cancelled
     from orders
     group by customer_id, ordered_date
 ),
 
 sales_days as (
+    -- a purchase is an order that is not cancelled and has a kept line, so an order whose
+    -- lines were all quarantined is none (fct_orders.is_purchase says the same)
     select
         customer_id,
         ordered_date as activity_date,
+        count(distinct order_id) as orders_kept,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at,
         sum(quantity) as units_sold,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
@@ -134,9 +135,9 @@ purchase_days as (
         order_days.activity_date,
         order_days.orders_placed,
         order_days.orders_cancelled,
-        order_days.orders_kept,
-        order_days.first_order_at,
-        order_days.last_order_at,
+        coalesce(sales_days.orders_kept, 0) as orders_kept,
+        sales_days.first_order_at,
+        sales_days.last_order_at,
         coalesce(sales_days.units_sold, 0) as units_sold,
         coalesce(sales_days.gross_amount, 0) as gross_amount,
         coalesce(sales_days.discount_amount, 0) as discount_amount,
