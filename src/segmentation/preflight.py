@@ -971,6 +971,13 @@ ID_MISMATCHES: tuple[tuple[str, str, str, str], ...] = (
         "the same ids in different upper/lower case: ids are case-sensitive",
         "export the ids with the same case in both files",
     ),
+    (
+        "number formatting",
+        "ltrim(regexp_replace({k}, '\\.0+$', ''), '0')",
+        "the same numbers written as decimals ('1.0') and with or without leading zeros "
+        "('00000001'): the ids went through a numeric column in one export",
+        "export the ids as text with their leading zeros in both files",
+    ),
 )
 
 SCIENTIFIC = r"^[+-]?[0-9]+(\.[0-9]+)?[eE][+-]?[0-9]+$"
@@ -1028,7 +1035,7 @@ def _check_foreign_key(
                 fix = how
                 break
     counts = (
-        f"{unmatched:,} of {rows:,} rows ({share:.1%}) have a {column} that is not in "
+        f"{unmatched:,} of {rows:,} rows ({share:.1%}) have a {column} value that is not in "
         f"{parent.path.name}: staging quarantines them (reject_reason "
         f"{ORPHAN_REASON[child.table]})"
     )

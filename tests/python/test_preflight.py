@@ -445,3 +445,11 @@ def test_a_spark_style_folder_of_part_files_is_named(tmp_path):
         problem.message
     )
     assert "df.coalesce(1)" in problem.fix and "read_parquet(" in problem.fix
+
+
+def test_decimals_of_zero_padded_ids_are_named_as_number_formatting(tmp_path):
+    raw = make_folder(tmp_path / "raw")  # customers '0000'..'0019'
+    rows = [[f"O{i}", f"{i}.0", "2024-02-01 10:00:00", ""] for i in range(1, 20)]
+    _write(raw / "orders.csv", HEADERS["orders"], rows)
+    problem = _key_problem(check_raw_folder(raw), "orders.csv", "customer_id")
+    assert "differ only by number formatting ('1.0' vs '0001')" in problem.message
