@@ -1,11 +1,12 @@
-{% macro clean_string(column) -%}
+{% macro clean_string(column, real_values=[]) -%}
     {#- Text with surrounding whitespace removed (every Unicode space and zero-width character,
         var raw_trim_code_points); empty text and the null tokens (var raw_null_tokens: NULL,
-        N/A, \N, ...) become NULL. src/segmentation/parsing.py builds the same expression for
-        `segmentation check`. -#}
+        N/A, \N, ...) become NULL, except the tokens in real_values, which are values in this
+        column (country 'NA' is Namibia). src/segmentation/parsing.py builds the same
+        expression for `segmentation check`. -#}
     {%- set trimmed = trim_characters('cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')') -%}
     {%- set missing = [sql_text_literal('')] -%}
-    {%- for token in var('raw_null_tokens') -%}
+    {%- for token in var('raw_null_tokens') if token not in real_values -%}
         {%- do missing.append(sql_text_literal(token)) -%}
     {%- endfor -%}
     case when {{ trimmed }} not in ({{ missing | join(', ') }}) then {{ trimmed }} end

@@ -63,10 +63,12 @@ def trim_characters(text: str, rules: ParsingRules) -> str:
     )
 
 
-def clean_string(column: str, rules: ParsingRules) -> str:
-    """Trimmed text of ``column``; empty text and the null tokens are NULL."""
+def clean_string(column: str, rules: ParsingRules, real_values: tuple[str, ...] = ()) -> str:
+    """Trimmed text of ``column``; empty text and the null tokens (but ``real_values``, the
+    tokens that are values in this column) are NULL."""
     trimmed = trim_characters(f"cast({column} as {TEXT_TYPE})", rules)
-    missing = ", ".join(sql_text_literal(t) for t in ("", *rules.null_tokens))
+    tokens = [t for t in rules.null_tokens if t not in real_values]
+    missing = ", ".join(sql_text_literal(t) for t in ("", *tokens))
     return f"case when {trimmed} not in ({missing}) then {trimmed} end"
 
 

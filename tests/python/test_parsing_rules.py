@@ -54,8 +54,10 @@ def _write(path: Path, header: list[str], rows: list[list]) -> None:
 
 
 def make_folder(raw: Path) -> None:
-    customers = [[f"{c:03d}", f"c{c}@example.com"] for c in range(1, 4)]
-    customers += [[token, f"{token}@example.com"] for token in NULL_TOKENS]
+    # country 'NA' is Namibia, not a null token; 'NULL' there is missing
+    countries = {1: "NA", 2: "NULL", 3: " gb "}
+    customers = [[f"{c:03d}", f"c{c}@example.com", countries[c]] for c in range(1, 4)]
+    customers += [[token, f"{token}@example.com", ""] for token in NULL_TOKENS]
     orders, items = [], []
     for n, (text, _) in enumerate(TIMESTAMPS):
         # the customer id reaches the order wrapped in an invisible character
@@ -71,7 +73,7 @@ def make_folder(raw: Path) -> None:
     # a shop's own status, mapped in var order_statuses (STATUSES)
     orders.append(["W01", "003", "2024-03-04 10:00:00", " WC-Completed "])
     items.append(["W01", 1, 1, "5.00"])
-    _write(raw / "customers.csv", ["customer_id", "email"], customers)
+    _write(raw / "customers.csv", ["customer_id", "email", "country"], customers)
     _write(raw / "orders.csv", ["order_id", "customer_id", "ordered_at", "status"], orders)
     _write(raw / "order_items.csv", ["order_id", "line_number", "quantity", "unit_price"], items)
 
@@ -177,6 +179,12 @@ def test_a_status_mapped_in_the_var_is_kept_by_staging_and_preflight(staged):
         if p.column == "status"
     ]
     assert "'wc-completed' (1)" in problem.message
+
+
+def test_country_na_is_namibia_and_not_a_missing_value(staged):
+    _, run = staged
+    rows = run.query("select customer_id, country_code from staging.stg_shop__customers order by 1")
+    assert rows == [("001", "NA"), ("002", None), ("003", "GB")]
 
 
 def test_preflight_counts_null_token_ids_as_missing(staged):

@@ -11,7 +11,7 @@ parsed as (
         {{ clean_string('customer_id') }} as customer_id,
         lower({{ clean_string('email') }}) as email_normalized,
         {{ clean_enum('gender') }} as gender_raw,
-        upper({{ clean_string('country') }}) as country_code,
+        upper({{ clean_string('country', real_values=['NA']) }}) as country_code,  -- NA: Namibia
         {{ clean_enum('acquisition_channel') }} as acquisition_channel,
         {{ parse_date('birth_date', raw_types) }} as birth_date,
         {{ parse_timestamp('signup_at', raw_types) }} as signup_at,
