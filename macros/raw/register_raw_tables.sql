@@ -34,6 +34,8 @@
     {%- set statements = [] -%}
     {%- for table_name, spec in contract.items() -%}
         {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
+        {%- set part_folder = segmentation.find_part_folder(raw_dir, table_name)
+            if found is none else none -%}
         {%- set csv_twin = raw_dir ~ "/" ~ table_name ~ ".csv" -%}
         {%- if found is not none and found.endswith('.parquet')
             and run_query("select count(*) from glob('" ~ csv_twin ~ "')").rows[0][0] > 0 -%}
@@ -41,13 +43,11 @@
                 "ambiguous table '" ~ table_name ~ "': both " ~ found ~ " and " ~ csv_twin
                 ~ " exist (fix: keep one file per table; delete or move the other)"
             ) -%}
-        {%- elif found is none and run_query(
-            "select count(*) from glob('" ~ raw_dir ~ "/" ~ table_name ~ ".parquet/*')"
-        ).rows[0][0] > 0 -%}
+        {%- elif part_folder is not none -%}
             {%- do problems.append(
-                raw_dir ~ "/" ~ table_name ~ ".parquet is a folder of part files (as Spark or "
-                ~ "Hive write a table), not one file (fix: write one file, e.g. Spark "
-                ~ "df.coalesce(1), or combine the parts; `segmentation check` prints the command)"
+                part_folder ~ " is a folder of part files (as Spark or Hive write a table), not "
+                ~ "one file (fix: write one file, e.g. Spark df.coalesce(1), or combine the "
+                ~ "parts; `segmentation check` prints the command)"
             ) -%}
         {%- elif found is none -%}
             {%- if spec.required -%}
@@ -143,6 +143,18 @@
     {{ return(none) }}
 {% endmacro %}
 
+{% macro find_part_folder(raw_dir, table_name) %}
+    {#- <table>.parquet/ or <table>.csv/ when it is a folder of part files (Spark, Hive), or
+        none. -#}
+    {%- for ext in ['parquet', 'csv'] -%}
+        {%- set folder = raw_dir ~ "/" ~ table_name ~ "." ~ ext -%}
+        {%- if run_query("select count(*) from glob('" ~ folder ~ "/*')").rows[0][0] > 0 -%}
+            {{ return(folder) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
 {% macro raw_reader(path, file_row_number=false) %}
     {#- Table function reading one raw file. CSV: comma-separated, header, UTF-8, all text,
         empty strings as NULL; strict so a malformed file fails instead of losing rows; lines
@@ -192,7 +204,7 @@
                 {{ log(
                     "Quarantine: " ~ table ~ ": " ~ first['quarantined_rows'] ~ " of " ~ first['raw_rows']
                     ~ " raw rows (" ~ '%.1f' | format(100.0 * first['quarantined_rows'] / first['raw_rows'])
-                    ~ "%) are quarantined (" ~ verdict ~ " " ~ '%.0f' | format(100 * limit) ~ "%). Reasons:",
+                    ~ "%) are quarantined (" ~ verdict ~ " " ~ '%g' | format(100 * limit) ~ "%). Reasons:",
                     info=true
                 ) }}
                 {%- for row in rows[:5] %}
@@ -204,7 +216,8 @@
                     ) }}
                 {%- endfor %}
                 {{ log(
-                    "  Rows: staging.quarantine_shop__" ~ table ~ ". Fix the export (docs/data-quality.md), "
+                    "  Rows: select * from staging.base_shop__" ~ table ~ " where reject_reason is not null"
+                    ~ ". Fix the export (docs/data-quality.md), "
                     ~ "or raise var quarantine_error_share / quarantine_warn_share if this is expected.",
                     info=true
                 ) }}

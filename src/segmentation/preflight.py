@@ -587,7 +587,7 @@ class _FileChecker:
                     f"select count(*) from {self.reader} where {parsed} {condition}"
                 ).fetchone()
             except duckdb.Error:
-                return
+                continue
             if bad:
                 self.add(
                     "error" if bad > rows * self.error_share else "warning",
@@ -873,6 +873,9 @@ def check_raw_folder(
             folders = [p for p in (parquet, csv) if p.is_dir()]
             if not found and folders:
                 parts = sorted(x.name for x in folders[0].iterdir() if not x.name.startswith("_"))
+                suffix = folders[0].suffix
+                reader = "read_csv" if suffix == ".csv" else "read_parquet"
+                options = " (header)" if suffix == ".csv" else ""
                 result.problems.append(
                     Problem(
                         "error",
@@ -882,9 +885,9 @@ def check_raw_folder(
                         f"the contract wants one file {table}.parquet or {table}.csv",
                         table=table,
                         fix=f"write one file (Spark: df.coalesce(1), or combine the parts: "
-                        f"duckdb -c \"copy (select * from read_parquet('{folders[0]}/*.parquet')) "
-                        f"to '{folder / (table + '.single.parquet')}'\"), then replace the "
-                        "folder with it",
+                        f"duckdb -c \"copy (select * from {reader}('{folders[0]}/*{suffix}')) "
+                        f"to '{folder / (table + '.single' + suffix)}'{options}\"), then "
+                        "replace the folder with it",
                     )
                 )
                 continue
@@ -1025,7 +1028,7 @@ def _check_foreign_key(
         for name, normalise, what, how in ID_MISMATCHES:
             k_child, k_parent = normalise.format(k="u.k"), normalise.format(k="p.k")
             hit = con.execute(
-                f"select count(*), arg_min(u.raw, u._row), arg_min(p.k, u._row) "
+                f"select count(distinct u._row), arg_min(u.raw, u._row), arg_min(p.k, u._row) "
                 f"from ({unmatched_sql}) u "
                 f"join (select distinct {parent_key} as k from {parent.reader}) p "
                 f"on {k_child} = {k_parent}"
@@ -1035,7 +1038,7 @@ def _check_foreign_key(
                 fix = how
                 break
     counts = (
-        f"{unmatched:,} of {rows:,} rows ({share:.1%}) have a {column} value that is not in "
+        f"{unmatched:,} of {rows:,} rows ({share:.1%}) have {column} values that are not in "
         f"{parent.path.name}: staging quarantines them (reject_reason "
         f"{ORPHAN_REASON[child.table]})"
     )

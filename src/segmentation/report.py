@@ -395,7 +395,9 @@ def not_segmented_hint(count: Any, only_cancelled: Any = None) -> str:
         return ""
     text = f"not segmented: {int(count):,} without a kept order"
     if only_cancelled is not None and not pd.isna(only_cancelled) and int(only_cancelled) > 0:
-        text += f" ({int(only_cancelled):,} of them had every order cancelled)"
+        text += (
+            f" ({int(only_cancelled):,} of them had every order cancelled or without a kept line)"
+        )
     return text
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import re
 from pathlib import Path
 
 import duckdb
@@ -411,7 +412,9 @@ def test_unknown_statuses_are_listed_and_the_mapping_var_is_the_fix(tmp_path):
 )
 def test_each_value_rule_is_a_rule_of_the_base_model(table, column, reason):
     model = (REPO / "models" / "staging" / "shop" / "base" / f"base_shop__{table}.sql").read_text()
-    assert f"then '{reason}'" in model and column in model
+    condition = next(r[2] for r in preflight.VALUE_RULES if r[:2] == (table, column))
+    rule = rf"when (parsed\.)?{column}\w*\s*{re.escape(condition)}\s+then '{reason}'"
+    assert re.search(rule, model), rule
 
 
 def test_an_over_long_csv_field_names_its_real_line_and_the_setting(tmp_path):
@@ -453,3 +456,15 @@ def test_decimals_of_zero_padded_ids_are_named_as_number_formatting(tmp_path):
     _write(raw / "orders.csv", HEADERS["orders"], rows)
     problem = _key_problem(check_raw_folder(raw), "orders.csv", "customer_id")
     assert "differ only by number formatting ('1.0' vs '0001')" in problem.message
+
+
+def test_a_folder_of_csv_parts_gets_the_csv_command(tmp_path):
+    raw = make_folder(tmp_path / "raw")
+    parts = raw / "order_items.csv"
+    text = parts.read_text()
+    parts.unlink()
+    parts.mkdir()
+    (parts / "part-00000.csv").write_text(text)
+    (problem,) = check_raw_folder(raw, tables=["order_items"]).errors
+    assert "order_items.csv is a folder (1 part file(s)" in problem.message
+    assert "read_csv(" in problem.fix and "(header)" in problem.fix

@@ -127,7 +127,7 @@ NOT_SQL_MACROS = {
     "default__parse_timestamp", "duckdb__parse_timestamp", "duckdb__safe_cast",
     "check_warehouse_source", "absolute_raw_folder", "drop_leftover_temp_tables",
     "default__sha256_hex", "duckdb__sha256_hex", "default__byte_length", "duckdb__byte_length",
-    "rollback_failed_refit", "report_quarantine_shares",
+    "rollback_failed_refit", "report_quarantine_shares", "find_part_folder",
 }  # fmt: skip
 
 

@@ -32,7 +32,7 @@ orders as (
     from {{ ref('fct_orders') }} as all_orders
     inner join analysis_date
         on all_orders.ordered_date < analysis_date.as_of_date
-    where not all_orders.is_cancelled
+    where all_orders.is_purchase
 ),
 
 returns as (
