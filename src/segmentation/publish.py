@@ -9,6 +9,9 @@ of a hard-coded copy of it. For each public mart it writes, into the BI folder:
   table (one row per mart: when, from where, rows, columns, Parquet checksum). The serving file
   is written with an old storage version (default ``v1.1.0``) so that DuckDB 1.1 and every
   newer DuckDB can open it read-only;
+* ``powerbi/``: a Power BI project (``Segmentation.pbip``: the semantic model in TMDL, the
+  report in PBIR) generated from the published marts, dbt's docs and relationships tests and
+  the semantic layer's metrics (``segmentation.powerbi``);
 * ``_manifest.json`` last: mart -> rows, columns with types, sha256 of the Parquet file.
 
 Why it is built this way:
@@ -50,6 +53,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+
+from segmentation.powerbi.metrics import MetricError, read_semantic_manifest
+from segmentation.powerbi.model import ModelError
+from segmentation.powerbi.project import FOLDER as POWERBI_FOLDER
+from segmentation.powerbi.project import PROJECT as POWERBI_PROJECT
+from segmentation.powerbi.project import write_project
 
 DEFAULT_DB = "data/warehouse.duckdb"
 DEFAULT_BI = "data/bi"
@@ -424,6 +433,7 @@ def publish(
     log: Callable[[str], None] = print,
     force: bool = False,
     max_drop: float = DEFAULT_MAX_DROP,
+    powerbi: bool = True,
 ) -> PublishResult:
     """Publish every public mart of ``db_path`` into ``bi_dir``; see the module docstring.
 
@@ -434,6 +444,15 @@ def publish(
     db_path = Path(db_path)
     bi_dir = Path(bi_dir)
     marts = public_marts(Path(manifest_path))
+    dbt_manifest = semantic_manifest = None
+    if powerbi:
+        dbt_manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+        try:
+            semantic_manifest = read_semantic_manifest(
+                Path(manifest_path).with_name("semantic_manifest.json")
+            )
+        except MetricError as exc:
+            raise PublishError(f"{exc} (or publish with --no-powerbi)") from exc
     if not db_path.is_file():
         raise PublishError(
             f"build database not found: {db_path}. Run `dbt build` (or `make run`) first, "
@@ -448,11 +467,55 @@ def publish(
             result = _build_in_staging(
                 db_path, bi_dir, staging, marts, storage_version, log, force, max_drop
             )
+            if powerbi:
+                _write_powerbi(
+                    staging,
+                    bi_dir,
+                    result,
+                    db_path,
+                    storage_version,
+                    dbt_manifest,
+                    semantic_manifest,
+                    log,
+                )
             _move_into_place(bi_dir, staging, result)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     log(f"published {len(result.marts)} marts to {bi_dir} (serving database: {SERVING_DB})")
+    if powerbi:
+        log(
+            f"Power BI project: {bi_dir / POWERBI_FOLDER / (POWERBI_PROJECT + '.pbip')} (open it "
+            "in Power BI Desktop; docs/power-bi.md)"
+        )
     return result
+
+
+def _write_powerbi(
+    staging: Path,
+    bi_dir: Path,
+    result: PublishResult,
+    db_path: Path,
+    storage_version: str,
+    dbt_manifest: dict,
+    semantic_manifest: dict,
+    log: Callable[[str], None],
+) -> None:
+    """Generate the Power BI project into ``staging/powerbi``. Its folder parameter points at
+    the BI folder's absolute path; a user on another machine sets it once in Power BI."""
+    try:
+        files = write_project(
+            staging / POWERBI_FOLDER,
+            _manifest_data(result, db_path, storage_version),
+            dbt_manifest,
+            semantic_manifest,
+            bi_folder=str(bi_dir.resolve()),
+        )
+    except (ModelError, MetricError, OSError) as exc:
+        raise PublishError(
+            f"could not generate the Power BI project: {exc}. The previous publish in {bi_dir} "
+            "is unchanged."
+        ) from exc
+    log(f"  Power BI project: {len(files)} files")
 
 
 def _build_in_staging(
@@ -574,11 +637,28 @@ def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None
                 f"could not move {name} into {bi_dir}: {exc}. {done} of {len(names)} files were "
                 "already replaced, so the BI folder mixes two publishes; run publish again."
             ) from exc
+    _swap_folder(staging / POWERBI_FOLDER, bi_dir / POWERBI_FOLDER)
     _fsync(bi_dir)
     # Marts that are no longer public: remove the files an earlier publish wrote for them.
     for stale in sorted(previous - {m.name for m in result.marts}):
         with contextlib.suppress(FileNotFoundError):
             (bi_dir / f"{stale}.parquet").unlink()
+
+
+def _swap_folder(new: Path, target: Path) -> None:
+    """Put the folder ``new`` where ``target`` is: the old one is renamed aside, the new one
+    renamed in, then the old one removed. Between the two renames (microseconds) the folder is
+    absent, never half written."""
+    if not new.is_dir():
+        return
+    old = new.with_name(new.name + ".old")
+    try:
+        if target.exists():
+            os.replace(target, old)
+        os.replace(new, target)
+    except OSError as exc:
+        raise PublishError(f"could not move {target.name}/ into place: {exc}") from exc
+    shutil.rmtree(old, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -613,6 +693,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "DuckDB storage version of the serving database; the oldest DuckDB that must read "
             f"it (default: {DEFAULT_STORAGE_VERSION}, readable by DuckDB 1.1 and newer)"
         ),
+    )
+    parser.add_argument(
+        "--no-powerbi",
+        dest="powerbi",
+        action="store_false",
+        help="do not generate the Power BI project (powerbi/Segmentation.pbip)",
     )
     parser.add_argument(
         "--force",
@@ -653,6 +739,7 @@ def main(args: argparse.Namespace) -> int:
             storage_version=args.storage_version,
             force=args.force,
             max_drop=max_drop,
+            powerbi=args.powerbi,
         )
     except (PublishError, argparse.ArgumentTypeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

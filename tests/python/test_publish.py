@@ -100,6 +100,8 @@ class Project:
         self.log: list[str] = []
 
     def publish(self, **kwargs) -> pub.PublishResult:
+        # a fake manifest has no semantic layer: the Power BI project is tested on real builds
+        kwargs.setdefault("powerbi", False)
         return pub.publish(self.db, self.bi, self.manifest, log=self.log.append, **kwargs)
 
 
@@ -210,7 +212,7 @@ def test_cli_uses_env_defaults(project: Project, monkeypatch, capsys) -> None:
     monkeypatch.setenv("SEGMENTATION_DB", str(project.db))
     monkeypatch.setenv("SEGMENTATION_BI", str(project.bi))
 
-    rc = cli.main(["publish", "--manifest", str(project.manifest)])
+    rc = cli.main(["publish", "--manifest", str(project.manifest), "--no-powerbi"])
 
     assert rc == 0
     out = capsys.readouterr().out
@@ -306,9 +308,9 @@ def test_steep_drop_is_refused_unless_forced(project: Project, capsys) -> None:
     project.publish(max_drop=0.7)
     with_customer_features(project, customers=100)
     argv = ["publish", "--db", str(project.db), "--bi", str(project.bi)]
-    assert cli.main([*argv, "--manifest", str(project.manifest)]) == 1
+    assert cli.main([*argv, "--manifest", str(project.manifest), "--no-powerbi"]) == 1
     assert "down 90% from 1,000" in capsys.readouterr().err
-    assert cli.main([*argv, "--manifest", str(project.manifest), "--force"]) == 0
+    assert cli.main([*argv, "--manifest", str(project.manifest), "--no-powerbi", "--force"]) == 0
     assert "publishing despite (--force)" in capsys.readouterr().out
     assert count(project.bi / "segmentation.duckdb", "customer_features") == 100
 
@@ -321,7 +323,7 @@ def test_drop_is_measured_against_the_same_warehouse_only(project: Project) -> N
     make_warehouse(other.db, customers=500)
     with_customer_features(other, customers=500)
 
-    result = pub.publish(other.db, project.bi, other.manifest, log=other.log.append)
+    result = pub.publish(other.db, project.bi, other.manifest, log=other.log.append, powerbi=False)
 
     assert result.headline["customers"] == 500
     assert count(project.bi / "segmentation.duckdb", "customer_features") == 500
@@ -334,7 +336,7 @@ def test_the_same_warehouse_written_another_way_is_the_same(project: Project, mo
     monkeypatch.chdir(project.db.parent)
 
     with pytest.raises(pub.PublishError, match="down 67%"):
-        pub.publish(Path(project.db.name), project.bi, project.manifest)
+        pub.publish(Path(project.db.name), project.bi, project.manifest, powerbi=False)
 
 
 def test_max_drop_comes_from_the_environment(project: Project, monkeypatch, capsys) -> None:
@@ -342,7 +344,7 @@ def test_max_drop_comes_from_the_environment(project: Project, monkeypatch, caps
     project.publish()
     with_customer_features(project, customers=2000)  # down 33%
     argv = ["publish", "--db", str(project.db), "--bi", str(project.bi)]
-    argv += ["--manifest", str(project.manifest)]
+    argv += ["--manifest", str(project.manifest), "--no-powerbi"]
 
     monkeypatch.setenv("SEGMENTATION_MAX_DROP", "0.2")
     assert cli.main(argv) == 1

@@ -1,0 +1,137 @@
+"""Write the Power BI project (PBIP) for a publish: `Segmentation.pbip`, the semantic model
+in TMDL and the report in PBIR, all generated from the published marts, dbt's manifest and
+the semantic layer (see the package's other modules)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from segmentation.powerbi import metrics as metric_defs
+from segmentation.powerbi.model import ModelError, SemanticModel, build_model
+from segmentation.powerbi.report import SCHEMAS, Field, Page, pages
+from segmentation.powerbi.tmdl import model_files
+
+PROJECT = "Segmentation"
+FOLDER = "powerbi"
+
+
+def semantic_model(bi_manifest: dict, dbt_manifest: dict, semantic_manifest: dict) -> SemanticModel:
+    """The model with its measures: generated from the metrics, plus the hand-written ones
+    (only those whose table was published)."""
+    model = build_model(bi_manifest, dbt_manifest)
+    published = {t.name for t in model.tables}
+    metrics = metric_defs.load_metrics(semantic_manifest)
+    generated = metric_defs.generated_measures(metrics)
+    names = set()
+    for measure in generated + metric_defs.hand_measures():
+        if measure.table not in published:
+            if measure in generated:  # every semantic-layer metric must reach Power BI
+                raise ModelError(
+                    f"measure {measure.name!r} belongs on {measure.table}, which was not published"
+                )
+            continue
+        if measure.name in names:
+            raise ModelError(f"two measures are called {measure.name!r}")
+        names.add(measure.name)
+        model.table(measure.table).measures.append(measure)
+    return model
+
+
+def check_bindings(model: SemanticModel, report_pages: list[Page]) -> None:
+    """Every field a visual uses exists in the model, as the kind it is used as."""
+    columns = {(t.name, c.name) for t in model.tables for c in t.columns}
+    measures = {(m.table, m.name) for m in model.measures}
+    missing = []
+    for page in report_pages:
+        for visual in page.visuals:
+            for f in visual.fields():
+                known = measures if f.kind == "measure" else columns
+                if (f.table, f.name) not in known:
+                    missing.append(f"{page.display_name} / {visual.title}: {_describe(f)}")
+    if missing:
+        raise ModelError(
+            "the report uses fields the model does not have (was a mart column renamed?):\n  "
+            + "\n  ".join(missing)
+        )
+
+
+def _describe(f: Field) -> str:
+    return f"{f.kind} {f.table}[{f.name}]"
+
+
+def _json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def write_project(
+    out_dir: Path,
+    bi_manifest: dict,
+    dbt_manifest: dict,
+    semantic_manifest: dict,
+    bi_folder: str,
+) -> list[Path]:
+    """Write the project into ``out_dir`` (created); return the files written."""
+    out_dir = Path(out_dir)
+    model = semantic_model(bi_manifest, dbt_manifest, semantic_manifest)
+    report_pages = pages()
+    check_bindings(model, report_pages)
+    written: list[Path] = []
+
+    def text(path: Path, content: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(path)
+
+    def data(path: Path, content: dict) -> None:
+        _json(path, content)
+        written.append(path)
+
+    data(
+        out_dir / f"{PROJECT}.pbip",
+        {
+            "$schema": SCHEMAS["pbip"],
+            "version": "1.0",
+            "artifacts": [{"report": {"path": f"{PROJECT}.Report"}}],
+            "settings": {"enableAutoRecovery": True},
+        },
+    )
+    model_dir = out_dir / f"{PROJECT}.SemanticModel"
+    data(
+        model_dir / "definition.pbism",
+        {"$schema": SCHEMAS["pbism"], "version": "4.2", "settings": {}},
+    )
+    for relative, content in model_files(model, bi_folder).items():
+        text(model_dir / "definition" / relative, content)
+
+    report_dir = out_dir / f"{PROJECT}.Report"
+    data(
+        report_dir / "definition.pbir",
+        {
+            "$schema": SCHEMAS["pbir"],
+            "version": "4.0",
+            "datasetReference": {"byPath": {"path": f"../{PROJECT}.SemanticModel"}},
+        },
+    )
+    definition = report_dir / "definition"
+    data(definition / "report.json", {"$schema": SCHEMAS["report"], "themeCollection": {}})
+    data(definition / "version.json", {"$schema": SCHEMAS["version"], "version": "2.0.0"})
+    data(
+        definition / "pages" / "pages.json",
+        {
+            "$schema": SCHEMAS["pages"],
+            "pageOrder": [p.name for p in report_pages],
+            "activePageName": report_pages[0].name,
+        },
+    )
+    for page in report_pages:
+        page_dir = definition / "pages" / page.name
+        data(page_dir / "page.json", page.to_json())
+        for z, visual in enumerate(page.visuals):
+            data(page_dir / "visuals" / visual.name / "visual.json", visual.to_json(z * 1000))
+    text(
+        out_dir / ".gitignore",
+        "# Power BI Desktop's local files\n**/.pbi/localSettings.json\n**/.pbi/cache.abf\n",
+    )
+    return written
