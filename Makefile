@@ -52,6 +52,7 @@ run: build
 		$(BIN)/segmentation report --db "$(SEGMENTATION_DB)" --out "$(SEGMENTATION_BI)/report.html"; fi
 	@echo "Warehouse: $(SEGMENTATION_DB)"
 	@echo "BI files:  $(SEGMENTATION_BI)"
+	@echo "Power BI:  $(SEGMENTATION_BI)/powerbi/Segmentation.pbip (open it in Power BI Desktop; docs/power-bi.md)"
 
 lint: setup
 	$(BIN)/ruff check src tests bench python_models

@@ -40,9 +40,16 @@ import duckdb
 import pandas as pd
 
 from segmentation import report_assets
+from segmentation.powerbi.metrics import (
+    MetricError,
+    headline_sql,
+    load_metrics,
+    read_semantic_manifest,
+)
 
 DEFAULT_DB = "data/warehouse.duckdb"
 DEFAULT_BI = "data/bi"
+DEFAULT_SEMANTIC_MANIFEST = "target/semantic_manifest.json"
 REPORT_NAME = "report.html"
 PREFERRED_SCHEMA = "marts"
 
@@ -300,6 +307,8 @@ class ReportContext:
     wh: Warehouse
     segments: Segments
     drilldown: dict[str, Any] = field(default_factory=dict)
+    #: dbt's semantic layer metrics (segmentation.powerbi.metrics), or why they are missing
+    metrics: dict[str, Any] | str = field(default_factory=dict)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -478,6 +487,7 @@ def section_model_health(ctx: ReportContext) -> Section:
         )
     section.html_parts.append(structure_banner(run))
     section.html_parts.append(f'<div class="kpis">{"".join(parts)}</div>')
+    section.html_parts.append(headline_metrics(ctx))
     started = run.get("run_started_at")
     run_id = run.get("run_id")
     section.intro = (
@@ -485,6 +495,39 @@ def section_model_health(ctx: ReportContext) -> Section:
         f"{html.escape(_fmt(started, 'text'))} (UTC)."
     )
     return section
+
+
+_FORMAT_KINDS = {"0.0%": "pct", "#,0": "int"}
+
+
+def headline_metrics(ctx: ReportContext) -> str:
+    """The business metrics of dbt's semantic layer, overall, computed by SQL generated from
+    their definitions (the same definitions the Power BI measures come from)."""
+    title = "<h3>Headline metrics (dbt semantic layer)</h3>"
+    if isinstance(ctx.metrics, str) or not ctx.metrics:
+        reason = ctx.metrics or "no metrics defined"
+        return f'{title}<p class="note">Not shown: {html.escape(reason)}</p>'
+    try:
+        sql = headline_sql(ctx.metrics, lambda _schema, table: ctx.wh.qualified(table))
+        row = ctx.wh.query(sql).iloc[0].to_dict()
+    except Unavailable as exc:
+        return f'{title}<p class="note">Not shown: {html.escape(str(exc))}</p>'
+    rows = [
+        (
+            metric.label,
+            _fmt(row.get(name), _FORMAT_KINDS.get(metric.format_string, "money")),
+            metric.description,
+        )
+        for name, metric in ctx.metrics.items()
+    ]
+    return title + _table(["Metric", "Value", "Definition"], rows)
+
+
+def _load_metrics(path: Path) -> dict[str, Any] | str:
+    try:
+        return load_metrics(read_semantic_manifest(path))
+    except MetricError as exc:
+        return str(exc)
 
 
 def _profiles(ctx: ReportContext, optional: Sequence[str]) -> pd.DataFrame:
@@ -1382,10 +1425,12 @@ SECTION_TITLES: dict[str, str] = {
 }
 
 
-def build_sections(con: duckdb.DuckDBPyConnection) -> tuple[list[Section], dict[str, Any]]:
+def build_sections(
+    con: duckdb.DuckDBPyConnection, metrics: dict[str, Any] | str | None = None
+) -> tuple[list[Section], dict[str, Any]]:
     """Build every section from an open connection; returns them and the drill-down data."""
     wh = Warehouse(con)
-    ctx = ReportContext(wh=wh, segments=load_segments(wh))
+    ctx = ReportContext(wh=wh, segments=load_segments(wh), metrics=metrics or {})
     sections = []
     for section_id, builder in zip(SECTION_IDS, SECTION_BUILDERS, strict=True):
         try:
@@ -1527,9 +1572,15 @@ class ReportResult:
     bytes: int
 
 
-def write_report(db_path: str | os.PathLike[str], out_path: str | os.PathLike[str]) -> ReportResult:
-    """Read the marts in ``db_path`` (read-only) and write the report to ``out_path`` atomically."""
+def write_report(
+    db_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    semantic_manifest: str | os.PathLike[str] = DEFAULT_SEMANTIC_MANIFEST,
+) -> ReportResult:
+    """Read the marts in ``db_path`` (read-only) and write the report to ``out_path`` atomically.
+    The headline metrics come from dbt's ``semantic_manifest``."""
     db = Path(db_path)
+    metrics = _load_metrics(Path(semantic_manifest))
     out = Path(out_path)
     if not db.is_file():
         raise ReportError(f"database {db} does not exist; run the dbt build first (make run)")
@@ -1538,7 +1589,7 @@ def write_report(db_path: str | os.PathLike[str], out_path: str | os.PathLike[st
     except duckdb.Error as exc:
         raise ReportError(f"cannot open {db} read-only: {exc}") from exc
     try:
-        sections, drilldown = build_sections(con)
+        sections, drilldown = build_sections(con, metrics)
     finally:
         con.close()
     page = render_html(sections, drilldown, source=db.name)
@@ -1580,6 +1631,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"HTML file to write (default: $SEGMENTATION_BI/{REPORT_NAME} or "
         f"{DEFAULT_BI}/{REPORT_NAME})",
     )
+    parser.add_argument(
+        "--semantic-manifest",
+        default=DEFAULT_SEMANTIC_MANIFEST,
+        help="dbt's semantic manifest, for the headline metrics "
+        f"(default: {DEFAULT_SEMANTIC_MANIFEST})",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -1587,7 +1644,7 @@ def main(args: argparse.Namespace) -> int:
     db = args.db or os.environ.get("SEGMENTATION_DB") or DEFAULT_DB
     out = args.out or _default_out()
     try:
-        result = write_report(db, out)
+        result = write_report(db, out, args.semantic_manifest)
     except ReportError as exc:
         print(f"report: error: {exc}", file=sys.stderr)
         return 1

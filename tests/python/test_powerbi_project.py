@@ -288,6 +288,14 @@ def test_every_dax_measure_and_m_query_parses(tmdl):
         strict_parse(dax_parser, dax_tokens, "SUM ( fct_orders[net_amount] ) )")
 
 
+def test_the_documented_odbc_variant_parses():
+    doc = (REPO / "docs" / "power-bi.md").read_text()
+    section = doc[doc.index("## Reading the serving database instead") :]
+    query = section.split("```")[1].strip()
+    assert "Odbc.Query" in query and "access_mode=read_only" in query
+    strict_parse(m_parser, m_tokens, query)
+
+
 def test_strict_reader_rejects_what_desktop_would_not_read():
     good = (
         "table t\n\n\tcolumn c\n\t\tdataType: string\n\t\tsummarizeBy: none\n\t\tsourceColumn: c\n"
@@ -592,6 +600,27 @@ def test_hand_written_dax_computed_in_sql_equals_the_marts(published):
     shares = dict(value["Segment Share"])
     assert set(shares) == set(share)
     assert all(math.isclose(shares[s], share[s], abs_tol=1e-6) for s in share)
+
+
+def test_the_html_report_shows_the_headline_metrics_from_the_same_definitions(
+    metricflow, published, tmp_path
+):
+    from segmentation.report import write_report
+
+    ask, _con = metricflow
+    db, _bi, target = published
+    out = tmp_path / "report.html"
+    write_report(db, out, target / "semantic_manifest.json")
+    page = out.read_text()
+    start = page.index("Headline metrics (dbt semantic layer)")
+    table = page[start : page.index("</table>", start)]
+    assert f"<td>Revenue</td><td>{ask('revenue', None)[None]:,.2f}</td>" in table
+    assert f"<td>Buyers</td><td>{int(ask('buyers', None)[None]):,}</td>" in table
+    assert f"<td>Return Rate (units)</td><td>{ask('return_rate_units', None)[None]:.1%}</td>" in (
+        table
+    )
+    write_report(db, out, tmp_path / "missing.json")
+    assert "Not shown: cannot read dbt&#x27;s semantic manifest" in out.read_text()
 
 
 def test_generated_measures_carry_the_metric_definitions(tmdl, published):
