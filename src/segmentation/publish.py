@@ -408,6 +408,13 @@ def _remove_stale_staging(bi_dir: Path) -> None:
     other publish can be using them)."""
     for path in bi_dir.glob(STAGING_PREFIX + "*"):
         if path.is_dir():
+            # killed between the two renames of _swap_folder: the project is put back
+            if (
+                path.name.endswith(f"-{POWERBI_FOLDER}.old")
+                and not (bi_dir / POWERBI_FOLDER).exists()
+            ):
+                os.replace(path, bi_dir / POWERBI_FOLDER)
+                continue
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -434,6 +441,7 @@ def publish(
     force: bool = False,
     max_drop: float = DEFAULT_MAX_DROP,
     powerbi: bool = True,
+    powerbi_folder: str | None = None,
 ) -> PublishResult:
     """Publish every public mart of ``db_path`` into ``bi_dir``; see the module docstring.
 
@@ -477,6 +485,7 @@ def publish(
                     dbt_manifest,
                     semantic_manifest,
                     log,
+                    powerbi_folder or str(bi_dir.resolve()),
                 )
             _move_into_place(bi_dir, staging, result)
         finally:
@@ -499,18 +508,20 @@ def _write_powerbi(
     dbt_manifest: dict,
     semantic_manifest: dict,
     log: Callable[[str], None],
+    bi_folder: str,
 ) -> None:
-    """Generate the Power BI project into ``staging/powerbi``. Its folder parameter points at
-    the BI folder's absolute path; a user on another machine sets it once in Power BI."""
+    """Generate the Power BI project into ``staging/powerbi``. Its folder parameter is
+    ``bi_folder``: the BI folder as the Power BI user sees it (by default the folder's path
+    on this machine)."""
     try:
         files = write_project(
             staging / POWERBI_FOLDER,
             _manifest_data(result, db_path, storage_version),
             dbt_manifest,
             semantic_manifest,
-            bi_folder=str(bi_dir.resolve()),
+            bi_folder=bi_folder,
         )
-    except (ModelError, MetricError, OSError) as exc:
+    except (ModelError, MetricError, OSError, KeyError) as exc:
         raise PublishError(
             f"could not generate the Power BI project: {exc}. The previous publish in {bi_dir} "
             "is unchanged."
@@ -625,10 +636,11 @@ def _manifest_data(result: PublishResult, db_path: Path, storage_version: str) -
 
 
 def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None:
-    """Rename the staged files over the published ones: Parquet files, then the serving
-    database, then `_manifest.json` last (so its presence means the rest is in place)."""
+    """Rename the staged files over the published ones: Parquet files, the serving database,
+    the Power BI project, then `_manifest.json` last (so its presence means the rest is in
+    place)."""
     previous = _previous_marts(bi_dir)
-    names = [f"{m.name}.parquet" for m in result.marts] + [SERVING_DB, MANIFEST_FILE]
+    names = [f"{m.name}.parquet" for m in result.marts] + [SERVING_DB]
     for done, name in enumerate(names):
         try:
             os.replace(staging / name, bi_dir / name)
@@ -638,6 +650,13 @@ def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None
                 "already replaced, so the BI folder mixes two publishes; run publish again."
             ) from exc
     _swap_folder(staging / POWERBI_FOLDER, bi_dir / POWERBI_FOLDER)
+    try:
+        os.replace(staging / MANIFEST_FILE, bi_dir / MANIFEST_FILE)
+    except OSError as exc:
+        raise PublishError(
+            f"could not move {MANIFEST_FILE} into {bi_dir}: {exc}; the other files were "
+            "replaced, so run publish again."
+        ) from exc
     _fsync(bi_dir)
     # Marts that are no longer public: remove the files an earlier publish wrote for them.
     for stale in sorted(previous - {m.name for m in result.marts}):
@@ -646,17 +665,22 @@ def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None
 
 
 def _swap_folder(new: Path, target: Path) -> None:
-    """Put the folder ``new`` where ``target`` is: the old one is renamed aside, the new one
-    renamed in, then the old one removed. Between the two renames (microseconds) the folder is
-    absent, never half written."""
+    """Put the folder ``new`` where ``target`` is: the old one is renamed aside (beside it,
+    in the BI folder), the new one renamed in, then the old one removed. Between the two
+    renames (microseconds) the folder is absent, never half written; if the second rename
+    fails, the old folder is renamed back."""
     if not new.is_dir():
         return
-    old = new.with_name(new.name + ".old")
+    old = target.with_name(f"{STAGING_PREFIX}{os.getpid()}-{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    had_old = target.exists()
     try:
-        if target.exists():
+        if had_old:
             os.replace(target, old)
         os.replace(new, target)
     except OSError as exc:
+        if had_old and old.exists() and not target.exists():
+            os.replace(old, target)
         raise PublishError(f"could not move {target.name}/ into place: {exc}") from exc
     shutil.rmtree(old, ignore_errors=True)
 
@@ -701,6 +725,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="do not generate the Power BI project (powerbi/Segmentation.pbip)",
     )
     parser.add_argument(
+        "--powerbi-folder",
+        default=None,
+        help=(
+            "the BI folder's path as Power BI will see it, e.g. C:\\data\\bi, written into the "
+            "project's BiFolder parameter (default: $SEGMENTATION_POWERBI_FOLDER or the BI "
+            "folder's absolute path here)"
+        ),
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="publish even a degenerate build (no customers or segments, or a steep drop)",
@@ -740,6 +773,7 @@ def main(args: argparse.Namespace) -> int:
             force=args.force,
             max_drop=max_drop,
             powerbi=args.powerbi,
+            powerbi_folder=args.powerbi_folder or os.environ.get("SEGMENTATION_POWERBI_FOLDER"),
         )
     except (PublishError, argparse.ArgumentTypeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -43,6 +43,8 @@ from referencing.jsonschema import DRAFT7
 
 from segmentation.generate import generate
 from segmentation.powerbi import metrics as metric_defs
+from segmentation.powerbi.model import ModelError
+from segmentation.powerbi.project import write_project
 from segmentation.powerbi.tmdl import TmdlError, column_ref, read_definition, read_tmdl
 
 pytestmark = pytest.mark.e2e
@@ -53,9 +55,9 @@ SCHEMA_URL = "https://developer.microsoft.com/json-schemas/"
 PROJECT = "Segmentation"
 
 
-def publish(db: Path, bi: Path, manifest: Path) -> subprocess.CompletedProcess:
+def publish(db: Path, bi: Path, manifest: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [BIN / "segmentation", "publish", "--db", db, "--bi", bi, "--manifest", manifest],
+        [BIN / "segmentation", "publish", "--db", db, "--bi", bi, "--manifest", manifest, *options],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -614,7 +616,7 @@ def test_the_html_report_shows_the_headline_metrics_from_the_same_definitions(
     page = out.read_text()
     start = page.index("Headline metrics (dbt semantic layer)")
     table = page[start : page.index("</table>", start)]
-    assert f"<td>Revenue</td><td>{ask('revenue', None)[None]:,.2f}</td>" in table
+    assert f"<td>Net Revenue</td><td>{ask('revenue', None)[None]:,.2f}</td>" in table
     assert f"<td>Buyers</td><td>{int(ask('buyers', None)[None]):,}</td>" in table
     assert f"<td>Return Rate (units)</td><td>{ask('return_rate_units', None)[None]:.1%}</td>" in (
         table
@@ -633,9 +635,13 @@ def test_generated_measures_carry_the_metric_definitions(tmdl, published):
         assert measure.properties["formatString"] == metric.format_string
     assert by_name["Net Sales"].expression == (
         "CALCULATE ( SUM ( fct_orders[net_amount] ), "
-        "KEEPFILTERS ( fct_orders[is_purchase] = TRUE () ) )"
+        "KEEPFILTERS ( fct_orders[is_purchase] == TRUE () ) )"
     )
-    assert by_name["Revenue"].expression == "[Net Sales] - [Refunds]"
+    # null, not -refunds, where there are no sales (as MetricFlow); refunds fill with 0
+    assert by_name["Net Revenue"].expression == (
+        "IF ( ISBLANK ( [Net Sales] ), BLANK (), [Net Sales] - [Refunds] )"
+    )
+    assert by_name["Refunds"].expression == "COALESCE ( SUM ( fct_returns[refund_amount] ), 0 )"
     assert by_name["Return Rate (units)"].expression == "DIVIDE ( [Units Returned], [Units Sold] )"
 
 
@@ -668,7 +674,9 @@ def test_a_renamed_and_an_added_column_reach_the_project(published, tmp_path):
     for name in ("manifest.json", "semantic_manifest.json"):
         shutil.copy(target / name, tmp_path / "target" / name)
     new_bi = tmp_path / "bi"
-    proc = publish(changed, new_bi, tmp_path / "target" / "manifest.json")
+    proc = publish(
+        changed, new_bi, tmp_path / "target" / "manifest.json", "--powerbi-folder", r"C:\data\bi"
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     definition = new_bi / "powerbi" / f"{PROJECT}.SemanticModel" / "definition"
     customers = tables(read_definition(definition))["dim_customers"]
@@ -677,6 +685,33 @@ def test_a_renamed_and_an_added_column_reach_the_project(published, tmp_path):
     assert names[-1] == "loyalty_tier"
     assert names == pq.read_schema(new_bi / "dim_customers.parquet").names
     assert customers.child("column", "loyalty_tier").properties["dataType"] == "string"
+    (parameter,) = read_definition(definition)["expressions.tmdl"]
+    assert parameter.name == "BiFolder" and parameter.expression.startswith('"C:\\data\\bi" meta [')
+
+
+def manifests(published) -> tuple[dict, dict, dict]:
+    _db, bi, target = published
+    return (
+        json.loads((bi / "_manifest.json").read_text()),
+        json.loads((target / "manifest.json").read_text()),
+        json.loads((target / "semantic_manifest.json").read_text()),
+    )
+
+
+def test_a_column_a_measure_reads_must_exist(published, tmp_path):
+    bi_manifest, dbt_manifest, semantic = manifests(published)
+    for column in bi_manifest["marts"]["fct_orders"]["columns"]:
+        if column["name"] == "net_amount":
+            column["name"] = "net_value"
+    with pytest.raises(ModelError, match=r"measure 'Net Sales': column fct_orders\[net_amount\]"):
+        write_project(tmp_path, bi_manifest, dbt_manifest, semantic, "x")
+
+
+def test_a_measure_named_like_a_column_stops_with_both_names(published, tmp_path):
+    bi_manifest, dbt_manifest, semantic = manifests(published)
+    next(m for m in semantic["metrics"] if m["name"] == "revenue")["label"] = "Revenue"
+    with pytest.raises(ModelError, match=r"'Revenue' and column segment_profiles\[revenue\]"):
+        write_project(tmp_path, bi_manifest, dbt_manifest, semantic, "x")
 
 
 def test_a_renamed_column_a_visual_uses_stops_the_publish_and_keeps_the_last_one(

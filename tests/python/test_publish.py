@@ -706,3 +706,29 @@ def test_serving_db_is_readable_by_duckdb_1_1(project: Project) -> None:
             new = json.loads(json.dumps(con.execute(CHECKSUM_SQL[table]).fetchall(), default=str))
             assert old[table] == new, table
     assert old["dim_customers"][0][0] == 3000
+
+
+def test_a_failed_folder_swap_puts_the_last_power_bi_project_back(tmp_path, monkeypatch):
+    target = tmp_path / "bi" / "powerbi"
+    target.mkdir(parents=True)
+    (target / "Segmentation.pbip").write_text("last good")
+    new = tmp_path / "staging" / "powerbi"
+    new.mkdir(parents=True)
+    (new / "Segmentation.pbip").write_text("new")
+    real_replace = os.replace
+    calls = []
+
+    def failing_second_rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(pub.os, "replace", failing_second_rename)
+    with pytest.raises(pub.PublishError, match="disk full"):
+        pub._swap_folder(new, target)
+    assert (target / "Segmentation.pbip").read_text() == "last good"
+    monkeypatch.setattr(pub.os, "replace", real_replace)
+    pub._swap_folder(new, target)
+    assert (target / "Segmentation.pbip").read_text() == "new"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["powerbi"]

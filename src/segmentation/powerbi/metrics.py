@@ -53,14 +53,17 @@ class Aggregate:
 
     def dax(self) -> str:
         function = _AGGREGATIONS[self.agg][0]
-        inner = f"{function} ( {self.table}[{self.column}] )"
-        if not self.filters:
-            return inner
-        conditions = ", ".join(
-            f"KEEPFILTERS ( {self.table}[{col}] = {'TRUE' if value else 'FALSE'} () )"
-            for col, value in self.filters
-        )
-        return f"CALCULATE ( {inner}, {conditions} )"
+        value = f"{function} ( {self.table}[{self.column}] )"
+        if self.filters:
+            # == is strict: a blank is neither TRUE nor FALSE, as a null is in SQL
+            conditions = ", ".join(
+                f"KEEPFILTERS ( {self.table}[{col}] == {'TRUE' if wanted else 'FALSE'} () )"
+                for col, wanted in self.filters
+            )
+            value = f"CALCULATE ( {value}, {conditions} )"
+        if self.fill_nulls_with is not None:
+            value = f"COALESCE ( {value}, {self.fill_nulls_with:g} )"
+        return value
 
     def sql(self, relation: Callable[[str, str], str]) -> str:
         sql_agg = _AGGREGATIONS[self.agg][1]
@@ -88,13 +91,20 @@ class Metric:
     numerator: str | None = None
     denominator: str | None = None
     expr_tokens: tuple[str, ...] = ()
+    unfilled_inputs: tuple[str, ...] = ()  # derived: inputs that stay null (no fill_nulls_with)
 
     def dax(self, labels: dict[str, str]) -> str:
         if self.kind == "simple":
             return self.aggregate.dax()
         if self.kind == "ratio":
             return f"DIVIDE ( [{labels[self.numerator]}], [{labels[self.denominator]}] )"
-        return " ".join(f"[{labels[t]}]" if t in labels else t for t in self.expr_tokens)
+        expression = " ".join(f"[{labels[t]}]" if t in labels else t for t in self.expr_tokens)
+        # MetricFlow gives null when an input without fill_nulls_with is null; DAX would treat
+        # the blank as 0 in arithmetic, so guard it.
+        guards = " || ".join(f"ISBLANK ( [{labels[name]}] )" for name in self.unfilled_inputs)
+        if guards:
+            return f"IF ( {guards}, BLANK (), {expression} )"
+        return expression
 
     def sql(self, metrics: dict[str, Metric], relation: Callable[[str, str], str]) -> str:
         if self.kind == "simple":
@@ -214,6 +224,12 @@ def load_metrics(semantic_manifest: dict) -> dict[str, Metric]:
                 if re.fullmatch(r"[A-Za-z_]\w*", token) and token not in inputs:
                     raise MetricError(f"metric {name}: {token} is not one of its input metrics")
             metric.expr_tokens = tokens
+            metric.unfilled_inputs = tuple(
+                t
+                for t in dict.fromkeys(tokens)
+                if t in inputs
+                and (metrics[t].aggregate is None or metrics[t].aggregate.fill_nulls_with is None)
+            )
     for metric in metrics.values():
         if metric.kind != "simple":
             metric.table = _home_table(metric, metrics)
@@ -269,7 +285,8 @@ def _latest_run_measure(name: str, column: str, fmt: str, description: str) -> H
         name=name,
         table="segmentation_runs",
         dax=(
-            "VAR LatestRun = MAX ( segmentation_runs[run_started_at] )\n"
+            "VAR LatestRun = CALCULATE ( MAX ( segmentation_runs[run_started_at] ), "
+            "REMOVEFILTERS ( segmentation_runs ) )\n"
             "RETURN\n"
             f"    CALCULATE ( MAX ( segmentation_runs[{column}] ), "
             "segmentation_runs[run_started_at] = LatestRun )"
@@ -301,10 +318,13 @@ HAND_MEASURES: tuple[HandMeasure, ...] = (
     HandMeasure(
         name="Latest Model Version",
         table="segment_k_selection",
-        dax="MAX ( segment_k_selection[model_version] )",
+        dax=(
+            "CALCULATE ( MAX ( segment_k_selection[model_version] ), "
+            "REMOVEFILTERS ( segment_k_selection ) )"
+        ),
         format_string="0",
         folder="Model health",
-        description="The newest fitted model version.",
+        description="The newest fitted model version, whatever the visual filters.",
         sql="select max(model_version) from segment_k_selection",
     ),
     HandMeasure(
@@ -378,7 +398,8 @@ HAND_MEASURES: tuple[HandMeasure, ...] = (
         table="dim_segments",
         dax=(
             "DIVIDE ( [Segment Customers], "
-            "CALCULATE ( [Segment Customers], ALL ( dim_segments ) ) )"
+            "CALCULATE ( [Segment Customers], REMOVEFILTERS ( dim_segments ), "
+            "REMOVEFILTERS ( segment_profiles ) ) )"
         ),
         format_string="0.0%",
         folder="Segments",

@@ -5,6 +5,7 @@ the semantic layer (see the package's other modules)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from segmentation.powerbi import metrics as metric_defs
@@ -38,21 +39,54 @@ def semantic_model(bi_manifest: dict, dbt_manifest: dict, semantic_manifest: dic
     return model
 
 
+_COLUMN_IN_DAX = re.compile(r"\b([A-Za-z_]\w*)\[([^\]]+)\]")
+_MEASURE_IN_DAX = re.compile(r"(?<![\w\]])\[([^\]]+)\]")
+
+
+def check_names(model: SemanticModel) -> None:
+    """Power BI names are case-insensitive, and a measure may not share its name with any
+    other measure or with a column."""
+    seen: dict[str, str] = {}
+    for table in model.tables:
+        for column in table.columns:
+            seen.setdefault(column.name.lower(), f"column {table.name}[{column.name}]")
+    clashes = []
+    for measure in model.measures:
+        key = measure.name.lower()
+        if key in seen:
+            clashes.append(f"measure {measure.name!r} and {seen[key]}")
+        seen[key] = f"measure {measure.name!r}"
+    if clashes:
+        raise ModelError(
+            "Power BI needs distinct names (ignoring case); rename the metric's label in "
+            "models/marts/_semantic_layer.yml:\n  " + "\n  ".join(clashes)
+        )
+
+
 def check_bindings(model: SemanticModel, report_pages: list[Page]) -> None:
-    """Every field a visual uses exists in the model, as the kind it is used as."""
+    """Every column and measure a DAX measure or a visual uses exists in the model, as the
+    kind it is used as."""
     columns = {(t.name, c.name) for t in model.tables for c in t.columns}
     measures = {(m.table, m.name) for m in model.measures}
+    measure_names = {m.name for m in model.measures}
     missing = []
+    for measure in model.measures:
+        for table, column in _COLUMN_IN_DAX.findall(measure.expression):
+            if (table, column) not in columns:
+                missing.append(f"measure {measure.name!r}: column {table}[{column}]")
+        for name in _MEASURE_IN_DAX.findall(measure.expression):
+            if name not in measure_names:
+                missing.append(f"measure {measure.name!r}: measure [{name}]")
     for page in report_pages:
         for visual in page.visuals:
             for f in visual.fields():
                 known = measures if f.kind == "measure" else columns
                 if (f.table, f.name) not in known:
-                    missing.append(f"{page.display_name} / {visual.title}: {_describe(f)}")
+                    missing.append(f"page {page.display_name} / {visual.title}: {_describe(f)}")
     if missing:
         raise ModelError(
-            "the report uses fields the model does not have (was a mart column renamed?):\n  "
-            + "\n  ".join(missing)
+            "the Power BI project uses fields the model does not have (was a mart column "
+            "renamed?):\n  " + "\n  ".join(missing)
         )
 
 
@@ -76,6 +110,7 @@ def write_project(
     out_dir = Path(out_dir)
     model = semantic_model(bi_manifest, dbt_manifest, semantic_manifest)
     report_pages = pages()
+    check_names(model)
     check_bindings(model, report_pages)
     written: list[Path] = []
 

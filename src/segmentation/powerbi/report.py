@@ -236,7 +236,7 @@ RIGHT = (645, 150, 615, 550)
 def pages() -> list[Page]:
     """The report: one page per section of the HTML report."""
     net_sales = measure("fct_orders", "Net Sales")
-    revenue = measure("fct_orders", "Revenue")
+    revenue = measure("fct_orders", "Net Revenue")
     return [
         Page(
             "overview",
@@ -244,7 +244,7 @@ def pages() -> list[Page]:
             _cards(
                 "overview",
                 [
-                    measure("dim_customers", "Customers"),
+                    measure("dim_customers", "Customer Count"),
                     measure("dim_customers", "Buyers"),
                     revenue,
                     measure("segment_k_selection", "Chosen k"),
@@ -348,7 +348,7 @@ def pages() -> list[Page]:
                 [
                     revenue,
                     net_sales,
-                    measure("fct_orders", "Orders"),
+                    measure("fct_orders", "Order Count"),
                     measure("fct_orders", "Average Order Value"),
                 ],
             )
@@ -531,7 +531,7 @@ def pages() -> list[Page]:
                     )
                     for i, m in enumerate(
                         [
-                            measure("dim_customers", "Customers"),
+                            measure("dim_customers", "Customer Count"),
                             revenue,
                             measure("fct_orders", "Average Order Value"),
                         ]
@@ -540,14 +540,14 @@ def pages() -> list[Page]:
                 Visual(
                     "drilldown_customers",
                     "tableEx",
-                    "Top customers by revenue",
+                    "Customers by net revenue (sorted, largest first)",
                     {
                         "Values": [
                             col("dim_customers", "customer_id"),
                             col("dim_customers", "region"),
                             col("customer_rfm", "rfm_segment"),
                             revenue,
-                            measure("fct_orders", "Orders"),
+                            measure("fct_orders", "Order Count"),
                             measure("fct_returns", "Return Rate (units)"),
                         ]
                     },

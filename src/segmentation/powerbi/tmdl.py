@@ -123,7 +123,6 @@ def model_files(model: SemanticModel, bi_folder: str) -> dict[str, str]:
                 "model Model",
                 f"{TAB}culture: en-US",
                 f"{TAB}defaultPowerBIDataSourceVersion: powerBI_V3",
-                f"{TAB}discourageImplicitMeasures",
                 f"{TAB}sourceQueryCulture: en-US",
                 "",
                 # no auto date/time tables: dim_date is the date table
