@@ -1,20 +1,44 @@
--- A date spine for BI: every day from the first kept order to the analysis date, with the
--- calendar attributes a report filters and groups by.
+-- A date spine for BI: every day from the first kept order (or return) to the analysis date
+-- (or the last return, when one is dated later), with the calendar attributes a report
+-- filters and groups by. Every order, return and month end of the marts has its day here.
 with
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
+returns as (
+    select * from {{ ref('stg_shop__returns') }}
+),
+
 analysis_date as (
     select * from {{ ref('int_analysis_date') }}
 ),
 
+order_bounds as (
+    select min(ordered_date) as first_order_date
+    from orders
+),
+
+return_bounds as (
+    select
+        min(returned_date) as first_return_date,
+        max(returned_date) as last_return_date
+    from returns
+),
+
 bounds as (
     select
-        min(orders.ordered_date) as first_date,
-        max(analysis_date.as_of_date) as last_date
-    from orders
+        least(
+            order_bounds.first_order_date,
+            coalesce(return_bounds.first_return_date, order_bounds.first_order_date)
+        ) as first_date,
+        greatest(
+            analysis_date.as_of_date,
+            coalesce(return_bounds.last_return_date, analysis_date.as_of_date)
+        ) as last_date
+    from order_bounds
+    cross join return_bounds
     cross join analysis_date
 ),
 
