@@ -58,10 +58,12 @@ lint: setup
 	$(BIN)/ruff check src tests bench python_models
 	$(BIN)/ruff format --check src tests bench python_models
 	mkdir -p $(dir $(SEGMENTATION_DB))
-	$(BIN)/sqlfluff lint models tests analyses
+	$(BIN)/sqlfluff lint models tests analyses --processes 2
 
+# Two workers, one test file per worker (a file's module fixtures build once).
+PYTEST_WORKERS ?= 2
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint pytest
 
