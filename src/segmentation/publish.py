@@ -641,22 +641,20 @@ def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None
     place)."""
     previous = _previous_marts(bi_dir)
     names = [f"{m.name}.parquet" for m in result.marts] + [SERVING_DB]
-    for done, name in enumerate(names):
+
+    def move(name: str, done: int) -> None:
         try:
             os.replace(staging / name, bi_dir / name)
         except OSError as exc:
             raise PublishError(
-                f"could not move {name} into {bi_dir}: {exc}. {done} of {len(names)} files were "
-                "already replaced, so the BI folder mixes two publishes; run publish again."
+                f"could not move {name} into {bi_dir}: {exc}. {done} of {len(names) + 1} files "
+                "were already replaced, so the BI folder mixes two publishes; run publish again."
             ) from exc
+
+    for done, name in enumerate(names):
+        move(name, done)
     _swap_folder(staging / POWERBI_FOLDER, bi_dir / POWERBI_FOLDER)
-    try:
-        os.replace(staging / MANIFEST_FILE, bi_dir / MANIFEST_FILE)
-    except OSError as exc:
-        raise PublishError(
-            f"could not move {MANIFEST_FILE} into {bi_dir}: {exc}; the other files were "
-            "replaced, so run publish again."
-        ) from exc
+    move(MANIFEST_FILE, len(names))
     _fsync(bi_dir)
     # Marts that are no longer public: remove the files an earlier publish wrote for them.
     for stale in sorted(previous - {m.name for m in result.marts}):

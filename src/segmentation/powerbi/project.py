@@ -10,7 +10,7 @@ from pathlib import Path
 
 from segmentation.powerbi import metrics as metric_defs
 from segmentation.powerbi.model import ModelError, SemanticModel, build_model
-from segmentation.powerbi.report import SCHEMAS, Field, Page, pages
+from segmentation.powerbi.report import SCHEMAS, Page, pages
 from segmentation.powerbi.tmdl import model_files
 
 PROJECT = "Segmentation"
@@ -24,7 +24,6 @@ def semantic_model(bi_manifest: dict, dbt_manifest: dict, semantic_manifest: dic
     published = {t.name for t in model.tables}
     metrics = metric_defs.load_metrics(semantic_manifest)
     generated = metric_defs.generated_measures(metrics)
-    names = set()
     for measure in generated + metric_defs.hand_measures():
         if measure.table not in published:
             if measure in generated:  # every semantic-layer metric must reach Power BI
@@ -32,9 +31,6 @@ def semantic_model(bi_manifest: dict, dbt_manifest: dict, semantic_manifest: dic
                     f"measure {measure.name!r} belongs on {measure.table}, which was not published"
                 )
             continue
-        if measure.name in names:
-            raise ModelError(f"two measures are called {measure.name!r}")
-        names.add(measure.name)
         model.table(measure.table).measures.append(measure)
     return model
 
@@ -82,21 +78,14 @@ def check_bindings(model: SemanticModel, report_pages: list[Page]) -> None:
             for f in visual.fields():
                 known = measures if f.kind == "measure" else columns
                 if (f.table, f.name) not in known:
-                    missing.append(f"page {page.display_name} / {visual.title}: {_describe(f)}")
+                    missing.append(
+                        f"page {page.display_name} / {visual.title}: {f.kind} {f.table}[{f.name}]"
+                    )
     if missing:
         raise ModelError(
             "the Power BI project uses fields the model does not have (was a mart column "
             "renamed?):\n  " + "\n  ".join(missing)
         )
-
-
-def _describe(f: Field) -> str:
-    return f"{f.kind} {f.table}[{f.name}]"
-
-
-def _json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def write_project(
@@ -120,8 +109,7 @@ def write_project(
         written.append(path)
 
     def data(path: Path, content: dict) -> None:
-        _json(path, content)
-        written.append(path)
+        text(path, json.dumps(content, indent=2, ensure_ascii=False) + "\n")
 
     data(
         out_dir / f"{PROJECT}.pbip",

@@ -80,6 +80,28 @@ def _literal(value: str) -> dict:
     return {"expr": {"Literal": {"Value": value}}}
 
 
+def _color(value: str) -> dict:
+    return {"color": {"Literal": {"Value": f"'{value}'"}}}
+
+
+def _color_scale(value: Field) -> dict:
+    """A diverging background colour scale (blue below 0, red above) on a matrix value."""
+    gradient = {
+        "min": _color("#2166AC"),
+        "mid": {**_color("#F7F7F7"), "value": {"Literal": {"Value": "0D"}}},
+        "max": _color("#B2182B"),
+        "nullColoringStrategy": {"strategy": {"Literal": {"Value": "'noColor'"}}},
+    }
+    rule = {"FillRule": {"Input": value.expression(), "FillRule": {"linearGradient3": gradient}}}
+    return {
+        "properties": {"backColor": {"solid": {"color": {"expr": rule}}}},
+        "selector": {
+            "data": [{"dataViewWildcard": {"matchingOption": 1}}],
+            "metadata": value.query_ref,
+        },
+    }
+
+
 @dataclass
 class Visual:
     name: str
@@ -123,54 +145,7 @@ class Visual:
             }
         visual: dict = {"visualType": self.visual_type, "query": query}
         if self.color_scale:
-            visual["objects"] = {
-                "values": [
-                    {
-                        "properties": {
-                            "backColor": {
-                                "solid": {
-                                    "color": {
-                                        "expr": {
-                                            "FillRule": {
-                                                "Input": self.color_scale.expression(),
-                                                "FillRule": {
-                                                    "linearGradient3": {
-                                                        "min": {
-                                                            "color": {
-                                                                "Literal": {"Value": "'#2166AC'"}
-                                                            }
-                                                        },
-                                                        "mid": {
-                                                            "color": {
-                                                                "Literal": {"Value": "'#F7F7F7'"}
-                                                            },
-                                                            "value": {"Literal": {"Value": "0D"}},
-                                                        },
-                                                        "max": {
-                                                            "color": {
-                                                                "Literal": {"Value": "'#B2182B'"}
-                                                            }
-                                                        },
-                                                        "nullColoringStrategy": {
-                                                            "strategy": {
-                                                                "Literal": {"Value": "'noColor'"}
-                                                            }
-                                                        },
-                                                    }
-                                                },
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        },
-                        "selector": {
-                            "data": [{"dataViewWildcard": {"matchingOption": 1}}],
-                            "metadata": self.color_scale.query_ref,
-                        },
-                    }
-                ]
-            }
+            visual["objects"] = {"values": [_color_scale(self.color_scale)]}
         visual["visualContainerObjects"] = {
             "title": [
                 {

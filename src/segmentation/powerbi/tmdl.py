@@ -322,9 +322,7 @@ def read_tmdl(text: str, source: str = "<tmdl>") -> list[TmdlObject]:
 
 def _expression_block(lines: list[str], i: int, depth: int, where: str) -> tuple[str, int]:
     body = []
-    while i < len(lines) and (lines[i].startswith(TAB * depth) or not lines[i].strip()):
-        if not lines[i].strip():
-            break
+    while i < len(lines) and lines[i].strip() and lines[i].startswith(TAB * depth):
         body.append(lines[i][depth:])
         i += 1
     if not body:
