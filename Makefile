@@ -16,7 +16,11 @@ export SEGMENTATION_RAW := $(abspath $(RAW))
 ifeq ($(RAW),data/raw)
 export SEGMENTATION_DB ?= $(CURDIR)/data/warehouse.duckdb
 else
-export SEGMENTATION_DB ?= $(CURDIR)/data/warehouses/$(notdir $(abspath $(RAW))).duckdb
+# A DuckDB file is a catalog named after the file: one named like a schema of the warehouse
+# (RAW=.../raw) would make `raw.<table>` ambiguous, so such a folder takes its parent's name too.
+RAW_NAME := $(notdir $(abspath $(RAW)))
+WAREHOUSE_NAME := $(if $(filter raw staging intermediate marts reference main,$(RAW_NAME)),$(notdir $(abspath $(RAW)/..))_$(RAW_NAME),$(RAW_NAME))
+export SEGMENTATION_DB ?= $(CURDIR)/data/warehouses/$(WAREHOUSE_NAME).duckdb
 endif
 export SEGMENTATION_BI ?= $(CURDIR)/data/bi
 

@@ -10,23 +10,35 @@
 {% endmacro %}
 
 {#-
-    Runs as on-run-start, before any model: finds <table>.parquet or <table>.csv for every
-    table of the raw contract in raw_path(), checks that required tables and required columns
-    exist, and (re)creates one view per table in the `raw` schema. Each view exposes exactly
-    the contract's columns (missing optional columns as NULL), plus the row's identity:
-    `_source_file` and `_source_row` (BIGINT, the 1-based data-row number within the file;
-    Parquet's file_row_number + 1, for CSV row_number() over () in file order).
+    Runs as on-run-start, before any model: finds every table of the raw contract in
+    raw_path(), checks that required tables and required columns exist, and (re)creates one
+    view per table in the `raw` schema. A table is one file, <table>.parquet or <table>.csv,
+    or a folder <table>/ of batch files (*.parquet and/or *.csv, any names), read as one table
+    in file-name order (staging applies a later file's row of a key as an update:
+    superseded_by_file in the base models). Each view exposes exactly the contract's columns
+    (missing optional columns as NULL), plus the row's identity: `_source_file` and
+    `_source_row` (BIGINT, the 1-based data-row number within its file; Parquet's
+    file_row_number + 1, for CSV row_number() over () in file order).
     CSV files are read as text (all_varchar) so identifiers keep their leading zeros; staging
     parses and validates every column. A missing optional table becomes an empty view, with
     a warning. Problems stop the build with a message naming the file and the column: a
-    missing required table or column, a table present as both .parquet and .csv (ambiguous),
-    a required table without data rows; so does a warehouse built from another raw folder
-    (check_warehouse_source). `segmentation check` does the same and more (encoding,
-    delimiter, value formats) before dbt runs.
+    missing required table or column (in any batch file), a table present twice (as .parquet,
+    .csv or folder: ambiguous), a batch folder without data files, a required table without
+    data rows; so does a warehouse built from another raw folder (check_warehouse_source).
+    `segmentation check` does the same and more (encoding, delimiter, value formats) before
+    dbt runs.
 -#}
 {% macro duckdb__register_raw_tables() %}
     {%- if not execute -%}
         {{ return('') }}
+    {%- endif -%}
+    {%- if target.database | lower in ['raw', 'staging', 'intermediate', 'marts', 'reference'] -%}
+        {{ exceptions.raise_compiler_error(
+            "The warehouse file " ~ target.path ~ " is named like one of its schemas ("
+            ~ target.database ~ "), which makes `" ~ target.database ~ ".<table>` ambiguous in "
+            ~ "DuckDB (fix: set SEGMENTATION_DB to a file with another name, e.g. "
+            ~ target.database ~ "_warehouse.duckdb)"
+        ) }}
     {%- endif -%}
     {%- set raw_dir = raw_path() -%}
     {%- set contract = var('raw_contract') -%}
@@ -34,6 +46,7 @@
     {%- set statements = [] -%}
     {%- for table_name, spec in contract.items() -%}
         {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
+        {%- set batch_files = segmentation.find_batch_files(raw_dir, table_name) -%}
         {%- set part_folder = segmentation.find_part_folder(raw_dir, table_name)
             if found is none else none -%}
         {%- set csv_twin = raw_dir ~ "/" ~ table_name ~ ".csv" -%}
@@ -43,18 +56,30 @@
                 "ambiguous table '" ~ table_name ~ "': both " ~ found ~ " and " ~ csv_twin
                 ~ " exist (fix: keep one file per table; delete or move the other)"
             ) -%}
+        {%- elif found is not none and batch_files is not none -%}
+            {%- do problems.append(
+                "ambiguous table '" ~ table_name ~ "': both " ~ found ~ " and the batch folder "
+                ~ raw_dir ~ "/" ~ table_name ~ "/ exist (fix: move " ~ found
+                ~ " into the folder as its first batch, or remove the folder)"
+            ) -%}
         {%- elif part_folder is not none -%}
             {%- do problems.append(
                 part_folder ~ " is a folder of part files (as Spark or Hive write a table), not "
                 ~ "one file (fix: write one file, e.g. Spark df.coalesce(1), or combine the "
                 ~ "parts; `segmentation check` prints the command)"
             ) -%}
-        {%- elif found is none -%}
+        {%- elif batch_files is not none and batch_files | length == 0 -%}
+            {%- do problems.append(
+                raw_dir ~ "/" ~ table_name ~ "/ is a batch folder without .parquet or .csv "
+                ~ "files (fix: put the table's batch files in it, or remove the folder)"
+            ) -%}
+        {%- elif found is none and batch_files is none -%}
             {%- if spec.required -%}
                 {%- do problems.append(
                     "missing required table '" ~ table_name ~ "': expected " ~ raw_dir ~ "/"
-                    ~ table_name ~ ".parquet or " ~ raw_dir ~ "/" ~ table_name
-                    ~ ".csv (fix: export the table into that folder, or point raw_path / "
+                    ~ table_name ~ ".parquet, " ~ raw_dir ~ "/" ~ table_name
+                    ~ ".csv or a folder " ~ raw_dir ~ "/" ~ table_name ~ "/ of batch files "
+                    ~ "(fix: export the table into that folder, or point raw_path / "
                     ~ "SEGMENTATION_RAW at the folder that has it)"
                 ) -%}
             {%- else -%}
@@ -73,46 +98,33 @@
                 ) -%}
             {%- endif -%}
         {%- else -%}
-            {%- set reader = segmentation.raw_reader(found) -%}
-            {%- set described = run_query("describe select * from " ~ reader) -%}
-            {%- set present = {} -%}
-            {%- for row in described.rows -%}
-                {%- do present.update({row[0] | trim | lower: row[0]}) -%}
-            {%- endfor -%}
-            {%- set missing = [] -%}
-            {%- for col in spec.required_columns -%}
-                {%- if col not in present -%}
-                    {%- do missing.append(col) -%}
+            {%- set files = batch_files if batch_files is not none else [found] -%}
+            {%- set selects = [] -%}
+            {%- set state = namespace(has_rows=false, ok=true) -%}
+            {%- for path in files -%}
+                {%- set select = segmentation.raw_file_select(path, spec, problems) -%}
+                {%- if select is none -%}
+                    {%- set state.ok = false -%}
+                {%- else -%}
+                    {%- do selects.append(select) -%}
+                    {%- if spec.required and not state.has_rows and run_query(
+                        "select count(*) from (select 1 from " ~ segmentation.raw_reader(path)
+                        ~ " limit 1)"
+                    ).rows[0][0] > 0 -%}
+                        {%- set state.has_rows = true -%}
+                    {%- endif -%}
                 {%- endif -%}
             {%- endfor -%}
-            {%- if missing -%}
+            {%- if state.ok and spec.required and not state.has_rows -%}
                 {%- do problems.append(
-                    found ~ ": missing required column(s) " ~ missing | join(", ")
-                    ~ " (columns found: " ~ present.values() | join(", ")
-                    ~ "; fix: add or rename the column; CSV files must be comma-separated "
-                    ~ "with a header row)"
+                    (found or raw_dir ~ "/" ~ table_name ~ "/") ~ ": required table '"
+                    ~ table_name ~ "' has no data rows (only a header; fix: export the table "
+                    ~ "with its rows)"
                 ) -%}
-            {%- elif spec.required and run_query(
-                "select count(*) from (select 1 from " ~ reader ~ " limit 1)"
-            ).rows[0][0] == 0 -%}
-                {%- do problems.append(
-                    found ~ ": required table '" ~ table_name ~ "' has no data rows (only a "
-                    ~ "header; fix: export the table with its rows)"
-                ) -%}
-            {%- else -%}
-                {%- set cols = [] -%}
-                {%- for col in spec.columns -%}
-                    {%- if col in present -%}
-                        {%- do cols.append(adapter.quote(present[col]) ~ " as " ~ col) -%}
-                    {%- else -%}
-                        {%- do cols.append("cast(null as varchar) as " ~ col) -%}
-                    {%- endif -%}
-                {%- endfor -%}
+            {%- elif state.ok -%}
                 {%- do statements.append(
-                    "create or replace view raw." ~ table_name ~ " as select "
-                    ~ cols | join(", ") ~ ", '" ~ found ~ "' as _source_file, "
-                    ~ segmentation.raw_source_row(found) ~ " as _source_row from "
-                    ~ segmentation.raw_reader(found, file_row_number=true)
+                    "create or replace view raw." ~ table_name ~ " as "
+                    ~ selects | join("\nunion all\n")
                 ) -%}
             {%- endif -%}
         {%- endif -%}
@@ -129,6 +141,60 @@
     {%- endfor -%}
     {{ log("raw tables registered from " ~ raw_dir, info=true) }}
     {{ return('') }}
+{% endmacro %}
+
+{% macro raw_file_select(path, spec, problems) %}
+    {#- The select of one raw file as the contract's columns (case-insensitive and trimmed
+        names; missing optional columns as NULL) plus _source_file and _source_row; or none,
+        with a problem appended, when a required column is missing. -#}
+    {%- set described = run_query("describe select * from " ~ segmentation.raw_reader(path)) -%}
+    {%- set present = {} -%}
+    {%- for row in described.rows -%}
+        {%- do present.update({row[0] | trim | lower: row[0]}) -%}
+    {%- endfor -%}
+    {%- set missing = [] -%}
+    {%- for col in spec.required_columns -%}
+        {%- if col not in present -%}
+            {%- do missing.append(col) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {%- do problems.append(
+            path ~ ": missing required column(s) " ~ missing | join(", ")
+            ~ " (columns found: " ~ present.values() | join(", ")
+            ~ "; fix: add or rename the column; CSV files must be comma-separated "
+            ~ "with a header row)"
+        ) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set cols = [] -%}
+    {%- for col in spec.columns -%}
+        {%- if col in present -%}
+            {%- do cols.append(adapter.quote(present[col]) ~ " as " ~ col) -%}
+        {%- else -%}
+            {%- do cols.append("cast(null as varchar) as " ~ col) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(
+        "select " ~ cols | join(", ") ~ ", '" ~ path | replace("'", "''") ~ "' as _source_file, "
+        ~ segmentation.raw_source_row(path) ~ " as _source_row from "
+        ~ segmentation.raw_reader(path, file_row_number=true)
+    ) }}
+{% endmacro %}
+
+{% macro find_batch_files(raw_dir, table_name) %}
+    {#- The files of the batch folder <raw_dir>/<table>/ (*.parquet and *.csv, in file-name
+        order), an empty list when the folder holds neither, or none when there is no such
+        folder. -#}
+    {%- set folder = raw_dir ~ "/" ~ table_name -%}
+    {%- if run_query("select count(*) from glob('" ~ folder ~ "/*')").rows[0][0] == 0 -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set files = run_query(
+        "select file from glob('" ~ folder ~ "/*.parquet') union all "
+        ~ "select file from glob('" ~ folder ~ "/*.csv') order by file"
+    ) -%}
+    {{ return(files.columns[0].values() | list) }}
 {% endmacro %}
 
 {% macro find_raw_file(raw_dir, table_name) %}

@@ -53,19 +53,58 @@
     }) }}
 {%- endmacro %}
 
-{% macro duplicate_key_reason(table_name) -%}
+{% macro duplicate_key_reason(table_name, batched=none) -%}
     {#- A row's reject reason after the duplicate-key rule of `table_name`
         (duplicate_key_rules): its own row_reject_reason, or the rule's reason when another
-        valid row with the same key comes first in the rule's order (the first valid row of
-        each key is kept). Reads row_reject_reason, the key and the order's columns. -#}
+        valid row with the same key comes first in the rule's order within the same raw file
+        (the first valid row of each key per file is kept; a key in a later batch file is an
+        update, see superseded_by_file). Reads row_reject_reason, the key, the order's
+        columns and _source_file / _source_row. batched: whether the table is a batch folder
+        (default: raw_table_is_batched). -#}
     {%- set rule = duplicate_key_rules()[table_name] -%}
+    {%- set batched = raw_table_is_batched(table_name) if batched is none else batched -%}
+    {%- set per_file = ', _source_file' if batched else '' -%}
     coalesce(
         row_reject_reason,
         case
             when row_number() over (
-                partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null
+                partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null{{ per_file }}
                 order by {{ rule.order_by | join(', ') }}, _source_file, _source_row
             ) > 1 then '{{ rule.reason }}'
         end
     )
+{%- endmacro %}
+
+{% macro superseded_by_file(table_name, reason_column='reject_reason', batched=none) -%}
+    {#- For a table that arrives as a folder of batch files: the later file whose row of the
+        same key replaces this one (an update: an order re-sent as cancelled, a customer whose
+        country changed), or null. Only rows without a reject reason (`reason_column`, after
+        duplicate_key_reason) are superseded: the latest file with a valid row of the key wins.
+        The superseded rows are neither kept nor quarantined; source reconciliation counts
+        them. A table read from one file has no updates: null, and no window. batched: as in
+        duplicate_key_reason. -#}
+    {%- if (raw_table_is_batched(table_name) if batched is none else batched) -%}
+        {%- set rule = duplicate_key_rules()[table_name] -%}
+        case
+            when {{ reason_column }} is null
+                then nullif(
+                    max(_source_file) over (
+                        partition by {{ rule.key_columns | join(', ') }}, {{ reason_column }} is null
+                    ),
+                    _source_file
+                )
+        end
+    {%- else -%}
+        cast(null as varchar)
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro raw_table_is_batched(table_name) -%}
+    {#- True when the raw table is a folder of batch files (<raw_path>/<table>/), so that
+        its keys may come again in later files (register_raw_tables, find_batch_files).
+        False at parse time. -#}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(segmentation.find_batch_files(raw_path(), table_name) is not none) }}
 {%- endmacro %}

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -892,12 +893,13 @@ def _is_black_week(seconds: np.ndarray) -> np.ndarray:
 
 
 def existing_contract_files(out_dir: Path) -> list[Path]:
-    """Raw contract files (``<table>.parquet`` or ``<table>.csv``) already in ``out_dir``."""
+    """Raw contract files (``<table>.parquet``, ``<table>.csv`` or a batch folder
+    ``<table>/``) already in ``out_dir``."""
     return [
-        out_dir / f"{table}.{ext}"
+        out_dir / f"{table}{ext}"
         for table in TABLES
-        for ext in ("parquet", "csv")
-        if (out_dir / f"{table}.{ext}").exists()
+        for ext in (".parquet", ".csv", "")
+        if (out_dir / f"{table}{ext}").exists()
     ]
 
 
@@ -981,7 +983,10 @@ def generate(
         writers.clear()
         if force:
             for stale in existing:
-                if stale.suffix == ".csv":  # a csv next to the new parquet would be ambiguous
+                # a csv or batch folder next to the new parquet would be ambiguous
+                if stale.is_dir():
+                    shutil.rmtree(stale)
+                elif stale.suffix == ".csv":
                     stale.unlink()
         for t in temps:
             os.replace(temps[t], targets[t])
@@ -1032,6 +1037,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="customers generated per chunk; bounds memory (output depends on it)",
     )
     parser.add_argument(
+        "--split-at",
+        type=_date,
+        action="append",
+        default=[],
+        metavar="DATE",
+        help="then write every table as a folder <table>/ of batch files, a new batch landing "
+        "on DATE (repeatable); see docs/incremental.md",
+    )
+    parser.add_argument(
+        "--daily",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then write batch folders whose last N batches are one day each (with "
+        "--split-at: both)",
+    )
+    parser.add_argument(
         "--defects",
         action="store_true",
         help="then plant every catalogued row-level defect (docs/data-quality.md) and write "
@@ -1045,6 +1067,13 @@ def main(args: argparse.Namespace) -> int:
     def say(message: str) -> None:
         print(f"generate: {message}", file=sys.stderr, flush=True)
 
+    from segmentation.batches import batch_boundaries
+
+    try:
+        days = batch_boundaries(args.end, getattr(args, "split_at", []), getattr(args, "daily", 0))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     try:
         rows = generate(
@@ -1068,4 +1097,9 @@ def main(args: argparse.Namespace) -> int:
 
         planted = apply_after_generate(args.out, args.truth)
         say(f"planted {planted} defects; manifest {Path(args.truth) / MANIFEST_NAME}")
+    if days:
+        from segmentation.batches import split_into_batches
+
+        split_into_batches(args.out, days, args.end, progress=say)
+        say(f"wrote {len(days) + 1} batches per table into {args.out}/<table>/")
     return 0

@@ -5,7 +5,8 @@ required column is missing. This preflight goes further and runs in seconds, bef
 reads the raw input contract from ``dbt_project.yml`` (vars ``raw_contract``, the single source
 of truth) and checks, for every table of the contract:
 
-* **files**: ``<table>.parquet`` or ``<table>.csv`` present (both = ambiguous: error; a missing
+* **files**: ``<table>.parquet`` or ``<table>.csv`` present, or a batch folder ``<table>/`` of
+  such files whose every file gets the checks below (two of these = ambiguous: error; a missing
   required table is an error, a missing optional one a warning), not empty (0 bytes);
 * **readability**: Parquet magic bytes and a full DuckDB scan; CSV decodable as UTF-8 (a
   Latin-1/Windows-1252 or UTF-16 file is named, with the first bad line), comma-separated (a
@@ -237,7 +238,9 @@ class _FileChecker:
         error_share: float,
         now: dt.datetime,
         rules: ParsingRules,
+        in_batch: bool = False,
     ) -> None:
+        self.in_batch = in_batch  # one file of a batch folder: it may have no rows
         self.con = con
         self.rules = rules
         self.result = result
@@ -287,8 +290,10 @@ class _FileChecker:
         rows = self.count_rows()
         if rows is None:
             return
-        self.result.rows[self.table] = rows
+        self.result.rows[self.table] = self.result.rows.get(self.table, 0) + rows
         if rows == 0:
+            if self.in_batch:
+                return  # a batch with nothing new; the folder as a whole is checked
             if self.spec["required"]:
                 self.add(
                     "error",
@@ -713,6 +718,56 @@ class _FileChecker:
         )
 
 
+class _FolderChecker(_FileChecker):
+    """A batch folder ``<table>/`` read as one table (its files in file-name order), for the
+    checks that span files: foreign keys between tables. Each file is checked on its own by
+    a ``_FileChecker`` first."""
+
+    def __init__(self, files: list[_FileChecker], folder: Path) -> None:
+        first = files[0]
+        super().__init__(
+            first.con,
+            first.result,
+            first.table,
+            first.spec,
+            folder,
+            first.error_share,
+            first.now,
+            first.rules,
+        )
+        self.files = files
+        self.present = {}
+        for checker in files:
+            for key, name in checker.present.items():
+                self.present.setdefault(key, name)
+
+    def row_label(self, row: int) -> str:
+        return f"row {row:,} of the folder's files in name order"
+
+    @property
+    def reader(self) -> str:
+        columns = sorted(self.present)
+        selects = []
+        for checker in self.files:
+            cols = ", ".join(
+                f"{_ident(checker.present[c])} as {_ident(self.present[c])}"
+                if c in checker.present
+                else f"cast(null as varchar) as {_ident(self.present[c])}"
+                for c in columns
+            )
+            selects.append(f"select {cols} from {checker.reader}")
+        return "(" + " union all ".join(selects) + ")"
+
+
+def batch_files(folder: Path) -> list[Path]:
+    """The data files of a batch folder (``*.parquet`` and ``*.csv``) in file-name order, as
+    the dbt hook reads them (find_batch_files)."""
+    return sorted(
+        (p for p in folder.iterdir() if p.is_file() and p.suffix in (".parquet", ".csv")),
+        key=lambda p: p.name,
+    )
+
+
 def _first_invalid_utf8_line(
     path: Path, block: int = 1 << 20
 ) -> tuple[int, bytes, int, int] | None:
@@ -859,6 +914,14 @@ def check_raw_folder(
                 continue
             parquet, csv = folder / f"{table}.parquet", folder / f"{table}.csv"
             found = [p for p in (parquet, csv) if p.is_file()]
+            batch_dir = folder / table
+            if batch_dir.is_dir() and any(batch_dir.iterdir()):
+                checker = _check_batch_folder(
+                    con, result, table, spec, batch_dir, found, error_share, now, rules
+                )
+                if checker is not None:
+                    readable[table] = checker
+                continue
             if len(found) == 2:
                 result.problems.append(
                     Problem(
@@ -928,6 +991,69 @@ def check_raw_folder(
     finally:
         con.close()
     return result
+
+
+def _check_batch_folder(
+    con: duckdb.DuckDBPyConnection,
+    result: CheckResult,
+    table: str,
+    spec: dict[str, Any],
+    batch_dir: Path,
+    single_files: list[Path],
+    error_share: float,
+    now: dt.datetime,
+    rules: ParsingRules,
+) -> _FolderChecker | None:
+    """Check every file of the batch folder ``<table>/`` on its own, then the folder as a
+    whole (a required table needs rows in some file). The folder's checker when no file has
+    an error, else None."""
+    if single_files:
+        result.problems.append(
+            Problem(
+                "error",
+                f"{single_files[0]} + {batch_dir}/",
+                f"table {table!r} is there twice (a single file and a batch folder): ambiguous",
+                table=table,
+                fix=f"move {single_files[0].name} into {batch_dir}/ as its first batch (files "
+                "are applied in name order), or remove the folder",
+            )
+        )
+        return None
+    files = batch_files(batch_dir)
+    if not files:
+        result.problems.append(
+            Problem(
+                "error",
+                f"{batch_dir}/",
+                "the batch folder holds no .parquet or .csv files",
+                table=table,
+                fix=f"put the {table} batch files in it, or remove the folder",
+            )
+        )
+        return None
+    before = len(result.errors)
+    checkers = []
+    result.rows[table] = 0
+    for path in files:
+        checker = _FileChecker(con, result, table, spec, path, error_share, now, rules, True)
+        checker.run()
+        checkers.append(checker)
+    result.files[table] = batch_dir
+    if len(result.errors) > before:
+        return None
+    if result.rows[table] == 0 and spec["required"]:
+        result.problems.append(
+            Problem(
+                "error",
+                f"{batch_dir}/",
+                f"no data rows in any of its {len(files)} file(s): a required table cannot "
+                "be empty",
+                table=table,
+                fix="export the table with its rows; check the export's filters",
+            )
+        )
+        return None
+    return _FolderChecker(checkers, batch_dir)
 
 
 #: (child table, id column, parent table): each child id must be a parent's key (same column

@@ -49,6 +49,18 @@ def test_make_run_with_a_raw_folder_uses_a_warehouse_of_its_own(tmp_path: Path) 
         return proc.stdout
 
     assert f'--db "{REPO}/data/warehouses/my_shop.duckdb"' in dry_run(f"RAW={tmp_path}/my_shop")
+    # a folder named like a schema (raw.duckdb would make `raw.<table>` ambiguous)
+    shop = tmp_path / "shop"
+    assert f'--db "{REPO}/data/warehouses/shop_raw.duckdb"' in dry_run(f"RAW={shop}/raw")
     assert f'--db "{REPO}/data/warehouse.duckdb"' in dry_run()
     chosen = dry_run(f"RAW={tmp_path}/my_shop", "SEGMENTATION_DB=/x/w.duckdb")
     assert '--db "/x/w.duckdb"' in chosen
+
+
+def test_a_warehouse_named_like_a_schema_stops_with_the_fix(tmp_path: Path, dbt_runner) -> None:
+    raw = tmp_path / "shop"
+    shutil.copytree(FIXTURES / "tiny_csv", raw)
+    run = dbt_runner(["run", "--select", "base_shop__orders"], raw, tmp_path / "raw.duckdb")
+    assert run.returncode != 0
+    text = " ".join(run.output.split())
+    assert "is named like one of its schemas (raw)" in text and "SEGMENTATION_DB" in text

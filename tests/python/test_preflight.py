@@ -11,6 +11,7 @@ import argparse
 import csv
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -468,3 +469,57 @@ def test_a_folder_of_csv_parts_gets_the_csv_command(tmp_path):
     (problem,) = check_raw_folder(raw, tables=["order_items"]).errors
     assert "order_items.csv is a folder (1 part file(s)" in problem.message
     assert "read_csv(" in problem.fix and "(header)" in problem.fix
+
+
+def _as_batches(folder: Path, table: str, split: int) -> Path:
+    """Move <table>.csv into a batch folder <table>/ of two files (rows before and after
+    `split`) plus an empty third batch (a day with nothing new)."""
+    source = folder / f"{table}.csv"
+    with source.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    source.unlink()
+    batch_dir = folder / table
+    batch_dir.mkdir()
+    _write(batch_dir / "2024-01.csv", header, rows[:split])
+    _write(batch_dir / "2024-02.csv", header, rows[split:])
+    _write(batch_dir / "2024-03.csv", header, [])
+    return batch_dir
+
+
+def test_a_batch_folder_is_checked_file_by_file_and_as_one_table(tmp_path):
+    folder = make_folder(tmp_path / "raw")
+    _as_batches(folder, "customers", 10)
+    _as_batches(folder, "orders", 5)  # orders of the second file's customers: no orphan
+    result = check_raw_folder(folder)
+    assert result.ok, result.format()
+    assert result.rows["customers"] == 20 and result.rows["orders"] == 20
+    assert result.files["customers"] == folder / "customers"
+    warnings = " ".join(_messages(result, "warning"))
+    assert "not in customers" not in warnings  # foreign keys span the files
+    assert "no data rows" not in warnings  # an empty batch is a day with nothing new
+
+
+def test_a_batch_file_without_a_required_column_is_named(tmp_path):
+    folder = make_folder(tmp_path / "raw")
+    batch_dir = _as_batches(folder, "orders", 5)
+    _write(batch_dir / "2024-04.csv", ["order_id", "customer_id", "status"], [["O99", "0001", "x"]])
+    result = check_raw_folder(folder)
+    assert not result.ok
+    [error] = result.errors
+    assert error.file == str(batch_dir / "2024-04.csv") and "ordered_at" in error.message
+
+
+def test_a_table_as_file_and_batch_folder_is_ambiguous(tmp_path):
+    folder = make_folder(tmp_path / "raw")
+    batch_dir = _as_batches(folder, "orders", 5)
+    shutil.copy(batch_dir / "2024-01.csv", folder / "orders.csv")
+    result = check_raw_folder(folder)
+    assert any("single file and a batch folder" in e.message for e in result.errors)
+
+
+def test_a_required_batch_folder_without_rows_is_an_error(tmp_path):
+    folder = make_folder(tmp_path / "raw")
+    batch_dir = _as_batches(folder, "order_items", 0)
+    (batch_dir / "2024-02.csv").unlink()
+    result = check_raw_folder(folder)
+    assert any("no data rows in any of its 2 file(s)" in e.message for e in result.errors)

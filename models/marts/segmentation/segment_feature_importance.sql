@@ -25,8 +25,11 @@ labelled as (
 feature_means as (
     select
         feature,
-        avg(z) as grand_mean,
-        sum(z * z) - count(*) * avg(z) * avg(z) as total_sum_of_squares
+        -- decimal sums: the same in every build whatever order threads add the rows in
+        {{ exact_mean('z') }} as grand_mean,
+        cast(sum(cast(z * z as decimal(38, 10))) as double)
+        - count(*) * {{ exact_mean('z') }} * {{ exact_mean('z') }}
+            as total_sum_of_squares
     from labelled
     group by feature
 ),
@@ -36,7 +39,7 @@ segment_means as (
         feature,
         segment_id,
         count(*) as customers,
-        avg(z) as segment_mean
+        {{ exact_mean('z') }} as segment_mean
     from labelled
     group by feature, segment_id
 ),

@@ -85,7 +85,7 @@ segment_totals as (
         model_version,
         count(*) as customers,
         sum(monetary) as revenue,
-        avg(cast(monetary as double)) as mean_monetary,
+        {{ exact_mean('monetary') }} as mean_monetary,
         {{ median('cast(monetary as double)') }} as median_monetary,
         {{ safe_divide('sum(net_sales)', 'sum(frequency)') }} as net_sales_per_order,
         avg(cast(frequency as double)) as mean_frequency,

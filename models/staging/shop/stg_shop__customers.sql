@@ -6,7 +6,7 @@ with
 
 checked as (
     select * from {{ ref('base_shop__customers') }}
-    where reject_reason is null
+    where reject_reason is null and superseded_by_file is null
 ),
 
 final as (

@@ -29,12 +29,21 @@ flagged as (
     from parsed
 ),
 
-final as (
-    -- duplicate keys: the first valid row of each key is kept (macros/utils/duplicate_keys.sql)
+deduplicated as (
+    -- duplicate keys: the first valid row of each key in each file is kept
+    -- (macros/utils/duplicate_keys.sql)
     select
         flagged.*,
         {{ duplicate_key_reason('products') }} as reject_reason
     from flagged
+),
+
+final as (
+    -- a key sent again in a later batch file is an update: the earlier row is superseded
+    select
+        deduplicated.*,
+        {{ superseded_by_file('products') }} as superseded_by_file
+    from deduplicated
 )
 
 select * from final

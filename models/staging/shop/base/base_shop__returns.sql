@@ -93,17 +93,32 @@ deduplicated as (
     from flagged
 ),
 
+with_supersession as (
+    -- a return sent again in a later batch file is an update: the earlier row is superseded
+    select
+        deduplicated.*,
+        {{ superseded_by_file('returns', 'reject_reason_before_cumulative') }}
+            as superseded_by_file
+    from deduplicated
+),
+
 with_cumulative_quantity as (
     -- Several returns of one line may not add up to more than was sold: the earliest
     -- returns are kept, the ones that push the total past the sold quantity are rejected.
     select
         *,
-        sum(case when reject_reason_before_cumulative is null then quantity else 0 end) over (
+        sum(
+            case
+                when reject_reason_before_cumulative is null and superseded_by_file is null
+                    then quantity
+                else 0
+            end
+        ) over (
             partition by order_id, line_number
             order by returned_at, return_id
             rows between unbounded preceding and current row
         ) as cumulative_returned_quantity
-    from deduplicated
+    from with_supersession
 ),
 
 final as (
@@ -112,7 +127,9 @@ final as (
         coalesce(
             reject_reason_before_cumulative,
             case
-                when cumulative_returned_quantity > sold_quantity
+                when
+                    superseded_by_file is null
+                    and cumulative_returned_quantity > sold_quantity
                     then 'return_exceeds_sold_quantity'
             end
         ) as reject_reason
