@@ -101,18 +101,51 @@
             {%- set files = batch_files if batch_files is not none else [found] -%}
             {%- set selects = [] -%}
             {%- set state = namespace(has_rows=false, ok=true) -%}
+            {%- set described = {} -%}
             {%- for path in files -%}
-                {%- set select = segmentation.raw_file_select(path, spec, problems) -%}
-                {%- if select is none -%}
+                {%- set name = path.split('/')[-1] -%}
+                {%- if batch_files is not none and name | select('in', "'*?[]{}") | list -%}
+                    {%- do problems.append(
+                        path ~ ": a batch file name may not contain ' * ? [ ] { } (DuckDB reads "
+                        ~ "them as a quote or a file pattern; fix: rename the file)"
+                    ) -%}
                     {%- set state.ok = false -%}
                 {%- else -%}
-                    {%- do selects.append(select) -%}
-                    {%- if spec.required and not state.has_rows and run_query(
-                        "select count(*) from (select 1 from " ~ segmentation.raw_reader(path)
-                        ~ " limit 1)"
-                    ).rows[0][0] > 0 -%}
-                        {%- set state.has_rows = true -%}
+                    {%- set columns = segmentation.raw_file_columns(path) -%}
+                    {%- set missing = spec.required_columns | reject('in', columns) | list -%}
+                    {%- if missing -%}
+                        {%- do problems.append(
+                            path ~ ": missing required column(s) " ~ missing | join(", ")
+                            ~ " (columns found: " ~ columns.values() | map(attribute='name')
+                            | join(", ") ~ "; fix: add or rename the column; CSV files must "
+                            ~ "be comma-separated with a header row)"
+                        ) -%}
+                        {%- set state.ok = false -%}
                     {%- endif -%}
+                    {%- do described.update({path: columns}) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {#- a column whose type differs between batch files is read as text in every file,
+                so that one file cannot change the others' values (a float id: '123.0') -#}
+            {%- set as_text = [] -%}
+            {%- for col in spec.columns -%}
+                {%- set types = [] -%}
+                {%- for columns in described.values() if col in columns -%}
+                    {%- do types.append(columns[col].type) -%}
+                {%- endfor -%}
+                {%- if types | unique | list | length > 1 -%}
+                    {%- do as_text.append(col) -%}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- for path in files if state.ok -%}
+                {%- do selects.append(
+                    segmentation.raw_file_select(path, spec, described[path], as_text)
+                ) -%}
+                {%- if spec.required and not state.has_rows and run_query(
+                    "select count(*) from (select 1 from " ~ segmentation.raw_reader(path)
+                    ~ " limit 1)"
+                ).rows[0][0] > 0 -%}
+                    {%- set state.has_rows = true -%}
                 {%- endif -%}
             {%- endfor -%}
             {%- if state.ok and spec.required and not state.has_rows -%}
@@ -143,34 +176,28 @@
     {{ return('') }}
 {% endmacro %}
 
-{% macro raw_file_select(path, spec, problems) %}
-    {#- The select of one raw file as the contract's columns (case-insensitive and trimmed
-        names; missing optional columns as NULL) plus _source_file and _source_row; or none,
-        with a problem appended, when a required column is missing. -#}
+{% macro raw_file_columns(path) %}
+    {#- The columns of one raw file: lower-cased trimmed name -> {name, type}. -#}
     {%- set described = run_query("describe select * from " ~ segmentation.raw_reader(path)) -%}
-    {%- set present = {} -%}
+    {%- set columns = {} -%}
     {%- for row in described.rows -%}
-        {%- do present.update({row[0] | trim | lower: row[0]}) -%}
+        {%- do columns.update({row[0] | trim | lower: {'name': row[0], 'type': row[1]}}) -%}
     {%- endfor -%}
-    {%- set missing = [] -%}
-    {%- for col in spec.required_columns -%}
-        {%- if col not in present -%}
-            {%- do missing.append(col) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if missing -%}
-        {%- do problems.append(
-            path ~ ": missing required column(s) " ~ missing | join(", ")
-            ~ " (columns found: " ~ present.values() | join(", ")
-            ~ "; fix: add or rename the column; CSV files must be comma-separated "
-            ~ "with a header row)"
-        ) -%}
-        {{ return(none) }}
-    {%- endif -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+{% macro raw_file_select(path, spec, columns, as_text=[]) %}
+    {#- The select of one raw file as the contract's columns (matched by raw_file_columns'
+        case-insensitive, trimmed names; missing optional columns as NULL; the columns in
+        as_text cast to text) plus _source_file and _source_row. -#}
     {%- set cols = [] -%}
     {%- for col in spec.columns -%}
-        {%- if col in present -%}
-            {%- do cols.append(adapter.quote(present[col]) ~ " as " ~ col) -%}
+        {%- if col in columns and col in as_text -%}
+            {%- do cols.append(
+                "cast(" ~ adapter.quote(columns[col].name) ~ " as varchar) as " ~ col
+            ) -%}
+        {%- elif col in columns -%}
+            {%- do cols.append(adapter.quote(columns[col].name) ~ " as " ~ col) -%}
         {%- else -%}
             {%- do cols.append("cast(null as varchar) as " ~ col) -%}
         {%- endif -%}
@@ -227,13 +254,14 @@
         up to var raw_csv_max_line_size bytes.
         file_row_number: Parquet also gives its 0-based row number (column file_row_number);
         DuckDB's read_csv has no such option (see raw_source_row). -#}
+    {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
     {%- if path.endswith('.parquet') and file_row_number -%}
-        {{ return("read_parquet('" ~ path ~ "', file_row_number = true)") }}
+        {{ return("read_parquet(" ~ quoted ~ ", file_row_number = true)") }}
     {%- elif path.endswith('.parquet') -%}
-        {{ return("read_parquet('" ~ path ~ "')") }}
+        {{ return("read_parquet(" ~ quoted ~ ")") }}
     {%- else -%}
         {{ return(
-            "read_csv('" ~ path ~ "', header = true, delim = ',', quote = '\"', "
+            "read_csv(" ~ quoted ~ ", header = true, delim = ',', quote = '\"', "
             ~ "escape = '\"', all_varchar = true, encoding = 'utf-8', strict_mode = true, "
             ~ "max_line_size = " ~ var('raw_csv_max_line_size') ~ ")"
         ) }}

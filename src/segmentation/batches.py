@@ -25,7 +25,9 @@ Updates, as a shop re-sends changed rows:
 
 The latest version of every row is the generated row, so a build of the batch folders keeps
 exactly the rows a build of the single files keeps (the tests rely on it); only the superseded
-versions differ. Everything runs as DuckDB SQL over the Parquet files.
+versions differ. Not so with planted defects (``--defects``): a planted duplicate of an order
+placed near a boundary may be re-sent too and then win as the later file's row. Everything
+runs as DuckDB SQL over the raw files.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation.preflight import csv_reader, parquet_reader
+from segmentation.preflight import _sql_str, csv_reader, parquet_reader
 
 TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
 
@@ -124,7 +126,7 @@ def split_into_batches(
                 con.execute(
                     f"copy (select * exclude (_landed_on, _ordinal) from ({source}) "
                     f"where _landed_on = date '{day}' order by _ordinal) "
-                    f"to '{folder / name}' ({options})"
+                    f"to {_sql_str(folder / name)} ({options})"
                 )
                 counts[name] = con.execute(
                     f"select count(*) from {_reader(folder / name)}"

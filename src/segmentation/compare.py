@@ -6,8 +6,7 @@ full rebuild (docs/incremental.md), and usable by hand::
     python -m segmentation.compare A.duckdb B.duckdb
 
 Run metadata is left out of the comparison: columns that record when or in which run a
-build happened (:data:`RUN_METADATA_COLUMNS`), and the raw rows' place in the files for the
-quarantine models. Exit status 1 when a mart differs.
+build happened (:data:`RUN_METADATA_COLUMNS`). Exit status 1 when a mart differs.
 """
 
 from __future__ import annotations
@@ -80,8 +79,9 @@ def compare_warehouses(
     ``ignore_columns``. An empty list means equal."""
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{db_a}' as a (read_only)")
-        con.execute(f"attach '{db_b}' as b (read_only)")
+        for alias, path in (("a", db_a), ("b", db_b)):
+            quoted = str(path).replace("'", "''")
+            con.execute(f"attach '{quoted}' as {alias} (read_only)")
         names_a, names_b = _tables(con, "a", schema), _tables(con, "b", schema)
         wanted = sorted(names_a | names_b) if tables is None else tables
         differences = []

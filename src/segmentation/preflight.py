@@ -303,6 +303,11 @@ class _FileChecker:
             else:
                 self.add("warning", "no data rows: the optional table is treated as empty")
             return
+        if self.in_batch:
+            # within the file; the same key in a later file is an update, and the value shares
+            # are judged on the whole folder (_check_batch_folder)
+            self.check_duplicate_keys()
+            return
         self.check_values(rows)
         self.check_value_rules(rows)
         if self.table == "orders" and "status" in self.present:
@@ -719,9 +724,10 @@ class _FileChecker:
 
 
 class _FolderChecker(_FileChecker):
-    """A batch folder ``<table>/`` read as one table (its files in file-name order), for the
-    checks that span files: foreign keys between tables. Each file is checked on its own by
-    a ``_FileChecker`` first."""
+    """A batch folder ``<table>/`` read as one table (its files in file-name order, every
+    column as text), for the checks judged on the whole table: the shares of unparseable and
+    out-of-range values, statuses, shared emails and foreign keys between tables. Each file is
+    checked on its own by a ``_FileChecker`` first (readability, columns, duplicates)."""
 
     def __init__(self, files: list[_FileChecker], folder: Path) -> None:
         first = files[0]
@@ -750,7 +756,7 @@ class _FolderChecker(_FileChecker):
         selects = []
         for checker in self.files:
             cols = ", ".join(
-                f"{_ident(checker.present[c])} as {_ident(self.present[c])}"
+                f"cast({_ident(checker.present[c])} as varchar) as {_ident(self.present[c])}"
                 if c in checker.present
                 else f"cast(null as varchar) as {_ident(self.present[c])}"
                 for c in columns
@@ -915,7 +921,7 @@ def check_raw_folder(
             parquet, csv = folder / f"{table}.parquet", folder / f"{table}.csv"
             found = [p for p in (parquet, csv) if p.is_file()]
             batch_dir = folder / table
-            if batch_dir.is_dir() and any(batch_dir.iterdir()):
+            if batch_dir.is_dir() and any(p.is_file() for p in batch_dir.iterdir()):
                 checker = _check_batch_folder(
                     con, result, table, spec, batch_dir, found, error_share, now, rules
                 )
@@ -1020,6 +1026,19 @@ def _check_batch_folder(
         )
         return None
     files = batch_files(batch_dir)
+    odd = [p for p in files if set(p.name) & set("'*?[]{}")]
+    if odd:
+        result.problems.append(
+            Problem(
+                "error",
+                str(odd[0]),
+                "a batch file name may not contain ' * ? [ ] { } (DuckDB reads them as a "
+                "quote or a file pattern)",
+                table=table,
+                fix="rename the file",
+            )
+        )
+        return None
     if not files:
         result.problems.append(
             Problem(
@@ -1053,7 +1072,15 @@ def _check_batch_folder(
             )
         )
         return None
-    return _FolderChecker(checkers, batch_dir)
+    folder = _FolderChecker(checkers, batch_dir)
+    rows = result.rows[table]
+    folder.check_values(rows)
+    folder.check_value_rules(rows)
+    if table == "orders" and "status" in folder.present:
+        folder.check_statuses(rows)
+    if table == "customers":
+        folder.check_shared_emails()
+    return folder if len(result.errors) == before else None
 
 
 #: (child table, id column, parent table): each child id must be a parent's key (same column

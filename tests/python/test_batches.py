@@ -226,3 +226,52 @@ def _mart_names(db: Path) -> list[str]:
             "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
     return sorted(r[0] for r in rows)
+
+
+def _tiny_raw_with_customer_batches(
+    tmp_path: Path, second_file_sql: str, first_file_sql: str = "select * from c"
+) -> Path:
+    """The tiny CSV fixture with customers as a batch folder of two Parquet files, written by
+    the two queries over the fixture's customers (table c, all text)."""
+    from conftest import FIXTURES
+
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURES / "tiny_csv", raw)
+    (raw / "customers").mkdir()
+    with duckdb.connect() as con:
+        con.execute(
+            f"create table c as select * from read_csv('{raw / 'customers.csv'}', "
+            "all_varchar = true)"
+        )
+        for name, sql in (("1.parquet", first_file_sql), ("2.parquet", second_file_sql)):
+            con.execute(f"copy ({sql}) to '{raw / 'customers' / name}' (format parquet)")
+    (raw / "customers.csv").unlink()
+    return raw
+
+
+def test_a_column_typed_differently_in_one_batch_file_leaves_the_others_as_they_are(
+    tmp_path, dbt_runner
+):
+    # integer ids, then a file whose ids are floats (as pandas writes an id column with a
+    # missing value): a plain union would turn every id into a float ('1.0'); the hook reads
+    # that column as text in every file instead
+    raw = _tiny_raw_with_customer_batches(
+        tmp_path,
+        first_file_sql="select * replace (cast(row_number() over () as bigint) as customer_id) "
+        "from c",
+        second_file_sql="select * replace (cast(900 + row_number() over () as double) "
+        "as customer_id) from c limit 2",
+    )
+    run = dbt_runner(["run", "--select", "base_shop__products"], raw, tmp_path / "w.duckdb")
+    assert run.returncode == 0, run.output[-3000:]
+    rows = run.query("select customer_id, _source_file from raw.customers")
+    assert sorted(r[0] for r in rows if r[1].endswith("1.parquet")) == ["1", "2", "3", "4", "5"]
+    assert {r[0] for r in rows if r[1].endswith("2.parquet")} == {"901.0", "902.0"}
+
+
+def test_a_batch_file_name_with_a_quote_stops_the_hook(tmp_path, dbt_runner):
+    raw = _tiny_raw_with_customer_batches(tmp_path, "select * from c limit 1")
+    (raw / "customers" / "2.parquet").rename(raw / "customers" / "o'brien.parquet")
+    run = dbt_runner(["run", "--select", "base_shop__products"], raw, tmp_path / "w.duckdb")
+    assert run.returncode != 0
+    assert "o'brien.parquet: a batch file name may not contain" in " ".join(run.output.split())

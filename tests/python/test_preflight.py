@@ -523,3 +523,22 @@ def test_a_required_batch_folder_without_rows_is_an_error(tmp_path):
     (batch_dir / "2024-02.csv").unlink()
     result = check_raw_folder(folder)
     assert any("no data rows in any of its 2 file(s)" in e.message for e in result.errors)
+
+
+def test_value_shares_of_a_batch_folder_are_judged_on_the_whole_folder(tmp_path):
+    # one bad row in a one-row daily file is 1 of 21 rows, not "every row": a warning
+    folder = make_folder(tmp_path / "raw")
+    batch_dir = _as_batches(folder, "order_items", 20)
+    _write(batch_dir / "2024-04.csv", HEADERS["order_items"], [["O1", 2, "P1", -1, "9.99"]])
+    result = check_raw_folder(folder)
+    assert result.ok, result.format()
+    [warning] = [p for p in result.warnings if p.column == "quantity"]
+    assert "1 of 21 rows" in warning.message and warning.file == str(batch_dir)
+
+
+def test_a_batch_file_name_with_pattern_characters_is_an_error(tmp_path):
+    folder = make_folder(tmp_path / "raw")
+    batch_dir = _as_batches(folder, "orders", 5)
+    (batch_dir / "2024-02.csv").rename(batch_dir / "2024-02[1].csv")
+    result = check_raw_folder(folder)
+    assert any("may not contain" in e.message for e in result.errors)

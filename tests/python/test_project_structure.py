@@ -128,7 +128,7 @@ NOT_SQL_MACROS = {
     "check_warehouse_source", "absolute_raw_folder", "drop_leftover_temp_tables",
     "default__sha256_hex", "duckdb__sha256_hex", "default__byte_length", "duckdb__byte_length",
     "rollback_failed_refit", "report_quarantine_shares", "find_part_folder",
-    "raw_table_is_batched", "find_batch_files", "raw_file_select",
+    "raw_table_is_batched", "find_batch_files", "raw_file_select", "raw_file_columns",
 }  # fmt: skip
 
 
