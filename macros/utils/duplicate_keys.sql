@@ -62,41 +62,72 @@
         columns and _source_file / _source_row. batched: whether the table is a batch folder
         (default: raw_table_is_batched). -#}
     {%- set rule = duplicate_key_rules()[table_name] -%}
-    {%- set batched = raw_table_is_batched(table_name) if batched is none else batched -%}
-    {%- set per_file = ', _source_file' if batched else '' -%}
-    coalesce(
-        row_reject_reason,
-        case
-            when row_number() over (
-                partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null{{ per_file }}
-                order by {{ rule.order_by | join(', ') }}, _source_file, _source_row
-            ) > 1 then '{{ rule.reason }}'
-        end
-    )
+    {%- if (raw_table_is_batched(table_name) if batched is none else batched) -%}
+        {#- the valid rows of a key, latest file first and in the rule's order within a file:
+            a row whose predecessor is in the same file is a duplicate in that file -#}
+        coalesce(
+            row_reject_reason,
+            case
+                when
+                    row_number() over ({{ batch_key_window(rule) }}) > 1
+                    and lag(_source_file) over ({{ batch_key_window(rule) }})
+                    is not distinct from _source_file
+                    then '{{ rule.reason }}'
+            end
+        )
+    {%- else -%}
+        coalesce(
+            row_reject_reason,
+            case
+                when row_number() over (
+                    partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null
+                    order by {{ rule.order_by | join(', ') }}, _source_file, _source_row
+                ) > 1 then '{{ rule.reason }}'
+            end
+        )
+    {%- endif -%}
 {%- endmacro %}
 
-{% macro superseded_by_file(table_name, reason_column='reject_reason', batched=none) -%}
+{% macro superseded_by_file(table_name, batched=none) -%}
     {#- For a table that arrives as a folder of batch files: the later file whose row of the
         same key replaces this one (an update: an order re-sent as cancelled, a customer whose
-        country changed), or null. Only rows without a reject reason (`reason_column`, after
-        duplicate_key_reason) are superseded: the latest file with a valid row of the key wins.
-        The superseded rows are neither kept nor quarantined; source reconciliation counts
-        them. A table read from one file has no updates: null, and no window. batched: as in
-        duplicate_key_reason. -#}
+        country changed), or null. The latest file that holds a valid row of the key wins;
+        the first valid row of the key in each earlier file is superseded (further valid rows
+        in that file are duplicates, duplicate_key_reason). Superseded rows are neither kept
+        nor quarantined; source reconciliation counts them. Uses the same window as
+        duplicate_key_reason, so DuckDB sorts the rows once for both. A table read from one
+        file has no updates: null, and no window. batched: as in duplicate_key_reason. -#}
     {%- if (raw_table_is_batched(table_name) if batched is none else batched) -%}
-        {%- set rule = duplicate_key_rules()[table_name] -%}
+        {%- set window = batch_key_window(duplicate_key_rules()[table_name]) -%}
         case
-            when {{ reason_column }} is null
-                then nullif(
-                    max(_source_file) over (
-                        partition by {{ rule.key_columns | join(', ') }}, {{ reason_column }} is null
-                    ),
-                    _source_file
+            when
+                row_reject_reason is null
+                and (
+                    row_number() over ({{ window }}) = 1
+                    or lag(_source_file) over ({{ window }}) is distinct from _source_file
                 )
+                and first_value(_source_file) over ({{ window }}) != _source_file
+                then first_value(_source_file) over ({{ window }})
         end
     {%- else -%}
         cast(null as varchar)
     {%- endif -%}
+{%- endmacro %}
+
+{% macro batch_key_window(rule) -%}
+    {#- The window of a batch folder's duplicate-key and update rules: the rows of a key and
+        validity, latest file first, in the rule's order within a file. -#}
+    {%- set terms = [] -%}
+    {%- for term in rule.order_by -%}
+        {%- set words = term.split(' ') -%}
+        {#- every term with its direction, as the first one (desc) has one -#}
+        {%- do terms.append(
+            term if 'asc' in words or 'desc' in words
+            else ([words[0], 'asc'] + words[1:]) | join(' ')
+        ) -%}
+    {%- endfor %}
+    partition by {{ rule.key_columns | join(', ') }}, row_reject_reason is null
+    order by _source_file desc, {{ terms | join(', ') }}, _source_row asc
 {%- endmacro %}
 
 {% macro raw_table_is_batched(table_name) -%}

@@ -47,21 +47,15 @@ flagged as (
         on parsed.customer_id = known_customers.customer_id
 ),
 
-deduplicated as (
-    -- duplicate keys: the first valid row of each key in each file is kept
+final as (
+    -- duplicate keys: the first valid row of each key in each file is kept; a key sent again
+    -- in a later batch file is an update, the earlier row superseded
     -- (macros/utils/duplicate_keys.sql)
     select
         flagged.*,
-        {{ duplicate_key_reason('orders') }} as reject_reason
-    from flagged
-),
-
-final as (
-    -- a key sent again in a later batch file is an update: the earlier row is superseded
-    select
-        deduplicated.*,
+        {{ duplicate_key_reason('orders') }} as reject_reason,
         {{ superseded_by_file('orders') }} as superseded_by_file
-    from deduplicated
+    from flagged
 )
 
 select * from final

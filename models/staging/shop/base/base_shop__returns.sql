@@ -86,20 +86,14 @@ flagged as (
 ),
 
 deduplicated as (
-    -- duplicate keys: the first valid row of each key is kept (macros/utils/duplicate_keys.sql)
+    -- duplicate keys: the first valid row of each key in each file is kept; a return sent
+    -- again in a later batch file is an update, the earlier row superseded
+    -- (macros/utils/duplicate_keys.sql)
     select
         flagged.*,
-        {{ duplicate_key_reason('returns') }} as reject_reason_before_cumulative
+        {{ duplicate_key_reason('returns') }} as reject_reason_before_cumulative,
+        {{ superseded_by_file('returns') }} as superseded_by_file
     from flagged
-),
-
-with_supersession as (
-    -- a return sent again in a later batch file is an update: the earlier row is superseded
-    select
-        deduplicated.*,
-        {{ superseded_by_file('returns', 'reject_reason_before_cumulative') }}
-            as superseded_by_file
-    from deduplicated
 ),
 
 with_cumulative_quantity as (
@@ -118,7 +112,7 @@ with_cumulative_quantity as (
             order by returned_at, return_id
             rows between unbounded preceding and current row
         ) as cumulative_returned_quantity
-    from with_supersession
+    from deduplicated
 ),
 
 final as (
