@@ -37,9 +37,6 @@ STAGING = [
     "stg_shop__returns",
     "stg_shop__sessions",
 ]
-SEGMENTS = [
-    "build", "--select", "+customer_segments", "--exclude", "test_type:data", "test_type:unit",
-]  # fmt: skip
 
 
 def main() -> None:
@@ -71,7 +68,9 @@ def main() -> None:
             run_dir = args.work / "runs" / "batches" / f"{layout}_{run}"
             run_bench.fresh(run_dir)
             print(f"[{args.customers:,} run {run}] {layout} ...", flush=True)
-            step = run_bench.dbt_step(SEGMENTS, run_dir, str(raw), "segments", args.timeout)
+            step = run_bench.dbt_step(
+                run_bench.SEGMENTS_SELECT, run_dir, str(raw), "segments", args.timeout
+            )
             step.update(layout=layout, run=run)
             results["runs"].append(step)
             out.write_text(json.dumps(results, indent=1, default=str))

@@ -49,8 +49,7 @@ CORE_MODELS = [
     "int_customer_features_current",
 ]
 STEPS = {
-    "segments": ["build", "--select", "+customer_segments", "--exclude", "test_type:data",
-                 "test_type:unit"],
+    "segments": run_bench.SEGMENTS_SELECT,
     "full": ["build"],
 }  # fmt: skip
 

@@ -49,6 +49,10 @@ FIT_MODELS = ["segment_k_selection", "segment_centroids", "segment_stability", "
 #: "the SQL feature models" compared with the floor.
 FEATURE_MARTS = ["int_customer_features_current", "int_segmentation_features"]
 GB = 1024**3
+#: The "segments" step: raw files to a segment for every customer, fit included, no tests.
+SEGMENTS_SELECT = [
+    "build", "--select", "+customer_segments", "--exclude", "test_type:data", "test_type:unit",
+]  # fmt: skip
 #: The project that is built: a `git archive` snapshot of --ref (default HEAD) under the work
 #: folder, so that edits made to the working tree while the benchmark runs do not leak in;
 #: --live builds the working tree itself. Set in main().
@@ -235,9 +239,7 @@ def bench_size(n: int, runs: int, work: Path, opts, results: dict, save) -> None
             print(f"[{n:,} run {run}] {step} ... (load {os.getloadavg()[0]:.2f})", flush=True)
             if step == "segments":
                 fresh(run_dir)
-                sel = ["build", "--select", "+customer_segments",
-                       "--exclude", "test_type:data", "test_type:unit"]  # fmt: skip
-                record[step] = dbt_step(sel, run_dir, raw, "segments", opts.dbt_timeout)
+                record[step] = dbt_step(SEGMENTS_SELECT, run_dir, raw, "segments", opts.dbt_timeout)
             elif step == "full":
                 fresh(run_dir)
                 record[step] = dbt_step(["build"], run_dir, raw, "full", opts.dbt_timeout)
