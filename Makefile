@@ -47,7 +47,7 @@ check: data
 
 build: check
 	mkdir -p $(dir $(SEGMENTATION_DB))
-	$(BIN)/dbt build --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}'
+	$(BIN)/dbt build --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}' $(if $(FULL_REFRESH),--full-refresh)
 
 # Publish only after a green build: a failed build leaves the last good publish untouched.
 run: build

@@ -39,6 +39,18 @@ STAGING = [
 ]
 
 
+def batch_folders(single: Path, name: str, split_at: list[dt.date], daily: int) -> Path:
+    """The generated single files split into batch folders (once; kept beside them)."""
+    batched = single.parent / name
+    if not (batched / ".done").exists():
+        shutil.rmtree(batched, ignore_errors=True)
+        shutil.copytree(single, batched)
+        days = batch_boundaries(DEFAULT_END_DATE, split_at, daily)
+        split_into_batches(batched, days, DEFAULT_END_DATE, progress=print)
+        (batched / ".done").write_text("")
+    return batched
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -51,13 +63,7 @@ def main() -> None:
 
     data = run_bench.generate(args.customers, args.work)
     single = Path(data["raw"])
-    batched = single.parent / f"raw_batched_{args.daily}d"
-    if not (batched / ".done").exists():
-        shutil.rmtree(batched, ignore_errors=True)
-        shutil.copytree(single, batched)
-        days = batch_boundaries(DEFAULT_END_DATE, [args.split_at], args.daily)
-        split_into_batches(batched, days, DEFAULT_END_DATE, progress=print)
-        (batched / ".done").write_text("")
+    batched = batch_folders(single, f"raw_batched_{args.daily}d", [args.split_at], args.daily)
     files = len(list((batched / "orders").glob("*.parquet")))
     results = {"machine": run_bench.machine(), "customers": args.customers, "files": files,
                "runs": []}  # fmt: skip

@@ -25,6 +25,8 @@
     missing required table or column (in any batch file), a table present twice (as .parquet,
     .csv or folder: ambiguous), a batch folder without data files, a required table without
     data rows; so does a warehouse built from another raw folder (check_warehouse_source).
+    Last, it lists the build's files in raw.raw_files and stops when a file an incremental
+    model applied has changed or is gone (macros/raw/applied_files.sql).
     `segmentation check` does the same and more (encoding, delimiter, value formats) before
     dbt runs.
 -#}
@@ -44,6 +46,7 @@
     {%- set contract = var('raw_contract') -%}
     {%- set problems = [] -%}
     {%- set statements = [] -%}
+    {%- set raw_files = [] -%}
     {%- for table_name, spec in contract.items() -%}
         {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
         {%- set batch_files = segmentation.find_batch_files(raw_dir, table_name) -%}
@@ -138,6 +141,7 @@
                 {%- endif -%}
             {%- endfor -%}
             {%- for path in files if state.ok -%}
+                {%- do raw_files.append([table_name, path]) -%}
                 {%- do selects.append(
                     segmentation.raw_file_select(path, spec, described[path], as_text)
                 ) -%}
@@ -172,6 +176,8 @@
     {%- for statement in statements -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
+    {%- do segmentation.record_raw_files(raw_files) -%}
+    {%- do segmentation.check_applied_files() -%}
     {{ log("raw tables registered from " ~ raw_dir, info=true) }}
     {{ return('') }}
 {% endmacro %}

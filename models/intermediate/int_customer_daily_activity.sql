@@ -4,16 +4,43 @@
 -- sessions of the day join only when var segmentation_features uses a session feature.
 -- Every customer metric, today's and each month end's, is a sum over these rows
 -- (int_customer_metrics): the order history is aggregated here, once.
+--
+-- Incremental: a build whose raw folder holds files this model has not applied (its ledger,
+-- raw.applied_raw_files) recomputes only the customers those files touch
+-- (int_customers_changed): their rows are deleted (pre-hook) and computed again from their
+-- whole history. Every other customer's days are as the last build left them. The first
+-- build, --full-refresh and a change of the session columns compute every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_changed_customers(ref('int_customers_changed')) }}",
+    post_hook="{{ record_applied_files() }}",
+) }}
 {%- set uses_sessions = segmentation_uses_sessions() %}
+{%- set changed_only = changed_customers_only() %}
 with
+{%- if changed_only %}
+
+changed_customers as (
+    select * from {{ ref('int_customers_changed') }}
+),
+{%- endif %}
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    {%- if changed_only %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 order_lines as (
     select * from {{ ref('int_order_lines') }}
     where not is_cancelled
+    {%- if changed_only %}
+        and customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 returns as (
@@ -24,6 +51,9 @@ returns as (
 sessions as (
     select * from {{ ref('stg_shop__sessions') }}
     where not is_anonymous
+    {%- if changed_only %}
+        and customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 {%- endif %}
 

@@ -129,6 +129,8 @@ NOT_SQL_MACROS = {
     "default__sha256_hex", "duckdb__sha256_hex", "default__byte_length", "duckdb__byte_length",
     "rollback_failed_refit", "report_quarantine_shares", "find_part_folder",
     "raw_table_is_batched", "find_batch_files", "raw_file_select", "raw_file_columns",
+    "record_raw_files", "check_applied_files", "has_applied_files", "unapplied_raw_files",
+    "record_applied_files", "delete_changed_customers", "changed_customers_only",
 }  # fmt: skip
 
 

@@ -28,7 +28,9 @@ final as (
         case
             when is_signup_at_unparseable then null else signup_at
         end as signup_at,
-        is_signup_at_unparseable
+        is_signup_at_unparseable,
+        -- the raw file this version of the row came from
+        _source_file
     from checked
 )
 

@@ -15,7 +15,9 @@ final as (
         unit_price,
         cast(discount_amount as {{ type_money() }}) as discount_amount,
         cast(quantity * unit_price as {{ type_money() }}) as gross_amount,
-        cast(quantity * unit_price - discount_amount as {{ type_money() }}) as net_amount
+        cast(quantity * unit_price - discount_amount as {{ type_money() }}) as net_amount,
+        -- the raw file this version of the row came from
+        _source_file
     from checked
 )
 

@@ -14,7 +14,9 @@ final as (
         sales_channel,
         status = 'cancelled' as is_cancelled,
         ordered_at,
-        cast(ordered_at as date) as ordered_date
+        cast(ordered_at as date) as ordered_date,
+        -- the raw file this version of the row came from
+        _source_file
     from checked
 )
 

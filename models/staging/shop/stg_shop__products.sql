@@ -11,7 +11,9 @@ final as (
         product_id,
         product_name,
         coalesce(category, 'unknown') as category,
-        list_price
+        list_price,
+        -- the raw file this version of the row came from
+        _source_file
     from checked
 )
 

@@ -60,7 +60,9 @@ final as (
         capped_refund < coalesce(refund_amount_reported, returned_line_value)
             as is_refund_capped,
         returned_at,
-        cast(returned_at as date) as returned_date
+        cast(returned_at as date) as returned_date,
+        -- the raw file this version of the row came from
+        _source_file
     from capped_refunds
 )
 

@@ -16,7 +16,9 @@ final as (
         cast(cart_adds as integer) as cart_adds,
         customer_id is null as is_anonymous,
         started_at,
-        cast(started_at as date) as started_date
+        cast(started_at as date) as started_date,
+        -- the raw file this version of the row came from
+        _source_file
     from checked
 )
 

@@ -1,0 +1,126 @@
+"""What an incremental build of one new day costs, against a full build of the same files.
+
+The generated shop (N customers, seed 42) is split by `segmentation generate`'s splitter into
+batch folders whose last --daily days land one file per day. A first `dbt build` reads every
+file but the last day's (not measured). Then, per round, on a copy of that warehouse:
+
+- **incremental**: the last day's files land and plain `dbt build` applies them (the daily
+  activity recomputes only the touched customers; docs/incremental.md);
+- **full**: `dbt build --full-refresh` on the same files right after, which rebuilds every
+  model from all files (the fitted models and build history are kept, as in the equality
+  test, tests/python/test_incremental.py).
+
+Rounds run incremental, full, incremental, full, ...; medians per step. Both are complete
+`dbt build`s, tests included.
+
+usage: incremental_bench.py [--customers 1000000] [--runs 3] [--daily 2]
+
+Prints a markdown table for docs/benchmarks.md and writes the raw numbers to
+bench/results/incremental-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import run_bench  # noqa: E402
+from batches_bench import batch_folders  # noqa: E402
+
+TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
+WATCHED = ["int_customers_changed", "int_customer_daily_activity"]
+
+
+def link_tree(source: Path, target: Path, last: bool) -> None:
+    """Hard-link each table's files into target: all but the last file, or only the last."""
+    for table in TABLES:
+        files = sorted((source / table).iterdir())
+        (target / table).mkdir(parents=True, exist_ok=True)
+        for path in files[-1:] if last else files[:-1]:
+            os.link(path, target / table / path.name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--daily", type=int, default=2)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/segmentation-bench"))
+    parser.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args()
+
+    data = run_bench.generate(args.customers, args.work)
+    batched = batch_folders(Path(data["raw"]), f"raw_daily_{args.daily}d", [], args.daily)
+    work = args.work / "runs" / "incremental"
+    raw, base = work / "raw", work / "base"
+    results = {"machine": run_bench.machine(), "customers": args.customers, "runs": []}
+    out = run_bench.RESULTS / f"incremental-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    run_bench.fresh(work)
+    base.mkdir()
+    link_tree(batched, raw, last=False)
+    print(f"[{args.customers:,}] first build (all files but the last day) ...", flush=True)
+    first = run_bench.dbt_step(["build"], base, str(raw), "first", args.timeout)
+    results["first"] = first
+    out.write_text(json.dumps(results, indent=1, default=str))
+    if not first["ok"]:
+        raise SystemExit(f"the first build failed: see {base / 'first.log'}")
+    for run in range(1, args.runs + 1):
+        run_dir = work / f"round_{run}"
+        run_bench.fresh(run_dir)
+        shutil.copy(base / "warehouse.duckdb", run_dir / "warehouse.duckdb")
+        for table in TABLES:  # the raw folder as the first build saw it, then the new day
+            last = sorted((batched / table).iterdir())[-1].name
+            (raw / table / last).unlink(missing_ok=True)
+        link_tree(batched, raw, last=True)
+        for step, dbt_args in (("incremental", ["build"]), ("full", ["build", "--full-refresh"])):
+            print(f"[{args.customers:,} run {run}] {step} ...", flush=True)
+            record = run_bench.dbt_step(dbt_args, run_dir, str(raw), step, args.timeout)
+            record.update(step=step, run=run)
+            results["runs"].append(record)
+            out.write_text(json.dumps(results, indent=1, default=str))
+        shutil.rmtree(run_dir / "duckdb_tmp", ignore_errors=True)
+    print(report(results))
+    print(f"raw numbers: {out}")
+
+
+def report(results: dict) -> str:
+    def runs(step: str) -> list[dict]:
+        return [r for r in results["runs"] if r["step"] == step and r["ok"]]
+
+    def med(values: list[float]) -> float:
+        return statistics.median(values) if values else float("nan")
+
+    lines = [
+        "| customers | step | median s (runs) | peak GB | "
+        + " | ".join(f"{m} s" for m in WATCHED)
+        + " |",
+        "|---:|---|---:|---:|" + "---:|" * len(WATCHED),
+    ]
+    walls = {}
+    for step in ("incremental", "full"):
+        rs = runs(step)
+        walls[step] = med([r["wall_s"] for r in rs])
+        each = ", ".join(f"{r['wall_s']:.1f}" for r in rs)
+        models = " | ".join(
+            f"{med([r['models'][m]['time'] for r in rs if m in r['models']]):.1f}" for m in WATCHED
+        )
+        peak = med([r["peak_rss_gb"] for r in rs])
+        lines.append(
+            f"| {results['customers']:,} | {step} | {walls[step]:.1f} ({each}) | {peak:.2f} | "
+            f"{models} |"
+        )
+    lines.append(f"\nincremental / full: {walls['incremental'] / walls['full']:.2f}x")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

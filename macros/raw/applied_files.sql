@@ -1,0 +1,157 @@
+{#-
+    The file ledger behind the incremental models. register_raw_tables lists every raw file
+    of this build in raw.raw_files (table, path as in _source_file, size, modification time;
+    DuckDB's read_blob reads only the file's metadata). An incremental model records the files
+    it has applied in raw.applied_raw_files (post-hook record_applied_files) and, on its next
+    build, applies only the files that are not in its ledger. A file it applied that has since
+    changed or disappeared stops the build (check_applied_files): what it contributed cannot be
+    taken back, so only a rebuild from all files (`--full-refresh`) gives the right answer.
+-#}
+
+{% macro record_raw_files(files) %}
+    {#- on-run-start (register_raw_tables): (re)creates raw.raw_files from files, a list of
+        [table name, path] of this build's raw files. -#}
+    {%- set selects = [] -%}
+    {%- for table_name, path in files -%}
+        {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
+        {%- do selects.append(
+            "select '" ~ table_name ~ "' as table_name, " ~ quoted ~ " as source_file, "
+            ~ "size, cast(last_modified as timestamp) as modified_at from read_blob(" ~ quoted
+            ~ ")"
+        ) -%}
+    {%- endfor -%}
+    {%- if not selects -%}
+        {%- do selects.append(
+            "select cast(null as varchar) as table_name, cast(null as varchar) as source_file, "
+            ~ "cast(null as bigint) as size, cast(null as timestamp) as modified_at where false"
+        ) -%}
+    {%- endif -%}
+    {%- do run_query(
+        "create or replace table raw.raw_files as " ~ selects | join("\nunion all\n")
+    ) -%}
+{% endmacro %}
+
+{% macro check_applied_files() %}
+    {#- on-run-start, after record_raw_files: creates the ledger on the first build, and stops
+        when a file an incremental model applied has changed (size or modification time) or
+        is gone, unless this is a --full-refresh (which rebuilds those models from all files
+        and rewrites their ledger). -#}
+    {%- do run_query(
+        "create table if not exists raw.applied_raw_files (model_name varchar, "
+        ~ "table_name varchar, source_file varchar, size bigint, modified_at timestamp, "
+        ~ "applied_at timestamp)"
+    ) -%}
+    {%- if flags.FULL_REFRESH -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set stale = run_query(
+        "select applied.source_file, string_agg(distinct applied.model_name, ', ' "
+        ~ "order by applied.model_name), bool_or(current_files.source_file is null) "
+        ~ "from raw.applied_raw_files as applied left join raw.raw_files as current_files "
+        ~ "on applied.source_file = current_files.source_file "
+        ~ "where current_files.source_file is null or current_files.size != applied.size "
+        ~ "or current_files.modified_at != applied.modified_at "
+        ~ "group by applied.source_file order by applied.source_file"
+    ).rows -%}
+    {%- if stale | length > 0 -%}
+        {%- set lines = [] -%}
+        {%- for row in stale -%}
+            {%- do lines.append(
+                row[0] ~ (" is gone" if row[2] else " has changed (size or modification time)")
+                ~ " since " ~ row[1] ~ " applied it"
+            ) -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw files already applied by an incremental build have changed:\n  - "
+            ~ lines | join("\n  - ") ~ "\nAn incremental build adds only new files and "
+            ~ "cannot take back what a file contributed. Rebuild from all files: "
+            ~ "`dbt build --full-refresh` (make run FULL_REFRESH=1); the fitted models and "
+            ~ "the build history are kept. To add data, put it in a new file instead."
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro has_applied_files(model_name) %}
+    {#- True when the ledger holds files applied by model_name and this is not a
+        --full-refresh: the model may then apply only the new files. False at parse time. -#}
+    {%- if not execute or flags.FULL_REFRESH
+        or not segmentation.relation_exists('raw', 'applied_raw_files') -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(run_query(
+        "select count(*) from raw.applied_raw_files where model_name = '" ~ model_name ~ "'"
+    ).rows[0][0] > 0) }}
+{% endmacro %}
+
+{% macro unapplied_raw_files(model_name, table_name) %}
+    {#- The paths of table_name's raw files that model_name has not applied, in file-name
+        order (a list; empty at parse time). -#}
+    {%- if not execute or not segmentation.relation_exists('raw', 'applied_raw_files') -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(run_query(
+        "select source_file from raw.raw_files where table_name = '" ~ table_name ~ "' "
+        ~ "and source_file not in (select source_file from raw.applied_raw_files "
+        ~ "where model_name = '" ~ model_name ~ "') order by source_file"
+    ).columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro record_applied_files() %}
+    {#- post-hook of an incremental model: its ledger becomes this build's raw files (it has
+        applied all of them). Not with --empty, which applies none. -#}
+    {%- if flags.EMPTY -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    delete from raw.applied_raw_files where model_name = '{{ this.identifier }}';
+    insert into raw.applied_raw_files
+    select
+        '{{ this.identifier }}',
+        table_name,
+        source_file,
+        size,
+        modified_at,
+        current_timestamp
+    from raw.raw_files
+{% endmacro %}
+
+{% macro in_files(column, paths) -%}
+    {#- SQL condition: column is one of the file paths (false for none, so that DuckDB skips
+        the read). -#}
+    {%- if paths | length == 0 -%}
+        false
+    {%- else -%}
+        {{ column }} in (
+            {%- for path in paths %}'{{ path | replace("'", "''") }}'{{ ", " if not loop.last }}{% endfor -%}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro changed_customers_only() %}
+    {#- For int_customer_daily_activity, at run time: true when this build recomputes only the
+        changed customers (int_customers_changed). False on the first build, with
+        --full-refresh, without a ledger (a table built before the ledger existed), and when
+        the table has another set of web-session columns than the model now computes (a
+        session feature added to or removed from var segmentation_features): the model then
+        rebuilds every customer. -#}
+    {%- if not execute or not is_incremental() or not has_applied_files(this.identifier) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {{ return(('session_count' in columns) == segmentation_uses_sessions()) }}
+{% endmacro %}
+
+{% macro delete_changed_customers(changed_customers) %}
+    {#- pre-hook of int_customer_daily_activity: deletes the rows of the customers in
+        changed_customers before the model appends them again, or every row when the model
+        rebuilds all customers (changed_customers_only is false). Nothing on the first build
+        and with --full-refresh, which create the table anew. -#}
+    {%- if not is_incremental() -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    delete from {{ this }}
+    {%- if changed_customers_only() %}
+    where customer_id in (select customer_id from {{ changed_customers }})
+    {%- endif %}
+{% endmacro %}

@@ -1,0 +1,284 @@
+"""Incremental builds (docs/incremental.md): new batch files applied without a full rebuild.
+
+A generated shop arrives as batch folders. The first build reads every file but the last
+day's; the second, plain `dbt build`, adds the last day plus planted updates, and recomputes
+the daily activity of only the customers those files touch (int_customers_changed). It must
+equal a `--full-refresh` of a copy of the warehouse on the same files: every public mart
+(the build-history marts aside) and the daily activity itself. The last day holds what a
+shop sends every day: new customers and orders, late returns of old orders, orders re-sent
+with their final status, customers re-sent with another country. Planted on top: an order
+moved to another customer, a product re-sent with another category, a customer arriving
+after the order staging held back for lack of them, and rows that are quarantined.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from segmentation.batches import batch_boundaries, split_into_batches
+from segmentation.compare import HISTORY_MARTS, compare_warehouses, table_names
+from segmentation.generate import DEFAULT_END_DATE, generate
+
+CUSTOMERS = 1500
+TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
+PLANTED = "2026-10-02.parquet"  # sorts after every generated batch file
+LATE_CUSTOMER = "LATE-CUSTOMER-1"
+
+
+def _copy_sql(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
+    quoted = str(path).replace("'", "''")
+    con.execute(f"copy ({sql}) to '{quoted}' (format parquet)")
+
+
+@pytest.fixture(scope="module")
+def arrivals(tmp_path_factory) -> dict:
+    """raw/ holds the first build's files; later/ the files that land before the second."""
+    root = tmp_path_factory.mktemp("incremental")
+    source, raw, later = root / "source", root / "raw", root / "later"
+    generate(CUSTOMERS, out_dir=source, truth_dir=root / "truth")
+    split_into_batches(source, batch_boundaries(DEFAULT_END_DATE, [], daily=2), DEFAULT_END_DATE)
+    for table in TABLES:
+        files = sorted((source / table).iterdir())
+        (raw / table).mkdir(parents=True)
+        (later / table).mkdir(parents=True)
+        for path in files[:-1]:
+            shutil.copy2(path, raw / table / path.name)
+        shutil.copy2(files[-1], later / table / files[-1].name)
+    con = duckdb.connect()
+    first_orders = sorted((raw / "orders").iterdir())[0]
+    # an order of a customer that is not in any file yet (quarantined as an orphan) ...
+    _copy_sql(
+        con,
+        f"select * replace ('ORPHAN-ORDER-1' as order_id, '{LATE_CUSTOMER}' as customer_id) "
+        f"from '{first_orders}' order by order_id limit 1",
+        raw / "orders" / ("~" + first_orders.name),
+    )
+    # ... whose customer arrives later; with it, a kept order moved to another customer ...
+    first_customers = sorted((raw / "customers").iterdir())[0]
+    _copy_sql(
+        con,
+        f"select * replace ('{LATE_CUSTOMER}' as customer_id, 'late@example.com' as email) "
+        f"from '{first_customers}' order by customer_id limit 1",
+        later / "customers" / PLANTED,
+    )
+    moved = con.sql(
+        f"select order_id, customer_id from '{first_orders}' where status = 'delivered' "
+        "order by order_id limit 1"
+    ).fetchall()[0]
+    new_owner = con.sql(
+        f"select customer_id from '{first_customers}' where customer_id != '{moved[1]}' "
+        "order by customer_id desc limit 1"
+    ).fetchall()[0][0]
+    # ... and quarantined rows: an order of nobody, and a key twice in one file
+    _copy_sql(
+        con,
+        f"select * replace ('{new_owner}' as customer_id) from '{first_orders}' "
+        f"where order_id = '{moved[0]}' "
+        f"union all select * replace ('NOBODY-ORDER' as order_id, 'NO-SUCH-CUSTOMER' as "
+        f"customer_id) from '{first_orders}' where order_id = '{moved[0]}' "
+        f"union all select * replace ('DUP-ORDER' as order_id, '{new_owner}' as customer_id) "
+        f"from '{first_orders}' where order_id = '{moved[0]}' "
+        f"union all select * replace ('DUP-ORDER' as order_id, '{new_owner}' as customer_id, "
+        f"'placed' as status) from '{first_orders}' where order_id = '{moved[0]}'",
+        later / "orders" / PLANTED,
+    )
+    # a product re-sent with another category: every buyer's category breadth may change
+    first_products = sorted((raw / "products").iterdir())[0]
+    _copy_sql(
+        con,
+        f"select * replace ((select max(category) from '{first_products}') as category) "
+        f"from '{first_products}' where category != (select max(category) "
+        f"from '{first_products}') order by product_id limit 1",
+        later / "products" / PLANTED,
+    )
+    con.close()
+    return {"raw": raw, "later": later, "moved_order": moved, "new_owner": new_owner}
+
+
+def _land(arrivals: dict) -> None:
+    for table in TABLES:
+        for path in sorted((arrivals["later"] / table).iterdir()):
+            target = arrivals["raw"] / table / path.name
+            if not target.exists():
+                shutil.copy2(path, target)
+
+
+@pytest.fixture(scope="module")
+def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
+    """The first build, the incremental build after the new files landed, and a copy of the
+    latter rebuilt with --full-refresh."""
+    root = tmp_path_factory.mktemp("incremental_builds")
+    (root / "inc").mkdir()
+    (root / "full").mkdir()
+    db = root / "inc" / "w.duckdb"
+    first = dbt_runner(["build"], arrivals["raw"], db)
+    assert first.returncode == 0, first.output[-3000:]
+    before = {
+        "activity": first.query(
+            "select count(*), sum(orders_placed) from intermediate.int_customer_daily_activity"
+        )[0],
+        "moved": first.query(
+            "select customer_id from staging.stg_shop__orders "
+            f"where order_id = '{arrivals['moved_order'][0]}'"
+        ),
+        "orphan": first.query(
+            "select count(*) from staging.quarantine_shop__orders "
+            "where raw_order_id = 'ORPHAN-ORDER-1'"
+        )[0][0],
+    }
+    _land(arrivals)
+    incremental = dbt_runner(["build"], arrivals["raw"], db)
+    assert incremental.returncode == 0, incremental.output[-3000:]
+    full_db = root / "full" / "w.duckdb"
+    shutil.copy(db, full_db)
+    full = dbt_runner(["build", "--full-refresh"], arrivals["raw"], full_db)
+    assert full.returncode == 0, full.output[-3000:]
+    return {"first": first, "before": before, "incremental": incremental, "full": full}
+
+
+def test_the_scenarios_are_in_the_new_files(builds, arrivals):
+    run = builds["incremental"]
+    # the planted orphan was held back before its customer arrived, and is kept now
+    assert builds["before"]["orphan"] == 1
+    assert run.query(
+        "select customer_id from staging.stg_shop__orders where order_id = 'ORPHAN-ORDER-1'"
+    ) == [(LATE_CUSTOMER,)]
+    # the order moved to its new customer
+    assert builds["before"]["moved"] == [(arrivals["moved_order"][1],)]
+    assert run.query(
+        "select customer_id from staging.stg_shop__orders "
+        f"where order_id = '{arrivals['moved_order'][0]}'"
+    ) == [(arrivals["new_owner"],)]
+    last = sorted((arrivals["later"] / "orders").iterdir())[0].name
+    with run.connect() as con:
+        latest = str(arrivals["raw"] / "orders" / last).replace("'", "''")
+        counts = con.sql(
+            f"""
+            select
+                (select count(*) from staging.base_shop__orders
+                 where superseded_by_file = '{latest}' and status = 'placed') as resent,
+                (select count(*) from staging.stg_shop__returns as r
+                 inner join staging.stg_shop__orders as o on r.order_id = o.order_id
+                 where r._source_file like '%/returns/{last}'
+                 and o._source_file not like '%/orders/{last}') as late_returns,
+                (select count(*) from staging.base_shop__customers
+                 where superseded_by_file is not null) as customer_updates,
+                (select count(*) from staging.quarantine_shop__orders
+                 where source_file like '%/orders/{PLANTED}') as quarantined
+            """
+        ).fetchall()[0]
+    resent, late_returns, customer_updates, quarantined = counts
+    assert resent > 0, "no order re-sent with its final status"
+    assert late_returns > 0, "no late return of an order from an earlier file"
+    assert customer_updates > 0, "no customer re-sent"
+    assert quarantined == 2  # the order of nobody, and the second row of the key sent twice
+
+
+def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arrivals):
+    run = builds["incremental"]
+    changed = {
+        r[0] for r in run.query("select customer_id from intermediate.int_customers_changed")
+    }
+    customers = run.query("select count(*) from staging.stg_shop__customers")[0][0]
+    assert 0 < len(changed) < customers / 5
+    # the order's old and new customer, and the customer who let the orphan through
+    assert {arrivals["moved_order"][1], arrivals["new_owner"], LATE_CUSTOMER} <= changed
+    assert run.query("select count(distinct table_name), count(*) from raw.applied_raw_files") == [
+        (6, run.query("select count(*) from raw.raw_files")[0][0])
+    ]
+
+
+def test_incremental_equals_a_full_refresh_of_a_copy(builds):
+    inc, full = builds["incremental"].db_path, builds["full"].db_path
+    marts = [t for t in table_names(inc) if t not in HISTORY_MARTS]
+    assert len(marts) > 15
+    assert compare_warehouses(inc, full, tables=marts) == []
+    assert (
+        compare_warehouses(inc, full, schema="intermediate", tables=["int_customer_daily_activity"])
+        == []
+    )
+    # the full refresh rebuilt the daily activity from all files: nothing touched then
+    assert builds["full"].query("select count(*) from intermediate.int_customers_changed") == [(0,)]
+
+
+def test_a_build_with_nothing_new_changes_nothing(builds, arrivals, dbt_runner, tmp_path):
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    again = dbt_runner(["build"], arrivals["raw"], db)
+    assert again.returncode == 0, again.output[-3000:]
+    assert again.query("select count(*) from intermediate.int_customers_changed") == [(0,)]
+    inc = builds["incremental"].db_path
+    marts = [t for t in table_names(db) if t not in HISTORY_MARTS]
+    assert compare_warehouses(inc, db, tables=marts) == []
+    assert (
+        compare_warehouses(inc, db, schema="intermediate", tables=["int_customer_daily_activity"])
+        == []
+    )
+
+
+def test_a_changed_or_removed_applied_file_stops_the_build(builds, arrivals, dbt_runner, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(arrivals["raw"], raw, copy_function=shutil.copy2)
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    # the warehouse was built from arrivals["raw"]: rename its record to this copy
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw.built_from set raw_folder = ?", [str(raw)])
+        con.execute(
+            "update raw.applied_raw_files set source_file = replace(source_file, ?, ?)",
+            [str(arrivals["raw"]), str(raw)],
+        )
+    changed = sorted((raw / "returns").iterdir())[0]
+    stat = changed.stat()
+    os.utime(changed, (stat.st_atime, stat.st_mtime + 60))
+    removed = sorted((raw / "sessions").iterdir())[-1]
+    removed.unlink()
+    run = dbt_runner(["build"], raw, db)
+    assert run.returncode != 0
+    assert f"{changed} has changed" in run.output
+    assert f"{removed} is gone" in run.output
+    assert "--full-refresh" in run.output
+    # nothing was built: the daily activity is the one the incremental build left
+    assert (
+        compare_warehouses(
+            builds["incremental"].db_path,
+            db,
+            schema="intermediate",
+            tables=["int_customer_daily_activity"],
+        )
+        == []
+    )
+    rebuilt = dbt_runner(["build", "--full-refresh"], raw, db)
+    assert rebuilt.returncode == 0, rebuilt.output[-3000:]
+    gone = str(removed).replace("'", "''")
+    assert rebuilt.query(
+        f"select count(*) from raw.applied_raw_files where source_file = '{gone}'"
+    ) == [(0,)]
+
+
+def test_a_session_feature_added_later_rebuilds_the_daily_activity_whole(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        features = [r[0] for r in con.sql("select feature from marts.segment_centroids").fetchall()]
+    assert "session_count" not in features
+    features = [
+        "recency_days", "frequency", "monetary", "avg_order_value", "return_rate_units",
+        "return_rate_value", "discount_share", "tenure_days", "category_breadth", "session_count",
+    ]  # fmt: skip
+    run = dbt_runner(["build"], arrivals["raw"], db, {"segmentation_features": features})
+    assert run.returncode == 0, run.output[-3000:]
+    # every customer's days now carry their sessions, not only the changed customers'
+    assert run.query(
+        "select sum(session_count) from intermediate.int_customer_daily_activity"
+    ) == run.query(
+        "select count(*) from staging.stg_shop__sessions where not is_anonymous "
+        "and customer_id in (select customer_id from intermediate.int_customer_daily_activity)"
+    )
