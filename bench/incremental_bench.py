@@ -54,7 +54,9 @@ def main() -> None:
     parser.add_argument("--daily", type=int, default=2)
     parser.add_argument("--work", type=Path, default=Path("/tmp/segmentation-bench"))
     parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--ref", default="HEAD", help="commit to build (a git archive snapshot)")
     args = parser.parse_args()
+    run_bench.snapshot(args.ref, args.work)
 
     data = run_bench.generate(args.customers, args.work)
     batched = batch_folders(Path(data["raw"]), f"raw_daily_{args.daily}d", [], args.daily)

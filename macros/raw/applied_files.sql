@@ -39,8 +39,13 @@
     {%- do run_query(
         "create table if not exists raw.applied_raw_files (model_name varchar, "
         ~ "table_name varchar, source_file varchar, size bigint, modified_at timestamp, "
-        ~ "applied_at timestamp)"
+        ~ "applied_at timestamp, future_cutoff timestamp, fingerprint varchar)"
     ) -%}
+    {%- for column in ['future_cutoff timestamp', 'fingerprint varchar'] -%}
+        {%- do run_query(
+            "alter table raw.applied_raw_files add column if not exists " ~ column
+        ) -%}
+    {%- endfor -%}
     {%- if flags.FULL_REFRESH -%}
         {{ return('') }}
     {%- endif -%}
@@ -99,7 +104,9 @@
 
 {% macro record_applied_files() %}
     {#- post-hook of an incremental model: its ledger becomes this build's raw files (it has
-        applied all of them). Not with --empty, which applies none. -#}
+        applied all of them), with this build's future cutoff (rows dated after it were
+        quarantined) and the fingerprint of the code and vars it was built with. Not with
+        --empty, which applies none. -#}
     {%- if flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
@@ -111,8 +118,64 @@
         source_file,
         size,
         modified_at,
-        current_timestamp
+        current_timestamp,
+        {{ future_cutoff() }},
+        '{{ daily_activity_fingerprint() }}'
     from raw.raw_files
+{% endmacro %}
+
+{% macro daily_activity_fingerprint() %}
+    {#- A hash of what the daily activity's rows depend on besides the raw files: the code of
+        the models from the raw views to it, and the vars staging reads. When it differs
+        from the ledger's, the daily activity rebuilds every customer. Project macros are not
+        part of it (docs/incremental.md: a changed macro takes --full-refresh). -#}
+    {%- set names = [
+        'int_order_lines', 'int_customer_daily_activity', 'int_customers_changed',
+    ] -%}
+    {%- set parts = [] -%}
+    {#- graph.nodes is absent where dbt is only rendered (sqlfluff's templater) -#}
+    {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
+        if node.resource_type == 'model' and (
+            node.name in names or node.name.startswith('stg_shop__')
+            or node.name.startswith('base_shop__')
+        ) -%}
+        {%- do parts.append(node.name ~ "\n" ~ node.raw_code) -%}
+    {%- endfor -%}
+    {%- for name in [
+        'raw_contract', 'raw_null_tokens', 'raw_trim_code_points', 'raw_timestamp_formats',
+        'raw_csv_max_line_size', 'order_statuses', 'max_line_value', 'as_of',
+    ] -%}
+        {%- do parts.append(name ~ "=" ~ tojson(var(name, none))) -%}
+    {%- endfor -%}
+    {%- do parts.append("sessions=" ~ segmentation_uses_sessions()) -%}
+    {{ return(local_md5(parts | join("\n"))) }}
+{% endmacro %}
+
+{% macro require_parents_selected(parent_names) %}
+    {#- Stops the build when the model would apply raw files that its parents were not
+        rebuilt from in this invocation (dbt build --select int_customer_daily_activity
+        alone): it would record them as applied without having read them. -#}
+    {%- if not execute or flags.EMPTY or selected_resources is not defined
+        or not segmentation.relation_exists('raw', 'applied_raw_files') -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set missing = [] -%}
+    {%- for name in parent_names -%}
+        {%- if 'model.' ~ project_name ~ '.' ~ name not in selected_resources -%}
+            {%- do missing.append(name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if missing and run_query(
+        "select count(*) from raw.raw_files where source_file not in (select source_file "
+        ~ "from raw.applied_raw_files where model_name = '" ~ this.identifier ~ "')"
+    ).rows[0][0] > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ " has raw files to apply, but this build does not rebuild "
+            ~ missing | join(", ") ~ " from them. Build it with its parents: dbt build "
+            ~ "--select +" ~ this.identifier
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
 {% endmacro %}
 
 {% macro in_files(column, paths) -%}
@@ -130,11 +193,19 @@
 {% macro changed_customers_only() %}
     {#- For int_customer_daily_activity, at run time: true when this build recomputes only the
         changed customers (int_customers_changed). False on the first build, with
-        --full-refresh, without a ledger (a table built before the ledger existed), and when
-        the table has another set of web-session columns than the model now computes (a
-        session feature added to or removed from var segmentation_features): the model then
-        rebuilds every customer. -#}
+        --full-refresh, without a ledger (a table built before the ledger existed), when the
+        ledger's fingerprint differs (daily_activity_fingerprint: the models' code or the
+        staging vars changed), and when the table has another set of web-session columns than
+        the model now computes (a session feature added or removed): the model then rebuilds
+        every customer. -#}
     {%- if not execute or not is_incremental() or not has_applied_files(this.identifier) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set recorded = run_query(
+        "select distinct fingerprint from raw.applied_raw_files where model_name = '"
+        ~ this.identifier ~ "'"
+    ).columns[0].values() | list -%}
+    {%- if recorded != [daily_activity_fingerprint()] -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
@@ -147,7 +218,7 @@
         changed_customers before the model appends them again, or every row when the model
         rebuilds all customers (changed_customers_only is false). Nothing on the first build
         and with --full-refresh, which create the table anew. -#}
-    {%- if not is_incremental() -%}
+    {%- if not is_incremental() or flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
     delete from {{ this }}

@@ -20,6 +20,10 @@
 ) }}
 {%- set uses_sessions = segmentation_uses_sessions() %}
 {%- set changed_only = changed_customers_only() %}
+{{- require_parents_selected([
+    'stg_shop__customers', 'stg_shop__orders', 'stg_shop__order_items', 'stg_shop__returns',
+    'stg_shop__products', 'stg_shop__sessions', 'int_customers_changed',
+]) }}
 with
 {%- if changed_only %}
 

@@ -4,8 +4,9 @@
 -- its customer (for an order, a return or a session re-sent with another customer or
 -- order, the replaced version's customer too: base models' superseded_by_file); a new
 -- customer row may let orders that staging held back as orphans through; a product re-sent
--- with another category touches every customer who bought it. Empty when the daily activity
--- is rebuilt from all files (first build, --full-refresh, no ledger yet).
+-- with another category touches every customer who bought it. So does a kept row dated after
+-- the last build's start, which staging quarantined then as from the future. Empty when the
+-- daily activity is rebuilt from all files (first build, --full-refresh, no ledger yet).
 -- depends_on: {{ source('ingest', 'applied_raw_files') }}
 -- depends_on: {{ source('ingest', 'raw_files') }}
 {%- set model = 'int_customer_daily_activity' %}
@@ -18,13 +19,26 @@
 {%- endfor %}
 {#- the daily activity reads web sessions only for a session feature #}
 {%- set uses_sessions = segmentation_uses_sessions() %}
+{#- rows dated after the last build's start were quarantined as from the future then (none
+    before the first build) -#}
+{%- set last_cutoff = run_query(
+    "select max(future_cutoff) from raw.applied_raw_files where model_name = '" ~ model ~ "'"
+).rows[0][0] if incremental else none %}
 with
+
+orders_dated as (
+    select
+        order_id,
+        customer_id,
+        ordered_at
+    from {{ ref('stg_shop__orders') }}
+),
 
 orders as (
     select
         order_id,
         customer_id
-    from {{ ref('stg_shop__orders') }}
+    from orders_dated
 ),
 
 new_customers as (
@@ -89,6 +103,28 @@ new_sessions as (
 ),
 {%- endif %}
 
+released_by_the_clock as (
+    -- kept rows dated after the last build's future cutoff (their customers, and customers
+    -- whose sign-up was after it: their orders were orphans then)
+    {%- set cutoff = "cast('" ~ (last_cutoff or '9999-12-31') ~ "' as timestamp)" %}
+    select customer_id from orders_dated
+    where ordered_at > {{ cutoff }}
+    union all
+    select orders.customer_id
+    from {{ ref('stg_shop__returns') }} as stg_returns
+    inner join orders
+        on stg_returns.order_id = orders.order_id
+    where stg_returns.returned_at > {{ cutoff }}
+    union all
+    select customer_id from {{ ref('stg_shop__customers') }}
+    where signup_at > {{ cutoff }}
+    {%- if uses_sessions %}
+    union all
+    select customer_id from {{ ref('stg_shop__sessions') }}
+    where started_at > {{ cutoff }}
+    {%- endif %}
+),
+
 touched as (
     select customer_id from new_customers
     union all
@@ -99,6 +135,8 @@ touched as (
     select customer_id from new_returns
     union all
     select customer_id from buyers_of_new_products
+    union all
+    select customer_id from released_by_the_clock
     {%- if uses_sessions %}
     union all
     select customer_id from new_sessions

@@ -282,3 +282,46 @@ def test_a_session_feature_added_later_rebuilds_the_daily_activity_whole(
         "select count(*) from staging.stg_shop__sessions where not is_anonymous "
         "and customer_id in (select customer_id from intermediate.int_customer_daily_activity)"
     )
+
+
+def test_rows_dated_after_the_last_builds_start_are_recomputed(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    """Staging quarantines rows dated after the build's start (future_ordered_at, ...); once
+    their time has come a later build keeps them, with no new file. Emulated by moving the
+    ledger's record of the last build's start back before the last day's orders."""
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    with duckdb.connect(str(db)) as con:
+        cutoff = con.sql(
+            "select max(ordered_at) - interval 12 hour from staging.stg_shop__orders"
+        ).fetchall()[0][0]
+        con.execute("update raw.applied_raw_files set future_cutoff = ?", [cutoff])
+        late = {
+            r[0]
+            for r in con.execute(
+                "select customer_id from staging.stg_shop__orders where ordered_at > ?", [cutoff]
+            ).fetchall()
+        }
+    assert late
+    run = dbt_runner(["build"], arrivals["raw"], db)
+    assert run.returncode == 0, run.output[-3000:]
+    changed = {
+        r[0] for r in run.query("select customer_id from intermediate.int_customers_changed")
+    }
+    assert late <= changed
+
+
+def test_the_daily_activity_alone_does_not_apply_files_its_parents_did_not_read(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    with duckdb.connect(str(db)) as con:  # the last orders file is new to the daily activity
+        con.execute(
+            "delete from raw.applied_raw_files where source_file = (select max(source_file) "
+            "from raw.applied_raw_files where table_name = 'orders')"
+        )
+    run = dbt_runner(["run", "--select", "int_customer_daily_activity"], arrivals["raw"], db)
+    assert run.returncode != 0
+    assert "dbt build --select +int_customer_daily_activity" in run.output
