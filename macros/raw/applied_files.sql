@@ -156,6 +156,7 @@
         rebuilt from in this invocation (dbt build --select int_customer_daily_activity
         alone): it would record them as applied without having read them. -#}
     {%- if not execute or flags.EMPTY or selected_resources is not defined
+        or model.resource_type != 'model'
         or not segmentation.relation_exists('raw', 'applied_raw_files') -%}
         {{ return('') }}
     {%- endif -%}

@@ -261,6 +261,29 @@ def test_a_changed_or_removed_applied_file_stops_the_build(builds, arrivals, dbt
     ) == [(0,)]
 
 
+def test_a_session_feature_added_later_rebuilds_the_daily_activity_whole(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        features = [r[0] for r in con.sql("select feature from marts.segment_centroids").fetchall()]
+    assert "session_count" not in features
+    features = [
+        "recency_days", "frequency", "monetary", "avg_order_value", "return_rate_units",
+        "return_rate_value", "discount_share", "tenure_days", "category_breadth", "session_count",
+    ]  # fmt: skip
+    run = dbt_runner(["build"], arrivals["raw"], db, {"segmentation_features": features})
+    assert run.returncode == 0, run.output[-3000:]
+    # every customer's days now carry their sessions, not only the changed customers'
+    assert run.query(
+        "select sum(session_count) from intermediate.int_customer_daily_activity"
+    ) == run.query(
+        "select count(*) from staging.stg_shop__sessions where not is_anonymous "
+        "and customer_id in (select customer_id from intermediate.int_customer_daily_activity)"
+    )
+
+
 def test_rows_dated_after_the_last_builds_start_are_recomputed(
     builds, arrivals, dbt_runner, tmp_path
 ):
