@@ -11,9 +11,6 @@
 -- whole history. Every other customer's days are as the last build left them. The first
 -- build, --full-refresh and a change of the session columns compute every customer.
 -- depends_on: {{ ref('int_customers_changed') }}
--- The sessions are a parent whatever the features, so that the graph, the selections and the
--- unit tests' inputs do not change with var segmentation_features.
--- depends_on: {{ ref('stg_shop__sessions') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
