@@ -1,145 +1,178 @@
 -- The customers whose daily activity may differ from what int_customer_daily_activity
--- holds: every customer touched by a raw file that model has not applied yet (its ledger,
--- raw.applied_raw_files). A new or re-sent order, order line, return or web session touches
--- its customer (for an order, a return or a session re-sent with another customer or
--- order, the replaced version's customer too: base models' superseded_by_file); a new
--- customer row may let orders that staging held back as orphans through; a product re-sent
--- with another category touches every customer who bought it. So does a kept row dated after
--- the last build's start, which staging quarantined then as from the future. Empty when the
--- daily activity is rebuilt from all files (first build, --full-refresh, no ledger yet).
+-- holds: every customer that a raw file the model has not applied yet (its ledger,
+-- raw.applied_raw_files) can touch, whether its rows are kept or quarantined:
+-- - the customer a new customer, order or session row names, and the customer of the order
+--   that a new order line or return names;
+-- - for a key sent before, whatever every other version of it touches (the version a new
+--   row replaces, or the earlier one that wins again when the new row is quarantined): the
+--   customer of every version of a touched order, every order a touched return was ever on;
+-- - the orders and sessions (every version) that name an arrived customer: they were
+--   orphans, and one may now win over a version kept for another customer;
+-- - the returns of a touched order, whose kept set may change with it, and so every order
+--   they were ever on, repeated until no new order comes;
+-- - every order with a line of a product in a new file (a category counts in category
+--   breadth; a product that arrives lets lines through), with the same versions;
+-- - rows that staging quarantined as from the future in the last build and keeps now
+--   (dated after that build's start), with the same versions.
+-- Web sessions count only with a session feature. Empty when the daily activity is rebuilt
+-- from all files (first build, --full-refresh, no ledger yet). Reads base_shop__row_keys
+-- (ids only, no rules): a build reads the new files and the versions of their keys, not
+-- every rule of every raw row.
 -- depends_on: {{ source('ingest', 'applied_raw_files') }}
 -- depends_on: {{ source('ingest', 'raw_files') }}
 {%- set model = 'int_customer_daily_activity' %}
 {%- set incremental = has_applied_files(model) %}
+{#- the daily activity reads web sessions only for a session feature #}
+{%- set uses_sessions = segmentation_uses_sessions() %}
+{#- the files the daily activity has not applied, and the condition for a row of one -#}
 {%- set new_files = {} %}
+{%- set in_new_files = [] %}
 {%- for table_name in var('raw_contract') %}
     {%- do new_files.update(
         {table_name: unapplied_raw_files(model, table_name) if incremental else []}
     ) %}
+    {%- if table_name != 'sessions' or uses_sessions %}
+        {%- do in_new_files.append(
+            "(table_name = '" ~ table_name ~ "' and "
+            ~ in_files('_source_file', new_files[table_name]) ~ ")"
+        ) %}
+    {%- endif %}
 {%- endfor %}
-{#- the daily activity reads web sessions only for a session feature #}
-{%- set uses_sessions = segmentation_uses_sessions() %}
 {#- rows dated after the last build's start were quarantined as from the future then (none
     before the first build) -#}
 {%- set last_cutoff = run_query(
     "select max(future_cutoff) from raw.applied_raw_files where model_name = '" ~ model ~ "'"
 ).rows[0][0] if incremental else none %}
-with
+{%- set cutoff = "cast('" ~ (last_cutoff or '9999-12-31') ~ "' as timestamp)" %}
+with recursive
 
-orders_dated as (
+row_keys as (
+    select * from {{ ref('base_shop__row_keys') }}
+),
+
+return_keys as materialized (
+    -- every version of every return: the return and the order it is on
     select
-        order_id,
-        customer_id,
-        ordered_at
-    from {{ ref('stg_shop__orders') }}
+        key_id as return_id,
+        order_id
+    from row_keys
+    where table_name = 'returns'
 ),
 
-orders as (
-    select
-        order_id,
-        customer_id
-    from orders_dated
+new_rows as (
+    -- every row of a new file, kept or quarantined
+    select * from row_keys
+    where {{ in_new_files | join(' or ') }}
 ),
 
-new_customers as (
-    select customer_id
-    from {{ ref('stg_shop__customers') }}
-    where {{ in_files('_source_file', new_files.customers) }}
-),
-
-new_orders as (
-    -- every row of a new file, and the versions those files replaced
-    select customer_id
-    from {{ ref('base_shop__orders') }}
-    where
-        {{ in_files('_source_file', new_files.orders) }}
-        or {{ in_files('superseded_by_file', new_files.orders) }}
-),
-
-new_order_lines as (
-    -- a re-sent line has the key, so the order, of the line it replaces
-    select orders.customer_id
-    from {{ ref('stg_shop__order_items') }} as order_items
-    inner join orders
-        on order_items.order_id = orders.order_id
-    where {{ in_files('order_items._source_file', new_files.order_items) }}
-),
-
-new_returns as (
-    -- also the quarantined rows: a return over the units sold can change which of its line's
-    -- returns are kept
-    select orders.customer_id
-    from {{ ref('base_shop__returns') }} as base_returns
-    inner join orders
-        on base_returns.order_id = orders.order_id
-    where
-        {{ in_files('base_returns._source_file', new_files.returns) }}
-        or {{ in_files('base_returns.superseded_by_file', new_files.returns) }}
-),
-
-new_products as (
-    select product_id
-    from {{ ref('stg_shop__products') }}
-    where {{ in_files('_source_file', new_files.products) }}
-),
-
-buyers_of_new_products as (
-    select orders.customer_id
-    from {{ ref('stg_shop__order_items') }} as order_items
-    inner join new_products
-        on order_items.product_id = new_products.product_id
-    inner join orders
-        on order_items.order_id = orders.order_id
-),
-
-{%- if uses_sessions %}
-
-new_sessions as (
-    select customer_id
-    from {{ ref('base_shop__sessions') }}
-    where
-        {{ in_files('_source_file', new_files.sessions) }}
-        or {{ in_files('superseded_by_file', new_files.sessions) }}
-),
-{%- endif %}
-
-released_by_the_clock as (
-    -- kept rows dated after the last build's future cutoff (their customers, and customers
-    -- whose sign-up was after it: their orders were orphans then)
-    {%- set cutoff = "cast('" ~ (last_cutoff or '9999-12-31') ~ "' as timestamp)" %}
-    select customer_id from orders_dated
-    where ordered_at > {{ cutoff }}
-    union all
-    select orders.customer_id
-    from {{ ref('stg_shop__returns') }} as stg_returns
-    inner join orders
-        on stg_returns.order_id = orders.order_id
-    where stg_returns.returned_at > {{ cutoff }}
+arrived_customers as (
+    -- customers in a new file, and kept customers who signed up after the last build's
+    -- future cutoff (quarantined then as from the future; none before the first build):
+    -- rows that name them were orphans before
+    select customer_id from new_rows
+    where table_name = 'customers'
     union all
     select customer_id from {{ ref('stg_shop__customers') }}
     where signup_at > {{ cutoff }}
-    {%- if uses_sessions %}
-    union all
-    select customer_id from {{ ref('stg_shop__sessions') }}
-    where started_at > {{ cutoff }}
-    {%- endif %}
 ),
 
+released_orders as (
+    -- kept orders dated after the last build's future cutoff (quarantined then as from
+    -- the future)
+    select order_id from {{ ref('stg_shop__orders') }}
+    where ordered_at > {{ cutoff }}
+),
+
+orders_of_new_products as (
+    -- a product re-sent with another category changes its buyers' category breadth, and a
+    -- product that arrives lets lines through that staging held back
+    select order_items.order_id
+    from {{ ref('stg_shop__order_items') }} as order_items
+    semi join new_rows
+        on
+            new_rows.table_name = 'products'
+            and order_items.product_id = new_rows.key_id
+),
+
+released_returns as (
+    select order_id from {{ ref('stg_shop__returns') }}
+    where returned_at > {{ cutoff }}
+),
+
+seed_orders as (
+    -- orders named by a new order, order line or return (the versions of a new return are
+    -- found through its new order), orders (any version) that name an arrived customer,
+    -- orders with a line of a new product, and orders and returns released by the clock
+    select order_id from new_rows
+    union all
+    select order_id from orders_of_new_products
+    union all
+    select key_id from row_keys
+    where
+        table_name = 'orders'
+        and customer_id in (select customer_id from arrived_customers)
+    union all
+    select order_id from released_orders
+    union all
+    select order_id from released_returns
+),
+
+touched_orders (order_id) as (
+    -- the seed orders, and every order that a return of a touched order was ever on (in
+    -- any version), until no new order comes: which of a line's returns are kept depends on
+    -- the order and on each other, and a return let through or held back on one order can
+    -- be a version of a return kept on another
+    select order_id from seed_orders
+    union
+    select other_versions.order_id
+    from touched_orders
+    inner join return_keys as on_order
+        on touched_orders.order_id = on_order.order_id
+    inner join return_keys as other_versions
+        on on_order.return_id = other_versions.return_id
+),
+
+customers_of_touched_orders as (
+    -- the customer of every version of those orders: a re-sent order touches the customer
+    -- it replaces as well as its new one
+    select customer_id
+    from row_keys
+    where
+        table_name = 'orders'
+        and key_id in (select order_id from touched_orders)
+),
+{%- if uses_sessions %}
+
+seed_sessions as (
+    select key_id as session_id from new_rows
+    where table_name = 'sessions'
+    union all
+    select key_id from row_keys
+    where
+        table_name = 'sessions'
+        and customer_id in (select customer_id from arrived_customers)
+    union all
+    select session_id from {{ ref('stg_shop__sessions') }}
+    where started_at > {{ cutoff }}
+),
+
+customers_of_touched_sessions as (
+    -- the customer of every version of those sessions
+    select customer_id
+    from row_keys
+    where
+        table_name = 'sessions'
+        and key_id in (select session_id from seed_sessions)
+),
+{%- endif %}
+
 touched as (
-    select customer_id from new_customers
+    select customer_id from arrived_customers
     union all
-    select customer_id from new_orders
-    union all
-    select customer_id from new_order_lines
-    union all
-    select customer_id from new_returns
-    union all
-    select customer_id from buyers_of_new_products
-    union all
-    select customer_id from released_by_the_clock
+    select customer_id from customers_of_touched_orders
     {%- if uses_sessions %}
     union all
-    select customer_id from new_sessions
+    select customer_id from customers_of_touched_sessions
     {%- endif %}
 ),
 

@@ -7,8 +7,10 @@ equal a `--full-refresh` of a copy of the warehouse on the same files: every pub
 (the build-history marts aside) and the daily activity itself. The last day holds what a
 shop sends every day: new customers and orders, late returns of old orders, orders re-sent
 with their final status, customers re-sent with another country. Planted on top: an order
-moved to another customer, a product re-sent with another category, a customer arriving
-after the order staging held back for lack of them, and rows that are quarantined.
+moved to another customer, a return moved to another order, a product re-sent with another
+category, a customer arriving after the orders staging held back for lack of them (one of
+them a re-sent version of an order kept for another customer, which wins once the customer
+is known), and rows that are quarantined.
 """
 
 from __future__ import annotations
@@ -50,54 +52,111 @@ def arrivals(tmp_path_factory) -> dict:
             shutil.copy2(path, raw / table / path.name)
         shutil.copy2(files[-1], later / table / files[-1].name)
     con = duckdb.connect()
-    first_orders = sorted((raw / "orders").iterdir())[0]
-    # an order of a customer that is not in any file yet (quarantined as an orphan) ...
-    _copy_sql(
-        con,
-        f"select * replace ('ORPHAN-ORDER-1' as order_id, '{LATE_CUSTOMER}' as customer_id) "
-        f"from '{first_orders}' order by order_id limit 1",
-        raw / "orders" / ("~" + first_orders.name),
-    )
-    # ... whose customer arrives later; with it, a kept order moved to another customer ...
-    first_customers = sorted((raw / "customers").iterdir())[0]
-    _copy_sql(
-        con,
-        f"select * replace ('{LATE_CUSTOMER}' as customer_id, 'late@example.com' as email) "
-        f"from '{first_customers}' order by customer_id limit 1",
-        later / "customers" / PLANTED,
-    )
+    first = {table: sorted((raw / table).iterdir())[0] for table in TABLES}
+    # a kept order moved to another customer
     moved = con.sql(
-        f"select order_id, customer_id from '{first_orders}' where status = 'delivered' "
+        f"select order_id, customer_id from '{first['orders']}' where status = 'delivered' "
         "order by order_id limit 1"
     ).fetchall()[0]
     new_owner = con.sql(
-        f"select customer_id from '{first_customers}' where customer_id != '{moved[1]}' "
+        f"select customer_id from '{first['customers']}' where customer_id != '{moved[1]}' "
         "order by customer_id desc limit 1"
     ).fetchall()[0][0]
+    # a product re-sent with another category: every buyer's category breadth may change
+    product = con.sql(
+        f"select product_id, (select max(category) from '{first['products']}') "
+        f"from '{first['products']}' where category != (select max(category) "
+        f"from '{first['products']}') order by product_id limit 1"
+    ).fetchall()[0]
+    _copy_sql(
+        con,
+        f"select * replace ('{product[1]}' as category) from '{first['products']}' "
+        f"where product_id = '{product[0]}'",
+        later / "products" / PLANTED,
+    )
+    # an order of a customer that is not in any file yet (quarantined as an orphan), and a
+    # kept order re-sent for that customer (quarantined: the earlier version stays kept),
+    # of a customer whom nothing else in the later files touches, so that only the arrival
+    # can make the build recompute them ...
+    claimed = con.sql(
+        f"""
+        select order_id, customer_id from '{first["orders"]}'
+        where status = 'delivered' and customer_id not in (
+            select customer_id from '{later}/orders/*.parquet'
+            union all select customer_id from '{later}/customers/*.parquet'
+            union all select o.customer_id from '{raw}/orders/*.parquet' as o
+            inner join '{later}/returns/*.parquet' as r on o.order_id = r.order_id
+            union all select o.customer_id from '{raw}/orders/*.parquet' as o
+            inner join '{raw}/order_items/*.parquet' as i on o.order_id = i.order_id
+            where i.product_id = '{product[0]}'
+            union all select '{moved[1]}' union all select '{new_owner}'
+        )
+        order by order_id limit 1
+        """
+    ).fetchall()[0]
+    _copy_sql(
+        con,
+        f"(select * replace ('ORPHAN-ORDER-1' as order_id, '{LATE_CUSTOMER}' as customer_id) "
+        f"from '{first['orders']}' order by order_id limit 1) "
+        f"union all select * replace ('{LATE_CUSTOMER}' as customer_id) "
+        f"from '{first['orders']}' where order_id = '{claimed[0]}'",
+        raw / "orders" / ("~" + first["orders"].name),
+    )
+    # ... whose customer arrives later; with it, the moved order ...
+    _copy_sql(
+        con,
+        f"select * replace ('{LATE_CUSTOMER}' as customer_id, 'late@example.com' as email) "
+        f"from '{first['customers']}' order by customer_id limit 1",
+        later / "customers" / PLANTED,
+    )
     # ... and quarantined rows: an order of nobody, and a key twice in one file
     _copy_sql(
         con,
-        f"select * replace ('{new_owner}' as customer_id) from '{first_orders}' "
+        f"select * replace ('{new_owner}' as customer_id) from '{first['orders']}' "
         f"where order_id = '{moved[0]}' "
         f"union all select * replace ('NOBODY-ORDER' as order_id, 'NO-SUCH-CUSTOMER' as "
-        f"customer_id) from '{first_orders}' where order_id = '{moved[0]}' "
+        f"customer_id) from '{first['orders']}' where order_id = '{moved[0]}' "
         f"union all select * replace ('DUP-ORDER' as order_id, '{new_owner}' as customer_id) "
-        f"from '{first_orders}' where order_id = '{moved[0]}' "
+        f"from '{first['orders']}' where order_id = '{moved[0]}' "
         f"union all select * replace ('DUP-ORDER' as order_id, '{new_owner}' as customer_id, "
-        f"'placed' as status) from '{first_orders}' where order_id = '{moved[0]}'",
+        f"'placed' as status) from '{first['orders']}' where order_id = '{moved[0]}'",
         later / "orders" / PLANTED,
     )
-    # a product re-sent with another category: every buyer's category breadth may change
-    first_products = sorted((raw / "products").iterdir())[0]
+    # a return re-sent on the first line of another order, of other customers
+    others = f"('{moved[1]}', '{new_owner}', '{claimed[1]}')"
+    moved_return = con.sql(
+        f"""
+        select r.return_id, r.order_id, o.order_id, o.customer_id
+        from '{first["returns"]}' as r
+        inner join '{first["orders"]}' as from_order
+            on r.order_id = from_order.order_id and from_order.customer_id not in {others}
+        inner join '{first["orders"]}' as o
+            on o.order_id != r.order_id and o.ordered_at < r.returned_at
+            and o.status = 'delivered' and o.customer_id not in {others}
+        inner join '{first["order_items"]}' as i
+            on i.order_id = o.order_id and i.line_number = 1 and i.quantity >= r.quantity
+        where not exists (
+            select 1 from '{first["returns"]}' as other where other.order_id = o.order_id
+        )
+        order by r.return_id, o.order_id
+        limit 1
+        """
+    ).fetchall()[0]
     _copy_sql(
         con,
-        f"select * replace ((select max(category) from '{first_products}') as category) "
-        f"from '{first_products}' where category != (select max(category) "
-        f"from '{first_products}') order by product_id limit 1",
-        later / "products" / PLANTED,
+        f"select * replace ('{moved_return[2]}' as order_id, 1::integer as line_number) "
+        f"from '{first['returns']}' where return_id = '{moved_return[0]}'",
+        later / "returns" / PLANTED,
     )
     con.close()
-    return {"raw": raw, "later": later, "moved_order": moved, "new_owner": new_owner}
+    return {
+        "raw": raw,
+        "later": later,
+        "moved_order": moved,
+        "new_owner": new_owner,
+        "claimed_order": claimed,
+        "moved_return": moved_return,
+    }
 
 
 def _land(arrivals: dict) -> None:
@@ -130,6 +189,15 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             "select count(*) from staging.quarantine_shop__orders "
             "where raw_order_id = 'ORPHAN-ORDER-1'"
         )[0][0],
+        "claimed": first.query(
+            "select customer_id from staging.stg_shop__orders "
+            f"where order_id = '{arrivals['claimed_order'][0]}'"
+        ),
+        "moved_return": first.query(
+            "select r.order_id, o.customer_id from staging.stg_shop__returns as r "
+            "inner join staging.stg_shop__orders as o on r.order_id = o.order_id "
+            f"where r.return_id = '{arrivals['moved_return'][0]}'"
+        ),
     }
     _land(arrivals)
     incremental = dbt_runner(["build"], arrivals["raw"], db)
@@ -148,6 +216,19 @@ def test_the_scenarios_are_in_the_new_files(builds, arrivals):
     assert run.query(
         "select customer_id from staging.stg_shop__orders where order_id = 'ORPHAN-ORDER-1'"
     ) == [(LATE_CUSTOMER,)]
+    # the order re-sent for that customer was quarantined beside its kept version, and wins
+    # now that the customer has arrived
+    assert builds["before"]["claimed"] == [(arrivals["claimed_order"][1],)]
+    assert run.query(
+        "select customer_id from staging.stg_shop__orders "
+        f"where order_id = '{arrivals['claimed_order'][0]}'"
+    ) == [(LATE_CUSTOMER,)]
+    # the return re-sent on another order's line is kept there
+    assert builds["before"]["moved_return"][0][0] == arrivals["moved_return"][1]
+    assert run.query(
+        "select order_id from staging.stg_shop__returns "
+        f"where return_id = '{arrivals['moved_return'][0]}'"
+    ) == [(arrivals["moved_return"][2],)]
     # the order moved to its new customer
     assert builds["before"]["moved"] == [(arrivals["moved_order"][1],)]
     assert run.query(
@@ -188,6 +269,10 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
     assert 0 < len(changed) < customers / 5
     # the order's old and new customer, and the customer who let the orphan through
     assert {arrivals["moved_order"][1], arrivals["new_owner"], LATE_CUSTOMER} <= changed
+    # the customer who lost an order to a version that only became valid with that arrival
+    assert arrivals["claimed_order"][1] in changed
+    # the customers of the order a return left and of the one it moved to
+    assert {builds["before"]["moved_return"][0][1], arrivals["moved_return"][3]} <= changed
     assert run.query("select count(distinct table_name), count(*) from raw.applied_raw_files") == [
         (6, run.query("select count(*) from raw.raw_files")[0][0])
     ]
