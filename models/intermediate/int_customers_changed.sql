@@ -177,9 +177,10 @@ touched as (
 ),
 
 final as (
+    -- no read at all when the daily activity computes every customer
     select distinct customer_id
     from touched
-    where customer_id is not null
+    where customer_id is not null and {{ 'true' if incremental else 'false' }}
 )
 
 select * from final
