@@ -162,10 +162,7 @@
     {%- endif -%}
     {%- set missing = [] -%}
     {%- for name in parent_names -%}
-        {#- a listed model that is not a parent with this configuration (the web sessions
-            without a session feature) is not needed -#}
-        {%- set unique_id = 'model.' ~ project_name ~ '.' ~ name -%}
-        {%- if unique_id in model.depends_on.nodes and unique_id not in selected_resources -%}
+        {%- if 'model.' ~ project_name ~ '.' ~ name not in selected_resources -%}
             {%- do missing.append(name) -%}
         {%- endif -%}
     {%- endfor -%}

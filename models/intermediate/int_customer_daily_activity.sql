@@ -20,10 +20,11 @@
 ) }}
 {%- set uses_sessions = segmentation_uses_sessions() %}
 {%- set changed_only = changed_customers_only() %}
+{#- the web sessions are a parent only with a session feature -#}
 {{- require_parents_selected([
     'stg_shop__customers', 'stg_shop__orders', 'stg_shop__order_items', 'stg_shop__returns',
-    'stg_shop__products', 'stg_shop__sessions', 'int_customers_changed',
-]) }}
+    'stg_shop__products', 'int_customers_changed',
+] + (['stg_shop__sessions'] if uses_sessions else [])) }}
 with
 {%- if changed_only %}
 
