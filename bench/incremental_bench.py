@@ -2,10 +2,14 @@
 
 The generated shop (N customers, seed 42) is split by `segmentation generate`'s splitter into
 batch folders whose last --daily days land one file per day. A first `dbt build` reads every
-file but the last day's (not measured). Then, per round, on a copy of that warehouse:
+file that lands before --new-day (not measured); the files after it are left out. --new-day
+is mid-month by default: a day like most days, whose build keeps the month ends of the
+last one (the first day of a month recomputes every month end). Then, per round, on a copy
+of that warehouse:
 
-- **incremental**: the last day's files land and plain `dbt build` applies them (the daily
-  activity recomputes only the touched customers; docs/incremental.md);
+- **incremental**: the files of --new-day land and plain `dbt build` applies them (the daily
+  activity and the month-end snapshots recompute only the touched customers;
+  docs/incremental.md);
 - **full**: `dbt build --full-refresh` on the same files right after, which rebuilds every
   model from all files (the fitted models and build history are kept, as in the equality
   test, tests/python/test_incremental.py).
@@ -13,7 +17,7 @@ file but the last day's (not measured). Then, per round, on a copy of that wareh
 Rounds run incremental, full, incremental, full, ...; medians per step. Both are complete
 `dbt build`s, tests included.
 
-usage: incremental_bench.py [--customers 1000000] [--runs 3] [--daily 2]
+usage: incremental_bench.py [--customers 1000000] [--runs 3] [--daily 11] [--new-day 2026-09-21]
 
 Prints a markdown table for docs/benchmarks.md and writes the raw numbers to
 bench/results/incremental-<timestamp>.json.
@@ -35,23 +39,31 @@ import run_bench  # noqa: E402
 from batches_bench import batch_folders  # noqa: E402
 
 TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
-WATCHED = ["int_customers_changed", "int_customer_daily_activity"]
+WATCHED = [
+    "int_customers_changed",
+    "int_customer_daily_activity",
+    "int_customer_features_monthly",
+    "int_customer_segments_monthly",
+]
 
 
-def link_tree(source: Path, target: Path, last: bool) -> None:
-    """Hard-link each table's files into target: all but the last file, or only the last."""
+def link_tree(source: Path, target: Path, new_day: dt.date, new: bool) -> None:
+    """Hard-link each table's files into target: the files that land before new_day, or
+    (new) the files of new_day."""
     for table in TABLES:
-        files = sorted((source / table).iterdir())
         (target / table).mkdir(parents=True, exist_ok=True)
-        for path in files[-1:] if last else files[:-1]:
-            os.link(path, target / table / path.name)
+        for path in sorted((source / table).iterdir()):
+            day = path.name.split(".")[0]
+            if (day == new_day.isoformat()) if new else (day < new_day.isoformat()):
+                os.link(path, target / table / path.name)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--daily", type=int, default=2)
+    parser.add_argument("--daily", type=int, default=11)
+    parser.add_argument("--new-day", type=dt.date.fromisoformat, default=dt.date(2026, 9, 21))
     parser.add_argument("--work", type=Path, default=Path("/tmp/segmentation-bench"))
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--ref", default="HEAD", help="commit to build (a git archive snapshot)")
@@ -62,14 +74,15 @@ def main() -> None:
     batched = batch_folders(Path(data["raw"]), f"raw_daily_{args.daily}d", [], args.daily)
     work = args.work / "runs" / "incremental"
     raw, base = work / "raw", work / "base"
-    results = {"machine": run_bench.machine(), "customers": args.customers, "runs": []}
+    results = {"machine": run_bench.machine(), "customers": args.customers,
+               "new_day": args.new_day.isoformat(), "runs": []}  # fmt: skip
     out = run_bench.RESULTS / f"incremental-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
 
     run_bench.fresh(work)
     base.mkdir()
-    link_tree(batched, raw, last=False)
-    print(f"[{args.customers:,}] first build (all files but the last day) ...", flush=True)
+    link_tree(batched, raw, args.new_day, new=False)
+    print(f"[{args.customers:,}] first build (the files before {args.new_day}) ...", flush=True)
     first = run_bench.dbt_step(["build"], base, str(raw), "first", args.timeout)
     results["first"] = first
     out.write_text(json.dumps(results, indent=1, default=str))
@@ -79,10 +92,9 @@ def main() -> None:
         run_dir = work / f"round_{run}"
         run_bench.fresh(run_dir)
         shutil.copy(base / "warehouse.duckdb", run_dir / "warehouse.duckdb")
-        for table in TABLES:  # the raw folder as the first build saw it, then the new day
-            last = sorted((batched / table).iterdir())[-1].name
-            (raw / table / last).unlink(missing_ok=True)
-        link_tree(batched, raw, last=True)
+        for path in raw.glob(f"*/{args.new_day}.*"):  # as the first build saw it, then the day
+            path.unlink()
+        link_tree(batched, raw, args.new_day, new=True)
         for step, dbt_args in (("incremental", ["build"]), ("full", ["build", "--full-refresh"])):
             print(f"[{args.customers:,} run {run}] {step} ...", flush=True)
             record = run_bench.dbt_step(dbt_args, run_dir, str(raw), step, args.timeout)

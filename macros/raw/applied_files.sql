@@ -39,9 +39,12 @@
     {%- do run_query(
         "create table if not exists raw.applied_raw_files (model_name varchar, "
         ~ "table_name varchar, source_file varchar, size bigint, modified_at timestamp, "
-        ~ "applied_at timestamp, future_cutoff timestamp, fingerprint varchar)"
+        ~ "applied_at timestamp, future_cutoff timestamp, fingerprint varchar, "
+        ~ "snapshot_dates varchar)"
     ) -%}
-    {%- for column in ['future_cutoff timestamp', 'fingerprint varchar'] -%}
+    {%- for column in [
+        'future_cutoff timestamp', 'fingerprint varchar', 'snapshot_dates varchar',
+    ] -%}
         {%- do run_query(
             "alter table raw.applied_raw_files add column if not exists " ~ column
         ) -%}
@@ -77,6 +80,18 @@
     {{ return('') }}
 {% endmacro %}
 
+{% macro ledger_models() %}
+    {#- The incremental models that recompute the customers int_customers_changed lists (every
+        incremental model that reads it), in name order; each keeps its own ledger. -#}
+    {%- set names = [] -%}
+    {%- for node in graph.get('nodes', {}).values() | sort(attribute='name')
+        if node.resource_type == 'model' and node.config.materialized == 'incremental'
+        and 'model.' ~ project_name ~ '.int_customers_changed' in node.depends_on.nodes -%}
+        {%- do names.append(node.name) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
 {% macro has_applied_files(model_name) %}
     {#- True when the ledger holds files applied by model_name and this is not a
         --full-refresh: the model may then apply only the new files. False at parse time. -#}
@@ -89,24 +104,27 @@
     ).rows[0][0] > 0) }}
 {% endmacro %}
 
-{% macro unapplied_raw_files(model_name, table_name) %}
-    {#- The paths of table_name's raw files that model_name has not applied, in file-name
-        order (a list; empty at parse time). -#}
+{% macro unapplied_raw_files(model_names, table_name) %}
+    {#- The paths of table_name's raw files that at least one of model_names has not applied,
+        in file-name order (a list; empty at parse time). -#}
     {%- if not execute or not segmentation.relation_exists('raw', 'applied_raw_files') -%}
         {{ return([]) }}
     {%- endif -%}
     {{ return(run_query(
         "select source_file from raw.raw_files where table_name = '" ~ table_name ~ "' "
         ~ "and source_file not in (select source_file from raw.applied_raw_files "
-        ~ "where model_name = '" ~ model_name ~ "') order by source_file"
+        ~ "where model_name in ('" ~ model_names | join("', '") ~ "') group by source_file "
+        ~ "having count(distinct model_name) = " ~ model_names | length ~ ") "
+        ~ "order by source_file"
     ).columns[0].values() | list) }}
 {% endmacro %}
 
-{% macro record_applied_files() %}
+{% macro record_applied_files(snapshot_dates=none) %}
     {#- post-hook of an incremental model: its ledger becomes this build's raw files (it has
         applied all of them), with this build's future cutoff (rows dated after it were
-        quarantined) and the fingerprint of the code and vars it was built with. Not with
-        --empty, which applies none. -#}
+        quarantined), the fingerprint of the code and vars it was built with and, for a model
+        of month-end snapshots, the snapshot dates (snapshot_dates: int_snapshot_dates). Not
+        with --empty, which applies none. -#}
     {%- if flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
@@ -120,30 +138,44 @@
         modified_at,
         current_timestamp,
         {{ future_cutoff() }},
-        '{{ daily_activity_fingerprint() }}'
+        '{{ incremental_fingerprint(model.unique_id) }}',
+        {{ month_end_dates_sql(snapshot_dates) if snapshot_dates is not none else 'null' }}
     from raw.raw_files
 {% endmacro %}
 
-{% macro daily_activity_fingerprint() %}
-    {#- A hash of what the daily activity's rows depend on besides the raw files: the code of
-        the models from the raw views to it, and the vars staging reads. When it differs
-        from the ledger's, the daily activity rebuilds every customer. Project macros are not
-        part of it (docs/incremental.md: a changed macro takes --full-refresh). -#}
-    {%- set names = [
-        'int_order_lines', 'int_customer_daily_activity', 'int_customers_changed',
-    ] -%}
-    {%- set parts = [] -%}
+{% macro month_end_dates_sql(snapshot_dates) -%}
+    {#- SQL: the month-end snapshot dates of snapshot_dates (int_snapshot_dates) as one text. -#}
+    (
+        select string_agg(cast(as_of_date as varchar), ',' order by as_of_date)
+        from {{ snapshot_dates }}
+        where snapshot_set = 'month_end'
+    )
+{%- endmacro %}
+
+{% macro incremental_fingerprint(unique_id) %}
+    {#- A hash of what an incremental model's rows depend on besides the raw files: the
+        checksum of its own file and of every model and seed upstream of it, and the vars
+        staging and the scoring read. When it differs from the ledger's, the model rebuilds
+        every customer. Project macros are not part of it (docs/incremental.md: a changed
+        macro takes --full-refresh). -#}
     {#- graph.nodes is absent where dbt is only rendered (sqlfluff's templater) -#}
-    {%- for node in graph.get('nodes', {}).values() | sort(attribute='unique_id')
-        if node.resource_type == 'model' and (
-            node.name in names or node.name.startswith('stg_shop__')
-            or node.name.startswith('base_shop__')
-        ) -%}
-        {%- do parts.append(node.name ~ "\n" ~ node.raw_code) -%}
+    {%- set nodes = graph.get('nodes', {}) -%}
+    {%- set ids = [unique_id] -%}
+    {%- for node_id in ids -%}
+        {%- for parent in nodes.get(node_id, {}).get('depends_on', {}).get('nodes', []) -%}
+            {%- if parent in nodes and parent not in ids -%}
+                {%- do ids.append(parent) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- set parts = [] -%}
+    {%- for node_id in ids | sort if node_id in nodes -%}
+        {%- do parts.append(node_id ~ "=" ~ nodes[node_id].checksum.checksum) -%}
     {%- endfor -%}
     {%- for name in [
         'raw_contract', 'raw_null_tokens', 'raw_trim_code_points', 'raw_timestamp_formats',
         'raw_csv_max_line_size', 'order_statuses', 'max_line_value', 'as_of',
+        'segmentation_features', 'segmentation_log_features', 'trend_months',
     ] -%}
         {%- do parts.append(name ~ "=" ~ tojson(var(name, none))) -%}
     {%- endfor -%}
@@ -151,10 +183,12 @@
     {{ return(local_md5(parts | join("\n"))) }}
 {% endmacro %}
 
-{% macro require_parents_selected(parent_names) %}
+{% macro require_parents_selected(parent_names, always=false) %}
     {#- Stops the build when the model would apply raw files that its parents were not
         rebuilt from in this invocation (dbt build --select int_customer_daily_activity
-        alone): it would record them as applied without having read them. -#}
+        alone): it would record them as applied without having read them. With always, it
+        stops whenever a parent is not selected (a parent view whose rows depend on how the
+        model is built). -#}
     {%- if not execute or flags.EMPTY or selected_resources is not defined
         or model.resource_type != 'model'
         or not segmentation.relation_exists('raw', 'applied_raw_files') -%}
@@ -166,13 +200,14 @@
             {%- do missing.append(name) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if missing and run_query(
+    {%- if missing and (always or run_query(
         "select count(*) from raw.raw_files where source_file not in (select source_file "
         ~ "from raw.applied_raw_files where model_name = '" ~ this.identifier ~ "')"
-    ).rows[0][0] > 0 -%}
+    ).rows[0][0] > 0) -%}
         {{ exceptions.raise_compiler_error(
-            this.identifier ~ " has raw files to apply, but this build does not rebuild "
-            ~ missing | join(", ") ~ " from them. Build it with its parents: dbt build "
+            this.identifier ~ (" has raw files to apply" if not always else " needs")
+            ~ ", but this build does not rebuild " ~ missing | join(", ")
+            ~ (" from them" if not always else "") ~ ". Build it with its parents: dbt build "
             ~ "--select +" ~ this.identifier
         ) }}
     {%- endif -%}
@@ -191,39 +226,80 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro changed_customers_only() %}
-    {#- For int_customer_daily_activity, at run time: true when this build recomputes only the
-        changed customers (int_customers_changed). False on the first build, with
+{% macro changed_customers_only(
+    model_name=none, snapshot_dates=none, model_version=none, session_columns=true
+) %}
+    {#- At run time, for an incremental model of customer rows (this model, or the model
+        named model_name): true when this build recomputes only the changed customers
+        (int_customers_changed). False at parse time, on the first build, with
         --full-refresh, without a ledger (a table built before the ledger existed), when the
-        ledger's fingerprint differs (daily_activity_fingerprint: the models' code or the
-        staging vars changed), and when the table has another set of web-session columns than
-        the model now computes (a session feature added or removed): the model then rebuilds
-        every customer. -#}
-    {%- if not execute or not is_incremental() or not has_applied_files(this.identifier) -%}
+        ledger's fingerprint differs (incremental_fingerprint: the code upstream or the
+        vars changed), with session_columns when the table has another set of web-session
+        columns than the model now computes (a session feature added or removed), with
+        snapshot_dates (int_snapshot_dates) when the month ends differ from the ones the
+        ledger recorded, and with model_version (int_segment_centroids_current) when the
+        table was scored with another model version: the model then rebuilds every
+        customer. Always false in a unit test. -#}
+    {%- if not execute or flags.FULL_REFRESH or model.resource_type != 'model' -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if model_name is none -%}
+        {%- set unique_id = model.unique_id -%}
+        {%- set relation = this if is_incremental() else none -%}
+    {%- else -%}
+        {%- set unique_id = 'model.' ~ project_name ~ '.' ~ model_name -%}
+        {%- set node = graph.nodes[unique_id] -%}
+        {%- set relation = adapter.get_relation(
+            database=node.database, schema=node.schema, identifier=node.alias
+        ) -%}
+    {%- endif -%}
+    {%- set name = unique_id.split('.')[-1] -%}
+    {%- if relation is none or not has_applied_files(name) -%}
         {{ return(false) }}
     {%- endif -%}
     {%- set recorded = run_query(
-        "select distinct fingerprint from raw.applied_raw_files where model_name = '"
-        ~ this.identifier ~ "'"
-    ).columns[0].values() | list -%}
-    {%- if recorded != [daily_activity_fingerprint()] -%}
+        "select distinct fingerprint, snapshot_dates from raw.applied_raw_files "
+        ~ "where model_name = '" ~ name ~ "'"
+    ).rows -%}
+    {%- if recorded | length != 1
+        or recorded[0][0] != incremental_fingerprint(unique_id) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name')
+    {%- if snapshot_dates is not none and recorded[0][1] != run_query(
+        "select " ~ month_end_dates_sql(snapshot_dates)
+    ).rows[0][0] -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if model_version is not none and run_query(
+        "select count(*) from (select distinct model_version from " ~ relation ~ " except "
+        ~ "select distinct model_version from " ~ model_version ~ ") as other_versions"
+    ).rows[0][0] > 0 -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if not session_columns -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
         | map('lower') | list -%}
     {{ return(('session_count' in columns) == segmentation_uses_sessions()) }}
 {% endmacro %}
 
-{% macro delete_changed_customers(changed_customers) %}
-    {#- pre-hook of int_customer_daily_activity: deletes the rows of the customers in
-        changed_customers before the model appends them again, or every row when the model
-        rebuilds all customers (changed_customers_only is false). Nothing on the first build
-        and with --full-refresh, which create the table anew. -#}
+{% macro delete_changed_customers(
+    changed_customers, snapshot_dates=none, model_version=none, session_columns=true
+) %}
+    {#- pre-hook of an incremental model of customer rows: deletes the rows of the customers
+        in changed_customers before the model appends them again, or every row when the
+        model rebuilds all customers (changed_customers_only, given the same arguments, is
+        false). Nothing on the first build and with --full-refresh, which create the table
+        anew. -#}
     {%- if not is_incremental() or flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
     delete from {{ this }}
-    {%- if changed_customers_only() %}
+    {%- if changed_customers_only(
+        snapshot_dates=snapshot_dates, model_version=model_version,
+        session_columns=session_columns
+    ) %}
     where customer_id in (select customer_id from {{ changed_customers }})
     {%- endif %}
 {% endmacro %}

@@ -9,7 +9,16 @@
 -- segments) and int_customer_features_monthly the `month_end` set; the filter on
 -- snapshot_set reaches the buckets, so each build computes each set once and the path to
 -- the segments never waits for the monthly snapshots.
+--
+-- When int_customer_features_monthly is built incrementally (it keeps every other
+-- customer's month ends), the `month_end` set holds only the customers it recomputes
+-- (int_customers_changed): the filter sits on the buckets, before the running sums, so such
+-- a build reads only their days. The `current` set always holds every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
 {%- set uses_sessions = segmentation_uses_sessions() %}
+{%- set month_ends_of_changed_only = changed_customers_only(
+    model_name='int_customer_features_monthly', snapshot_dates=ref('int_snapshot_dates')
+) %}
 {%- set sums = [
     'orders_placed', 'orders_cancelled', 'orders_kept', 'units_sold', 'gross_amount',
     'discount_amount', 'net_sales', 'new_categories', 'units_returned', 'refund_amount',
@@ -25,6 +34,12 @@ daily_activity as (
 snapshot_dates as (
     select * from {{ ref('int_snapshot_dates') }}
 ),
+{%- if month_ends_of_changed_only %}
+
+changed_customers as (
+    select * from {{ ref('int_customers_changed') }}
+),
+{%- endif %}
 
 snapshot_intervals as (
     -- a snapshot adds the days from the previous snapshot of its set (the first one: all
@@ -75,6 +90,11 @@ bucket_totals as (
     from daily_activity
     inner join date_buckets
         on daily_activity.activity_date = date_buckets.activity_date
+    {%- if month_ends_of_changed_only %}
+    where
+        date_buckets.snapshot_set = 'current'
+        or daily_activity.customer_id in (select customer_id from changed_customers)
+    {%- endif %}
     group by date_buckets.snapshot_set, date_buckets.as_of_date, daily_activity.customer_id
 ),
 

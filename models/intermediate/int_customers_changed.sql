@@ -1,6 +1,8 @@
--- The customers whose daily activity may differ from what int_customer_daily_activity
--- holds: every customer that a raw file the model has not applied yet (its ledger,
--- raw.applied_raw_files) can touch, whether its rows are kept or quarantined:
+-- The customers whose rows in an incremental customer model (int_customer_daily_activity,
+-- the month-end snapshots: every incremental model that reads this one, each with its own
+-- ledger in raw.applied_raw_files) may differ from what the model holds: every customer
+-- that a raw file one of them has not applied yet can touch, whether its rows are kept or
+-- quarantined:
 -- - the customer a new customer, order or session row names, and the customer of the order
 --   that a new order line or return names;
 -- - for a key sent before, whatever every other version of it touches (the version a new
@@ -12,24 +14,29 @@
 --   they were ever on, repeated until no new order comes;
 -- - every order with a line of a product in a new file (a category counts in category
 --   breadth; a product that arrives lets lines through), with the same versions;
--- - rows that staging quarantined as from the future in the last build and keeps now
---   (dated after that build's start), with the same versions.
--- Web sessions count only with a session feature. Empty when the daily activity is rebuilt
--- from all files (first build, --full-refresh, no ledger yet). Reads base_shop__row_keys
--- (ids only, no rules): a build reads the new files and the versions of their keys, not
--- every rule of every raw row.
+-- - rows that staging quarantined as from the future in the earliest of their last builds
+--   and keeps now (dated after that build's start), with the same versions.
+-- A file that one model applied and another did not (a build that failed part-way) counts
+-- as new for all of them: recomputing a customer again gives the same rows. Web sessions
+-- count only with a session feature. Empty when every model is rebuilt from all files
+-- (first build, --full-refresh, no ledger yet). Reads base_shop__row_keys (ids only, no
+-- rules): a build reads the new files and the versions of their keys, not every rule of
+-- every raw row.
 -- depends_on: {{ source('ingest', 'applied_raw_files') }}
 -- depends_on: {{ source('ingest', 'raw_files') }}
-{%- set model = 'int_customer_daily_activity' %}
-{%- set incremental = has_applied_files(model) %}
+{%- set models = [] %}
+{%- for name in ledger_models() if has_applied_files(name) %}
+    {%- do models.append(name) %}
+{%- endfor %}
+{%- set incremental = models | length > 0 %}
 {#- the daily activity reads web sessions only for a session feature #}
 {%- set uses_sessions = segmentation_uses_sessions() %}
-{#- the files the daily activity has not applied, and the condition for a row of one -#}
+{#- the files one of the models has not applied, and the condition for a row of one -#}
 {%- set new_files = {} %}
 {%- set in_new_files = [] %}
 {%- for table_name in var('raw_contract') %}
     {%- do new_files.update(
-        {table_name: unapplied_raw_files(model, table_name) if incremental else []}
+        {table_name: unapplied_raw_files(models, table_name) if incremental else []}
     ) %}
     {%- if table_name != 'sessions' or uses_sessions %}
         {%- do in_new_files.append(
@@ -38,10 +45,11 @@
         ) %}
     {%- endif %}
 {%- endfor %}
-{#- rows dated after the last build's start were quarantined as from the future then (none
-    before the first build) -#}
+{#- rows dated after the earliest last build's start were quarantined as from the future
+    then (none before the first build) -#}
 {%- set last_cutoff = run_query(
-    "select max(future_cutoff) from raw.applied_raw_files where model_name = '" ~ model ~ "'"
+    "select min(cutoff) from (select max(future_cutoff) as cutoff from raw.applied_raw_files "
+    ~ "where model_name in ('" ~ models | join("', '") ~ "') group by model_name) as cutoffs"
 ).rows[0][0] if incremental else none %}
 {%- set cutoff = "cast('" ~ (last_cutoff or '9999-12-31') ~ "' as timestamp)" %}
 with recursive

@@ -15,6 +15,7 @@ is known), and rows that are quarantined.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from pathlib import Path
@@ -24,9 +25,12 @@ import pytest
 
 from segmentation.batches import batch_boundaries, split_into_batches
 from segmentation.compare import HISTORY_MARTS, compare_warehouses, table_names
-from segmentation.generate import DEFAULT_END_DATE, generate
+from segmentation.generate import generate
 
 CUSTOMERS = 1500
+# the shop's last day is mid-month, so the last day lands in the month of the first build:
+# the same month ends (a build in a new month recomputes them all)
+END_DATE = dt.date(2026, 9, 20)
 TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
 PLANTED = "2026-10-02.parquet"  # sorts after every generated batch file
 LATE_CUSTOMER = "LATE-CUSTOMER-1"
@@ -42,8 +46,8 @@ def arrivals(tmp_path_factory) -> dict:
     """raw/ holds the first build's files; later/ the files that land before the second."""
     root = tmp_path_factory.mktemp("incremental")
     source, raw, later = root / "source", root / "raw", root / "later"
-    generate(CUSTOMERS, out_dir=source, truth_dir=root / "truth")
-    split_into_batches(source, batch_boundaries(DEFAULT_END_DATE, [], daily=2), DEFAULT_END_DATE)
+    generate(CUSTOMERS, out_dir=source, truth_dir=root / "truth", end_date=END_DATE)
+    split_into_batches(source, batch_boundaries(END_DATE, [], daily=2), END_DATE)
     for table in TABLES:
         files = sorted((source / table).iterdir())
         (raw / table).mkdir(parents=True)
@@ -199,9 +203,25 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             f"where r.return_id = '{arrivals['moved_return'][0]}'"
         ),
     }
+    month_ends = (
+        "select list(as_of_date order by as_of_date) from intermediate.int_snapshot_dates "
+        "where snapshot_set = 'month_end'"
+    )
+    before["month_ends"] = first.query(month_ends)[0][0]
     _land(arrivals)
     incremental = dbt_runner(["build"], arrivals["raw"], db)
     assert incremental.returncode == 0, incremental.output[-3000:]
+    before["month_ends_after"] = incremental.query(month_ends)[0][0]
+    # the SQL the incremental build ran for the month-end snapshots
+    compiled = root / "inc" / "target" / "compiled" / "segmentation" / "models" / "intermediate"
+    before["month_end_sql"] = {
+        path.stem: path.read_text()
+        for path in [
+            compiled / "int_customer_metrics.sql",
+            compiled / "segmentation" / "int_customer_features_monthly.sql",
+            compiled / "segmentation" / "int_customer_segments_monthly.sql",
+        ]
+    }
     full_db = root / "full" / "w.duckdb"
     shutil.copy(db, full_db)
     full = dbt_runner(["build", "--full-refresh"], arrivals["raw"], full_db)
@@ -273,9 +293,24 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
     assert arrivals["claimed_order"][1] in changed
     # the customers of the order a return left and of the one it moved to
     assert {builds["before"]["moved_return"][0][1], arrivals["moved_return"][3]} <= changed
-    assert run.query("select count(distinct table_name), count(*) from raw.applied_raw_files") == [
-        (6, run.query("select count(*) from raw.raw_files")[0][0])
+    # every incremental customer model applied every file
+    files = run.query("select count(*) from raw.raw_files")[0][0]
+    assert run.query(
+        "select model_name, count(distinct table_name), count(*) from raw.applied_raw_files "
+        "group by model_name order by model_name"
+    ) == [
+        ("int_customer_daily_activity", 6, files),
+        ("int_customer_features_monthly", 6, files),
+        ("int_customer_segments_monthly", 6, files),
     ]
+
+
+def test_the_month_end_snapshots_recompute_only_the_touched_customers(builds):
+    # the new day is in the month of the last build: the same month ends, so the snapshots
+    # sum and score only the customers of int_customers_changed
+    assert builds["before"]["month_ends"] == builds["before"]["month_ends_after"]
+    for name, sql in builds["before"]["month_end_sql"].items():
+        assert "int_customers_changed" in sql, name
 
 
 def test_incremental_equals_a_full_refresh_of_a_copy(builds):
@@ -284,7 +319,16 @@ def test_incremental_equals_a_full_refresh_of_a_copy(builds):
     assert len(marts) > 15
     assert compare_warehouses(inc, full, tables=marts) == []
     assert (
-        compare_warehouses(inc, full, schema="intermediate", tables=["int_customer_daily_activity"])
+        compare_warehouses(
+            inc,
+            full,
+            schema="intermediate",
+            tables=[
+                "int_customer_daily_activity",
+                "int_customer_features_monthly",
+                "int_customer_segments_monthly",
+            ],
+        )
         == []
     )
     # the full refresh rebuilt the daily activity from all files: nothing touched then

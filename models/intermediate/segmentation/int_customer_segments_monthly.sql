@@ -1,9 +1,42 @@
 -- Every customer's segment as of each month end of the trend window, scored with the
 -- current model in the same steps as customer_segments (same macros for the column lists).
+--
+-- Incremental like int_customer_features_monthly: with the same month ends and the same
+-- model version as the last build (its ledger and its rows), only the customers of
+-- int_customers_changed are scored again (pre-hook delete, append); a new month end, a new
+-- model version (a refit), the first build, --full-refresh and a change of the code
+-- upstream score every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
+-- depends_on: {{ ref('int_snapshot_dates') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='sync_all_columns',
+    pre_hook="{{ delete_changed_customers(
+        ref('int_customers_changed'), snapshot_dates=ref('int_snapshot_dates'),
+        model_version=ref('int_segment_centroids_current'), session_columns=false
+    ) }}",
+    post_hook="{{ record_applied_files(snapshot_dates=ref('int_snapshot_dates')) }}",
+) }}
+{%- set changed_only = changed_customers_only(
+    snapshot_dates=ref('int_snapshot_dates'), model_version=ref('int_segment_centroids_current'),
+    session_columns=false
+) %}
+{{- require_parents_selected(['int_customer_features_monthly', 'int_customers_changed']) }}
 with
+
+{%- if changed_only %}
+
+changed_customers as (
+    select * from {{ ref('int_customers_changed') }}
+),
+{%- endif %}
 
 customer_features as (
     select * from {{ ref('int_customer_features_monthly') }}
+    {%- if changed_only %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 scoring_params as (
