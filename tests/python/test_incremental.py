@@ -1,17 +1,18 @@
 """Incremental builds (docs/incremental.md): new batch files applied without a full rebuild.
 
-A generated shop arrives as batch folders. The first build reads every file but the last
-day's; the second, plain `dbt build`, adds the last day plus planted updates, and recomputes
-the daily activity of only the customers those files touch (int_customers_changed). It must
-equal a `--full-refresh` of a copy of the warehouse on the same files: every public mart
-(the build-history marts aside) and the daily activity itself. The last day holds what a
-shop sends every day: new customers and orders, late returns of old orders, orders re-sent
-with their final status, customers re-sent with another country. Planted on top: an order
-moved to another customer, a return moved to another order, a product re-sent with another
-category, a customer arriving after the orders staging held back for lack of them (one of
-them a re-sent version of an order kept for another customer, which wins once the customer
-is known), and rows that are quarantined.
-"""
+A generated shop arrives as batch folders; its last day is mid-month. The first build reads
+every file but the last day's; the second, plain `dbt build`, adds the last day plus planted
+updates, and recomputes the daily activity and the month-end snapshots of only the customers
+those files touch (int_customers_changed). It must equal a `--full-refresh` of a copy of the
+warehouse on the same files: every public mart (the build-history marts aside), the daily
+activity and the month-end snapshots. The last day holds what a shop sends every day: new
+customers and orders, late returns of old orders, orders re-sent with their final status,
+customers re-sent with another country. Planted on top: an order moved to another customer,
+a return moved to another order, a product re-sent with another category, a customer
+arriving after the orders staging held back for lack of them (one of them a re-sent version
+of an order kept for another customer, which wins once the customer is known), an order
+re-sent as cancelled whose return falls back to its earlier version on another customer's
+order, and rows that are quarantined."""
 
 from __future__ import annotations
 
@@ -152,6 +153,54 @@ def arrivals(tmp_path_factory) -> dict:
         f"from '{first['returns']}' where return_id = '{moved_return[0]}'",
         later / "returns" / PLANTED,
     )
+    # a return sent first on o2's line, then re-sent on o1's (kept there), of two customers
+    # nothing else touches; the later files re-send o1 as cancelled, so the o1 version is
+    # quarantined and the o2 version wins again: o2's customer is touched only through the
+    # returns of a touched order and the orders they were ever on
+    fallback = con.sql(
+        f"""
+        with untouched as (
+            select order_id, customer_id, ordered_at from '{first["orders"]}'
+            where status = 'delivered'
+            and order_id not in (select order_id from '{raw}/returns/*.parquet')
+            and customer_id not in (
+                select customer_id from '{later}/orders/*.parquet'
+                union all select customer_id from '{later}/customers/*.parquet'
+                union all select o.customer_id from '{raw}/orders/*.parquet' as o
+                inner join '{later}/returns/*.parquet' as r on o.order_id = r.order_id
+                union all select o.customer_id from '{raw}/orders/*.parquet' as o
+                inner join '{raw}/order_items/*.parquet' as i on o.order_id = i.order_id
+                where i.product_id = '{product[0]}'
+                union all select customer_id from '{raw}/orders/*.parquet'
+                where order_id = '{moved_return[1]}'
+                union all select unnest([
+                    '{moved[1]}', '{new_owner}', '{claimed[1]}', '{moved_return[3]}'
+                ])
+            )
+        )
+        select o1.order_id, o1.customer_id, o2.order_id, o2.customer_id,
+            greatest(o1.ordered_at, o2.ordered_at) + interval 1 day
+        from untouched as o1
+        inner join untouched as o2 on o1.customer_id < o2.customer_id
+        order by o1.order_id, o2.order_id
+        limit 1
+        """
+    ).fetchall()[0]
+    for name, order_id in (("2026-09-20a", fallback[2]), ("2026-09-20b", fallback[0])):
+        _copy_sql(
+            con,
+            f"select 'FALLBACK-RETURN-1' as return_id, '{order_id}' as order_id, "
+            f"1::integer as line_number, 1::integer as quantity, "
+            f"timestamp '{fallback[4]}' as returned_at, 'too_small' as reason, "
+            f"1.00::decimal(18, 2) as refund_amount",
+            raw / "returns" / f"{name}.parquet",
+        )
+    _copy_sql(
+        con,
+        f"select * replace ('cancelled' as status) from '{first['orders']}' "
+        f"where order_id = '{fallback[0]}'",
+        later / "orders" / "2026-10-03.parquet",
+    )
     con.close()
     return {
         "raw": raw,
@@ -160,6 +209,7 @@ def arrivals(tmp_path_factory) -> dict:
         "new_owner": new_owner,
         "claimed_order": claimed,
         "moved_return": moved_return,
+        "fallback": fallback,
     }
 
 
@@ -201,6 +251,9 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             "select r.order_id, o.customer_id from staging.stg_shop__returns as r "
             "inner join staging.stg_shop__orders as o on r.order_id = o.order_id "
             f"where r.return_id = '{arrivals['moved_return'][0]}'"
+        ),
+        "fallback": first.query(
+            "select order_id from staging.stg_shop__returns where return_id = 'FALLBACK-RETURN-1'"
         ),
     }
     month_ends = (
@@ -249,6 +302,11 @@ def test_the_scenarios_are_in_the_new_files(builds, arrivals):
         "select order_id from staging.stg_shop__returns "
         f"where return_id = '{arrivals['moved_return'][0]}'"
     ) == [(arrivals["moved_return"][2],)]
+    # the return kept on the order re-sent as cancelled falls back to its earlier version
+    assert builds["before"]["fallback"] == [(arrivals["fallback"][0],)]
+    assert run.query(
+        "select order_id from staging.stg_shop__returns where return_id = 'FALLBACK-RETURN-1'"
+    ) == [(arrivals["fallback"][2],)]
     # the order moved to its new customer
     assert builds["before"]["moved"] == [(arrivals["moved_order"][1],)]
     assert run.query(
@@ -293,6 +351,9 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
     assert arrivals["claimed_order"][1] in changed
     # the customers of the order a return left and of the one it moved to
     assert {builds["before"]["moved_return"][0][1], arrivals["moved_return"][3]} <= changed
+    # the customer whom the return falls back to, reached only through the cancelled order's
+    # returns and the orders they were ever on
+    assert {arrivals["fallback"][1], arrivals["fallback"][3]} <= changed
     # every incremental customer model applied every file
     files = run.query("select count(*) from raw.raw_files")[0][0]
     assert run.query(
