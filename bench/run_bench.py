@@ -199,6 +199,8 @@ def dbt_step(args: list[str], run_dir: Path, raw: str, name: str, timeout: float
     )
     step = measurement_dict(m)
     step["command"] = "dbt " + " ".join(args)
+    warehouse = run_dir / "warehouse.duckdb"
+    step["warehouse_gb"] = warehouse.stat().st_size / GB if warehouse.exists() else None
     step["models"] = model_times(target)
     if name == "segments" and (target / "manifest.json").exists():
         step["feature_models"] = feature_model_names(target)
