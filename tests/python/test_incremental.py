@@ -83,17 +83,22 @@ def arrivals(tmp_path_factory) -> dict:
     # kept order re-sent for that customer (quarantined: the earlier version stays kept),
     # of a customer whom nothing else in the later files touches, so that only the arrival
     # can make the build recompute them ...
+    # the customers the later files touch (their orders, customers, returns, the re-sent
+    # product's buyers)
+    touched_later = f"""
+        select customer_id from '{later}/orders/*.parquet'
+        union all select customer_id from '{later}/customers/*.parquet'
+        union all select o.customer_id from '{raw}/orders/*.parquet' as o
+        inner join '{later}/returns/*.parquet' as r on o.order_id = r.order_id
+        union all select o.customer_id from '{raw}/orders/*.parquet' as o
+        inner join '{raw}/order_items/*.parquet' as i on o.order_id = i.order_id
+        where i.product_id = '{product[0]}'
+    """
     claimed = con.sql(
         f"""
         select order_id, customer_id from '{first["orders"]}'
         where status = 'delivered' and customer_id not in (
-            select customer_id from '{later}/orders/*.parquet'
-            union all select customer_id from '{later}/customers/*.parquet'
-            union all select o.customer_id from '{raw}/orders/*.parquet' as o
-            inner join '{later}/returns/*.parquet' as r on o.order_id = r.order_id
-            union all select o.customer_id from '{raw}/orders/*.parquet' as o
-            inner join '{raw}/order_items/*.parquet' as i on o.order_id = i.order_id
-            where i.product_id = '{product[0]}'
+            {touched_later}
             union all select '{moved[1]}' union all select '{new_owner}'
         )
         order by order_id limit 1
@@ -164,13 +169,7 @@ def arrivals(tmp_path_factory) -> dict:
             where status = 'delivered'
             and order_id not in (select order_id from '{raw}/returns/*.parquet')
             and customer_id not in (
-                select customer_id from '{later}/orders/*.parquet'
-                union all select customer_id from '{later}/customers/*.parquet'
-                union all select o.customer_id from '{raw}/orders/*.parquet' as o
-                inner join '{later}/returns/*.parquet' as r on o.order_id = r.order_id
-                union all select o.customer_id from '{raw}/orders/*.parquet' as o
-                inner join '{raw}/order_items/*.parquet' as i on o.order_id = i.order_id
-                where i.product_id = '{product[0]}'
+                {touched_later}
                 union all select customer_id from '{raw}/orders/*.parquet'
                 where order_id = '{moved_return[1]}'
                 union all select unnest([
