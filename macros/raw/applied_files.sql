@@ -154,23 +154,32 @@
 
 {% macro incremental_fingerprint(unique_id) %}
     {#- A hash of what an incremental model's rows depend on besides the raw files: the
-        checksum of its own file and of every model and seed upstream of it, and the vars
-        staging and the scoring read. When it differs from the ledger's, the model rebuilds
+        checksum of its own file and of every model and seed upstream of it, the column types
+        of the raw tables upstream, and the vars staging and the scoring read. When it differs from the ledger's, the model rebuilds
         every customer. Project macros are not part of it (docs/incremental.md: a changed
         macro takes --full-refresh). -#}
     {#- graph.nodes is absent where dbt is only rendered (sqlfluff's templater) -#}
     {%- set nodes = graph.get('nodes', {}) -%}
     {%- set ids = [unique_id] -%}
+    {%- set raw_tables = [] -%}
     {%- for node_id in ids -%}
         {%- for parent in nodes.get(node_id, {}).get('depends_on', {}).get('nodes', []) -%}
             {%- if parent in nodes and parent not in ids -%}
                 {%- do ids.append(parent) -%}
+            {%- elif parent.startswith('source.' ~ project_name ~ '.shop.')
+                and parent.split('.')[-1] not in raw_tables -%}
+                {%- do raw_tables.append(parent.split('.')[-1]) -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
     {%- set parts = [] -%}
     {%- for node_id in ids | sort if node_id in nodes -%}
         {%- do parts.append(node_id ~ "=" ~ nodes[node_id].checksum.checksum) -%}
+    {%- endfor -%}
+    {#- the raw tables' column types: a batch file whose column has another type than the
+        earlier files' makes the raw view read that column as text in every file -#}
+    {%- for table_name in raw_tables | sort -%}
+        {%- do parts.append(table_name ~ "=" ~ tojson(raw_column_types(table_name))) -%}
     {%- endfor -%}
     {%- for name in [
         'raw_contract', 'raw_null_tokens', 'raw_trim_code_points', 'raw_timestamp_formats',
@@ -253,21 +262,13 @@
             database=node.database, schema=node.schema, identifier=node.alias
         ) -%}
     {%- endif -%}
-    {%- set name = unique_id.split('.')[-1] -%}
-    {%- if relation is none or not has_applied_files(name) -%}
+    {%- if not ledger_matches(unique_id, relation) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set recorded = run_query(
-        "select distinct fingerprint, snapshot_dates from raw.applied_raw_files "
-        ~ "where model_name = '" ~ name ~ "'"
-    ).rows -%}
-    {%- if recorded | length != 1
-        or recorded[0][0] != incremental_fingerprint(unique_id) -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- if snapshot_dates is not none and recorded[0][1] != run_query(
-        "select " ~ month_end_dates_sql(snapshot_dates)
-    ).rows[0][0] -%}
+    {%- if snapshot_dates is not none and run_query(
+        "select distinct snapshot_dates from raw.applied_raw_files where model_name = '"
+        ~ unique_id.split('.')[-1] ~ "'"
+    ).rows[0][0] != run_query("select " ~ month_end_dates_sql(snapshot_dates)).rows[0][0] -%}
         {{ return(false) }}
     {%- endif -%}
     {%- if model_version is not none and run_query(
@@ -302,4 +303,51 @@
     ) %}
     where customer_id in (select customer_id from {{ changed_customers }})
     {%- endif %}
+{% endmacro %}
+
+{% macro ledger_matches(unique_id, relation) %}
+    {#- True when the incremental model unique_id has a table (relation, none when it does not
+        exist) and a ledger of applied files whose fingerprint is the current one
+        (incremental_fingerprint: the same code upstream and the same vars), so that it may
+        apply only new files to what it holds. False on the first build, with
+        --full-refresh and without a ledger. -#}
+    {%- set name = unique_id.split('.')[-1] -%}
+    {%- if relation is none or not has_applied_files(name) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set recorded = run_query(
+        "select distinct fingerprint from raw.applied_raw_files where model_name = '" ~ name
+        ~ "'"
+    ).rows -%}
+    {{ return(recorded | length == 1 and recorded[0][0] == incremental_fingerprint(unique_id)) }}
+{% endmacro %}
+
+{% macro applies_new_files_only() %}
+    {#- At run time, in an incremental base model (the typed rows of one raw table): true when
+        this build reads only the raw files the model's ledger does not hold (new_raw_files)
+        and checks the rows it holds again; false when it reads every file: the first build,
+        --full-refresh, --empty, no ledger, another fingerprint (the code upstream or the
+        vars changed). Always false in a unit test. -#}
+    {%- if not execute or flags.EMPTY or model.resource_type != 'model'
+        or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {{ return(ledger_matches(model.unique_id, this)) }}
+{% endmacro %}
+
+{% macro new_raw_files(table_name) %}
+    {#- The paths of table_name's raw files that this model has not applied, in file-name
+        order (a list). -#}
+    {{ return(unapplied_raw_files([this.identifier], table_name)) }}
+{% endmacro %}
+
+{% macro clear_unless_new_files_only() %}
+    {#- pre-hook of an incremental base model: empties the table when this build reads every
+        raw file (applies_new_files_only is false), so that the rows it writes replace all
+        rows at the cost of an insert; nothing on the first build, with --full-refresh and
+        --empty. -#}
+    {%- if not is_incremental() or flags.EMPTY or applies_new_files_only() -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    delete from {{ this }}
 {% endmacro %}

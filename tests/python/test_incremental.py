@@ -274,6 +274,11 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             compiled / "segmentation" / "int_customer_segments_monthly.sql",
         ]
     }
+    base = root / "inc" / "target" / "compiled" / "segmentation" / "models" / "staging"
+    before["base_sql"] = {
+        table: (base / "shop" / "base" / f"base_shop__{table}.sql").read_text()
+        for table in ("orders", "order_items", "sessions")
+    }
     full_db = root / "full" / "w.duckdb"
     shutil.copy(db, full_db)
     full = dbt_runner(["build", "--full-refresh"], arrivals["raw"], full_db)
@@ -359,10 +364,26 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         "select model_name, count(distinct table_name), count(*) from raw.applied_raw_files "
         "group by model_name order by model_name"
     ) == [
+        ("base_shop__order_items", 6, files),
+        ("base_shop__orders", 6, files),
+        ("base_shop__sessions", 6, files),
         ("int_customer_daily_activity", 6, files),
         ("int_customer_features_monthly", 6, files),
         ("int_customer_segments_monthly", 6, files),
     ]
+
+
+def test_the_base_tables_read_only_the_new_files(builds, arrivals):
+    # the incremental build's SQL of the orders, order lines and web sessions reads the raw
+    # files that landed, no other, and checks the rows the table holds again
+    for table, sql in builds["before"]["base_sql"].items():
+        new = sorted(path.name for path in (arrivals["later"] / table).iterdir())
+        assert new, table
+        read = sql.split("where _source_file in (", 1)[1].split(")", 1)[0]
+        assert (
+            sorted(name.strip().strip("'").rsplit("/", 1)[-1] for name in read.split(",")) == new
+        ), table
+        assert "union all by name" in sql, table
 
 
 def test_the_month_end_snapshots_recompute_only_the_touched_customers(builds):
@@ -391,6 +412,13 @@ def test_incremental_equals_a_full_refresh_of_a_copy(builds):
         )
         == []
     )
+    # staging: the incremental base tables (new files only) and what reads them
+    staging = [
+        f"{layer}_shop__{table}"
+        for layer in ("base", "stg", "quarantine")
+        for table in ("orders", "order_items", "sessions")
+    ]
+    assert compare_warehouses(inc, full, schema="staging", tables=staging) == []
     # the full refresh rebuilt the daily activity from all files: nothing touched then
     assert builds["full"].query("select count(*) from intermediate.int_customers_changed") == [(0,)]
 

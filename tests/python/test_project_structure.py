@@ -134,7 +134,8 @@ NOT_SQL_MACROS = {
     "raw_table_is_batched", "find_batch_files", "raw_file_select", "raw_file_columns",
     "record_raw_files", "check_applied_files", "has_applied_files", "unapplied_raw_files",
     "record_applied_files", "delete_changed_customers", "changed_customers_only",
-    "incremental_fingerprint", "ledger_models", "require_parents_selected",
+    "incremental_fingerprint", "ledger_models", "require_parents_selected", "ledger_matches",
+    "applies_new_files_only", "new_raw_files", "clear_unless_new_files_only",
 }  # fmt: skip
 
 

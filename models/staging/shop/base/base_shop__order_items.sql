@@ -2,18 +2,27 @@
 -- A line worth more than var max_line_value (quantity x unit price, default 1,000,000) is an
 -- entry error (price in cents, a stray digit), not a customer: quarantined as
 -- outlier_line_value so one typo cannot dominate monetary and the segmentation.
+-- Incremental: a build reads only the raw files it has not applied (its ledger in
+-- raw.applied_raw_files) and checks the rows it holds again (an order may have arrived or
+-- changed); the orders with a new line or a line whose answer changed are ranked again with
+-- every version of their lines, and those rows replace the held ones (by raw row identity).
+-- Equal to a build from every file (docs/incremental.md; configured in dbt_project.yml).
 {%- set raw_types = raw_column_types('order_items') %}
+{%- set new_files_only = applies_new_files_only() %}
 with
 
 source as (
     select * from {{ source('shop', 'order_items') }}
+    {%- if new_files_only %}
+    where {{ in_files('_source_file', new_raw_files('order_items')) }}
+    {%- endif %}
 ),
 
 known_orders as (
     select order_id from {{ ref('stg_shop__orders') }}
 ),
 
-parsed as (
+new_rows as (
     select
         {{ clean_string('order_id') }} as order_id,
         {{ parse_integer('line_number', raw_types) }} as line_number,
@@ -34,6 +43,15 @@ parsed as (
             as is_discount_unparseable,
         {{ raw_columns_as_text('order_items') }}
     from source
+),
+
+parsed as (
+    -- the new rows and, on an incremental build, the held ones with their earlier answer
+    select
+        *,
+        true as is_new_row
+    from new_rows
+    {{- union_held_rows(new_files_only) }}
 ),
 
 flagged as (
@@ -62,15 +80,22 @@ flagged as (
         on parsed.order_id = known_orders.order_id
 ),
 
+changed as (
+    -- on an incremental build, every version of the orders that have a new row or a held
+    -- row whose answer changed
+    select * from flagged
+    {{- where_key_changed('flagged', 'order_id', new_files_only) }}
+),
+
 final as (
     -- duplicate keys: the first valid row of each key in each file is kept; a key sent again
     -- in a later batch file is an update, the earlier row superseded
     -- (macros/utils/duplicate_keys.sql)
     select
-        flagged.*,
+        * exclude (is_new_row{{ ', held_reject_reason' if new_files_only }}),
         {{ duplicate_key_reason('order_items') }} as reject_reason,
         {{ superseded_by_file('order_items') }} as superseded_by_file
-    from flagged
+    from changed
 )
 
 select * from final

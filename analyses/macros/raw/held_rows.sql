@@ -1,0 +1,32 @@
+-- union_held_rows and where_key_changed (macros/raw/held_rows.sql) as an incremental base
+-- model renders them on an incremental build: the held rows checked again beside the new
+-- ones, and every version of the keys whose answer changed.
+with
+
+new_rows as (
+    select
+        order_id,
+        customer_id,
+        cast(null as varchar) as row_reject_reason,
+        true as is_new_row
+    from {{ ref('stg_shop__orders') }}
+),
+
+parsed as (
+    select * from new_rows
+    {{- union_held_rows(true) }}
+),
+
+flagged as (
+    select
+        *,
+        held_reject_reason as row_reject_reason_now
+    from parsed
+),
+
+changed as (
+    select * from flagged
+    {{- where_key_changed('flagged', 'order_id', true) }}
+)
+
+select * from changed

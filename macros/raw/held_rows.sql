@@ -1,0 +1,38 @@
+{#-
+    The two steps an incremental base model (the typed rows of one raw table, reading only
+    its new files: applies_new_files_only) adds to a build from every file. Both render
+    nothing when new_files_only is false, so the model is then the plain build.
+-#}
+
+{% macro union_held_rows(new_files_only) -%}
+    {#- After the select of the new rows in the model's `parsed` step (which sets is_new_row
+        true): the rows the table holds, with the reject reason the rules gave them
+        (held_reject_reason), so that the rules check them again (a customer or an order
+        that arrived, a row no longer from the future). -#}
+    {%- if new_files_only %}
+    union all by name
+    select
+        * exclude (row_reject_reason, reject_reason, superseded_by_file),
+        row_reject_reason as held_reject_reason,
+        false as is_new_row
+    from {{ this }}
+    {%- endif %}
+{%- endmacro %}
+
+{% macro where_key_changed(flagged, key_column, new_files_only) -%}
+    {#- The where clause that keeps, of the checked rows (flagged: the step that gives every
+        row its row_reject_reason), the new rows and every version of the keys (key_column)
+        with a new row or a held row whose answer changed: the rows the duplicate-key and
+        update rules must rank again. -#}
+    {%- if new_files_only %}
+    where
+        is_new_row
+        or {{ key_column }} in (
+            select answers.{{ key_column }}
+            from {{ flagged }} as answers
+            where
+                answers.is_new_row
+                or answers.row_reject_reason is distinct from answers.held_reject_reason
+        )
+    {%- endif %}
+{%- endmacro %}
