@@ -155,9 +155,10 @@
 {% macro incremental_fingerprint(unique_id) %}
     {#- A hash of what an incremental model's rows depend on besides the raw files: the
         checksum of its own file and of every model and seed upstream of it, the column types
-        of the raw tables upstream, and the vars staging and the scoring read. When it differs from the ledger's, the model rebuilds
-        every customer. Project macros are not part of it (docs/incremental.md: a changed
-        macro takes --full-refresh). -#}
+        of the raw tables upstream, and the vars staging and the scoring read. When it
+        differs from the ledger's, the model rebuilds every customer (a base model: reads
+        every file). Project macros are not part of it (docs/incremental.md: a changed macro
+        takes --full-refresh). -#}
     {#- graph.nodes is absent where dbt is only rendered (sqlfluff's templater) -#}
     {%- set nodes = graph.get('nodes', {}) -%}
     {%- set ids = [unique_id] -%}
