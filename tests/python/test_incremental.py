@@ -367,7 +367,6 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         ("base_shop__order_items", 6, files),
         ("base_shop__orders", 6, files),
         ("base_shop__sessions", 6, files),
-        ("fct_order_items", 6, files),
         ("int_customer_daily_activity", 6, files),
         ("int_customer_features_monthly", 6, files),
         ("int_customer_segments_monthly", 6, files),
