@@ -72,20 +72,34 @@ order_days as (
     group by customer_id, ordered_date
 ),
 
-sales_days as (
+order_sales as (
     -- a purchase is an order that is not cancelled and has a kept line, so an order whose
     -- lines were all quarantined is none (fct_orders.is_purchase says the same)
     select
         customer_id,
-        ordered_date as activity_date,
-        count(distinct order_id) as orders_kept,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
+        ordered_date,
+        order_id,
+        min(ordered_at) as ordered_at,
         sum(quantity) as units_sold,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_sales
     from order_lines
+    group by customer_id, ordered_date, order_id
+),
+
+sales_days as (
+    select
+        customer_id,
+        ordered_date as activity_date,
+        count(*) as orders_kept,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at,
+        sum(units_sold) as units_sold,
+        sum(gross_amount) as gross_amount,
+        sum(discount_amount) as discount_amount,
+        sum(net_sales) as net_sales
+    from order_sales
     group by customer_id, ordered_date
 ),
 

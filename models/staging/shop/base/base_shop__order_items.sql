@@ -87,7 +87,32 @@ changed as (
     {{- where_key_changed('flagged', 'order_id', new_files_only) }}
 ),
 
+repeated_keys as (
+    -- the keys with more than one valid row: only their rows can be a duplicate or an update,
+    -- so only they go through the ranking window below (a sort of the rows it reads)
+    select
+        order_id,
+        line_number
+    from changed
+    where row_reject_reason is null
+    group by order_id, line_number
+    having count(*) > 1
+),
+
 final as (
+    -- a key with one valid row: every row keeps the answer of the rules
+    select
+        * exclude (is_new_row{{ ', held_reject_reason' if new_files_only }}),
+        row_reject_reason as reject_reason,
+        cast(null as {{ dbt.type_string() }}) as superseded_by_file
+    from changed
+    where not exists (
+            select 1 from repeated_keys
+            where
+                repeated_keys.order_id = changed.order_id
+                and repeated_keys.line_number = changed.line_number
+        )
+    union all
     -- duplicate keys: the first valid row of each key in each file is kept; a key sent again
     -- in a later batch file is an update, the earlier row superseded
     -- (macros/utils/duplicate_keys.sql)
@@ -96,6 +121,12 @@ final as (
         {{ duplicate_key_reason('order_items') }} as reject_reason,
         {{ superseded_by_file('order_items') }} as superseded_by_file
     from changed
+    where exists (
+            select 1 from repeated_keys
+            where
+                repeated_keys.order_id = changed.order_id
+                and repeated_keys.line_number = changed.line_number
+        )
 )
 
 select * from final
