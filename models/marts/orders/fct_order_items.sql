@@ -5,28 +5,50 @@ order_lines as (
     select * from {{ ref('int_order_lines') }}
 ),
 
+returns as (
+    select * from {{ ref('stg_shop__returns') }}
+),
+
+returns_per_line as (
+    select
+        order_id,
+        line_number,
+        sum(quantity) as returned_quantity,
+        sum(refund_amount) as refund_amount
+    from returns
+    group by order_id, line_number
+),
+
 final as (
     select
-        {{ dbt.concat(['order_id', "'-'", 'cast(line_number as varchar)']) }}
-            as order_item_id,
-        order_id,
-        cast(line_number as integer) as line_number,
-        customer_id,
-        product_id,
-        category,
-        is_cancelled,
-        has_return,
-        cast(quantity as integer) as quantity,
-        cast(returned_quantity as integer) as returned_quantity,
-        unit_price,
-        gross_amount,
-        discount_amount,
-        net_amount,
-        refund_amount,
-        net_amount_after_returns,
-        ordered_at,
-        ordered_date
+        {{ dbt.concat([
+            'order_lines.order_id', "'-'", 'cast(order_lines.line_number as varchar)'
+        ]) }} as order_item_id,
+        order_lines.order_id,
+        cast(order_lines.line_number as integer) as line_number,
+        order_lines.customer_id,
+        order_lines.product_id,
+        order_lines.category,
+        order_lines.is_cancelled,
+        returns_per_line.order_id is not null as has_return,
+        cast(order_lines.quantity as integer) as quantity,
+        cast(coalesce(returns_per_line.returned_quantity, 0) as integer) as returned_quantity,
+        order_lines.unit_price,
+        order_lines.gross_amount,
+        order_lines.discount_amount,
+        order_lines.net_amount,
+        cast(coalesce(returns_per_line.refund_amount, 0) as {{ type_money() }}) as refund_amount,
+        cast(
+            order_lines.net_amount - coalesce(returns_per_line.refund_amount, 0)
+            as {{ type_money() }}
+        ) as net_amount_after_returns,
+        order_lines.ordered_at,
+        order_lines.ordered_date
     from order_lines
+    left join returns_per_line
+        on
+            order_lines.order_id = returns_per_line.order_id
+            and order_lines.line_number = returns_per_line.line_number
 )
 
 select * from final
