@@ -542,3 +542,44 @@ def test_the_daily_activity_alone_does_not_apply_files_its_parents_did_not_read(
     run = dbt_runner(["run", "--select", "int_customer_daily_activity"], arrivals["raw"], db)
     assert run.returncode != 0
     assert "dbt build --select +int_customer_daily_activity" in run.output
+
+
+def test_a_batch_file_that_retypes_a_column_makes_the_base_model_read_every_file(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    """A new order-lines file whose quantity is text makes the raw view read that column as
+    text in every file, so the rows the base table holds were parsed from another type: the
+    raw column types are part of the fingerprint, and the build reads every file again."""
+    raw = tmp_path / "raw"
+    shutil.copytree(arrivals["raw"], raw, copy_function=shutil.copy2)
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    with duckdb.connect(str(db)) as con:
+        con.execute("update raw.built_from set raw_folder = ?", [str(raw)])
+        con.execute(
+            "update raw.applied_raw_files set source_file = replace(source_file, ?, ?)",
+            [str(arrivals["raw"]), str(raw)],
+        )
+        order_id = con.sql("select min(order_id) from staging.stg_shop__order_items").fetchall()
+        last = sorted((raw / "order_items").iterdir())[-1]
+        _copy_sql(
+            con,
+            "select order_id, line_number + 100 as line_number, product_id, "
+            "cast(quantity as varchar) as quantity, unit_price, discount_amount "
+            f"from read_parquet('{last}') where order_id = '{order_id[0][0]}'",
+            raw / "order_items" / "2026-10-09.parquet",
+        )
+    run = dbt_runner(["build"], raw, db)
+    assert run.returncode == 0, run.output[-3000:]
+    compiled = db.parent / "target" / "compiled" / "segmentation" / "models" / "staging" / "shop"
+    sql = (compiled / "base" / "base_shop__order_items.sql").read_text()
+    assert "where _source_file in (" not in sql
+    assert "union all by name" not in sql
+    # the unchanged tables still read only their new files (none)
+    assert "union all by name" in (compiled / "base" / "base_shop__orders.sql").read_text()
+    assert run.query(
+        "select count(*) from staging.stg_shop__order_items "
+        f"where order_id = '{order_id[0][0]}' and line_number > 100"
+    ) == run.query(
+        f"select count(*) from read_parquet('{last}') where order_id = '{order_id[0][0]}'"
+    )
