@@ -438,18 +438,24 @@ def test_a_build_with_nothing_new_changes_nothing(builds, arrivals, dbt_runner, 
     )
 
 
-def test_a_changed_or_removed_applied_file_stops_the_build(builds, arrivals, dbt_runner, tmp_path):
+def _copy_of_the_incremental_build(builds: dict, arrivals: dict, tmp_path: Path) -> tuple:
+    """A copy of the raw folder and of the incremental warehouse, its ledger moved to that
+    copy (the warehouse was built from arrivals["raw"]), for a test that changes files."""
     raw = tmp_path / "raw"
     shutil.copytree(arrivals["raw"], raw, copy_function=shutil.copy2)
     db = tmp_path / "w.duckdb"
     shutil.copy(builds["incremental"].db_path, db)
-    # the warehouse was built from arrivals["raw"]: rename its record to this copy
     with duckdb.connect(str(db)) as con:
         con.execute("update raw.built_from set raw_folder = ?", [str(raw)])
         con.execute(
             "update raw.applied_raw_files set source_file = replace(source_file, ?, ?)",
             [str(arrivals["raw"]), str(raw)],
         )
+    return raw, db
+
+
+def test_a_changed_or_removed_applied_file_stops_the_build(builds, arrivals, dbt_runner, tmp_path):
+    raw, db = _copy_of_the_incremental_build(builds, arrivals, tmp_path)
     changed = sorted((raw / "returns").iterdir())[0]
     stat = changed.stat()
     os.utime(changed, (stat.st_atime, stat.st_mtime + 60))
@@ -550,16 +556,8 @@ def test_a_batch_file_that_retypes_a_column_makes_the_base_model_read_every_file
     """A new order-lines file whose quantity is text makes the raw view read that column as
     text in every file, so the rows the base table holds were parsed from another type: the
     raw column types are part of the fingerprint, and the build reads every file again."""
-    raw = tmp_path / "raw"
-    shutil.copytree(arrivals["raw"], raw, copy_function=shutil.copy2)
-    db = tmp_path / "w.duckdb"
-    shutil.copy(builds["incremental"].db_path, db)
+    raw, db = _copy_of_the_incremental_build(builds, arrivals, tmp_path)
     with duckdb.connect(str(db)) as con:
-        con.execute("update raw.built_from set raw_folder = ?", [str(raw)])
-        con.execute(
-            "update raw.applied_raw_files set source_file = replace(source_file, ?, ?)",
-            [str(arrivals["raw"]), str(raw)],
-        )
         order_id = con.sql("select min(order_id) from staging.stg_shop__order_items").fetchall()
         last = sorted((raw / "order_items").iterdir())[-1]
         _copy_sql(
