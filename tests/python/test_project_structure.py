@@ -130,6 +130,7 @@ NOT_SQL_MACROS = {
     "default__parse_timestamp", "duckdb__parse_timestamp", "duckdb__safe_cast",
     "check_warehouse_source", "absolute_raw_folder", "drop_leftover_temp_tables",
     "default__sha256_hex", "duckdb__sha256_hex", "default__byte_length", "duckdb__byte_length",
+    "default__not_materialized", "duckdb__not_materialized",
     "rollback_failed_refit", "report_quarantine_shares", "find_part_folder",
     "raw_table_is_batched", "find_batch_files", "raw_file_select", "raw_file_columns",
     "record_raw_files", "check_applied_files", "has_applied_files", "unapplied_raw_files",

@@ -1,6 +1,6 @@
--- union_held_rows and where_key_changed (macros/raw/held_rows.sql) as an incremental base
--- model renders them on an incremental build: the held rows checked again beside the new
--- ones, and every version of the keys whose answer changed.
+-- union_held_rows, where_key_changed and not_materialized (macros/raw/held_rows.sql) as an
+-- incremental base model renders them on an incremental build: the held rows checked again
+-- beside the new ones, and every version of the keys whose answer changed.
 with
 
 new_rows as (
@@ -12,12 +12,12 @@ new_rows as (
     from {{ ref('stg_shop__orders') }}
 ),
 
-parsed as (
+parsed as {{ not_materialized(true) }} (
     select * from new_rows
     {{- union_held_rows(true) }}
 ),
 
-flagged as (
+flagged as {{ not_materialized(true) }} (
     select
         *,
         held_reject_reason as row_reject_reason_now

@@ -38,8 +38,9 @@ new_rows as (
     from source
 ),
 
-parsed as (
+parsed as {{ not_materialized(new_files_only) }} (
     -- the new rows and, on an incremental build, the held ones with their earlier answer
+    -- (there this step and `flagged` are read twice: macro not_materialized)
     select
         *,
         true as is_new_row
@@ -47,7 +48,7 @@ parsed as (
     {{- union_held_rows(new_files_only) }}
 ),
 
-flagged as (
+flagged as {{ not_materialized(new_files_only) }} (
     select
         parsed.*,
         case
