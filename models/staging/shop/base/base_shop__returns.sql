@@ -85,15 +85,54 @@ flagged as (
             and parsed.line_number = order_lines.line_number
 ),
 
+repeated_returns as (
+    -- the return ids with more than one valid row: only their rows can be a duplicate or an
+    -- update
+    select return_id
+    from flagged
+    where row_reject_reason is null
+    group by return_id
+    having count(*) > 1
+),
+
+repeated_lines as (
+    -- the order lines with more than one valid return: only their returns can add up to more
+    -- than was sold (the rules check one return against its line)
+    select
+        order_id,
+        line_number
+    from flagged
+    where row_reject_reason is null
+    group by order_id, line_number
+    having count(*) > 1
+),
+
+ranked as (
+    -- the rows of those returns and lines go through the windows below (sorts of the rows
+    -- they read); every other row keeps the answer of the rules
+    select * from flagged
+    where
+        exists (
+            select 1 from repeated_returns
+            where repeated_returns.return_id = flagged.return_id
+        )
+        or exists (
+            select 1 from repeated_lines
+            where
+                repeated_lines.order_id = flagged.order_id
+                and repeated_lines.line_number = flagged.line_number
+        )
+),
+
 deduplicated as (
     -- duplicate keys: the first valid row of each key in each file is kept; a return sent
     -- again in a later batch file is an update, the earlier row superseded
     -- (macros/utils/duplicate_keys.sql)
     select
-        flagged.*,
+        ranked.*,
         {{ duplicate_key_reason('returns') }} as reject_reason_before_cumulative,
         {{ superseded_by_file('returns') }} as superseded_by_file
-    from flagged
+    from ranked
 ),
 
 with_cumulative_quantity as (
@@ -118,6 +157,25 @@ with_cumulative_quantity as (
 final as (
     select
         *,
+        row_reject_reason as reject_reason,
+        cast(null as {{ dbt.type_string() }}) as superseded_by_file
+    from flagged
+    where
+        not exists (
+            select 1 from repeated_returns
+            where repeated_returns.return_id = flagged.return_id
+        )
+        and not exists (
+            select 1 from repeated_lines
+            where
+                repeated_lines.order_id = flagged.order_id
+                and repeated_lines.line_number = flagged.line_number
+        )
+    union all
+    select
+        * exclude (
+            reject_reason_before_cumulative, superseded_by_file, cumulative_returned_quantity
+        ),
         coalesce(
             reject_reason_before_cumulative,
             case
@@ -126,7 +184,8 @@ final as (
                     and cumulative_returned_quantity > sold_quantity
                     then 'return_exceeds_sold_quantity'
             end
-        ) as reject_reason
+        ) as reject_reason,
+        superseded_by_file
     from with_cumulative_quantity
 )
 
