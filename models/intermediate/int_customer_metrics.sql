@@ -3,7 +3,8 @@
 -- goes to the first snapshot it counts in (its bucket) and the days are summed per customer
 -- and bucket. The `current` set has one snapshot, so its one bucket is the total; for the
 -- `month_end` set a running sum over a customer's buckets gives the totals as of each
--- snapshot. Cost grows with active days + customers x snapshots.
+-- bucket, and each month end takes the customer's latest bucket on or before it. Cost grows
+-- with active days + customers x snapshots (the rows written).
 --
 -- A view: int_customer_features_current selects the `current` set (on the path to the
 -- segments) and int_customer_features_monthly the `month_end` set; the filter on
@@ -104,53 +105,63 @@ current_totals as (
     where snapshot_set = 'current'
 ),
 
-customer_first_buckets as (
+bucket_running_totals as (
+    -- the totals as of each bucket of the `month_end` set: running sums over a customer's
+    -- buckets (a month without activity has none, so this sorts fewer rows than one per
+    -- customer and snapshot), and the date of the customer's next bucket
     select
         snapshot_set,
+        as_of_date,
         customer_id,
-        min(as_of_date) as first_as_of_date
+        {%- for column in sums %}
+            sum(coalesce({{ column }}, 0)) over customer_buckets as {{ column }},
+        {%- endfor %}
+        {%- if uses_sessions %}
+        max(last_session_at) over customer_buckets as last_session_at,
+        {%- endif %}
+        min(first_order_at) over customer_buckets as first_order_at,
+        max(last_order_at) over customer_buckets as last_order_at,
+        lead(as_of_date) over (
+            partition by snapshot_set, customer_id
+            order by as_of_date
+        ) as next_as_of_date
     from bucket_totals
     where snapshot_set = 'month_end'
-    group by snapshot_set, customer_id
+    window customer_buckets as (
+        partition by snapshot_set, customer_id
+        order by as_of_date
+        rows between unbounded preceding and current row
+    )
 ),
 
-customer_snapshots as (
-    -- every customer at every snapshot of the set from the first one that sees activity
-    select
-        customer_first_buckets.snapshot_set,
-        snapshot_dates.as_of_date,
-        customer_first_buckets.customer_id
-    from customer_first_buckets
-    inner join snapshot_dates
-        on
-            customer_first_buckets.snapshot_set = snapshot_dates.snapshot_set
-            and customer_first_buckets.first_as_of_date <= snapshot_dates.as_of_date
+month_end_dates as (
+    select as_of_date
+    from snapshot_dates
+    where snapshot_set = 'month_end'
 ),
 
 running_totals as (
+    -- every customer at every month end from the first one that sees activity, with the
+    -- totals of the customer's latest bucket on or before it (columns as in current_totals)
     select
-        customer_snapshots.snapshot_set,
-        customer_snapshots.as_of_date,
-        customer_snapshots.customer_id,
+        bucket_running_totals.snapshot_set,
+        month_end_dates.as_of_date,
+        bucket_running_totals.customer_id,
         {%- for column in sums %}
-            sum(coalesce(bucket_totals.{{ column }}, 0)) over customer_history as {{ column }},
+            bucket_running_totals.{{ column }},
         {%- endfor %}
         {%- if uses_sessions %}
-        max(bucket_totals.last_session_at) over customer_history as last_session_at,
+        bucket_running_totals.last_session_at,
         {%- endif %}
-        min(bucket_totals.first_order_at) over customer_history as first_order_at,
-        max(bucket_totals.last_order_at) over customer_history as last_order_at
-    from customer_snapshots
-    left join bucket_totals
+        bucket_running_totals.first_order_at,
+        bucket_running_totals.last_order_at
+    from bucket_running_totals
+    inner join month_end_dates
         on
-            customer_snapshots.snapshot_set = bucket_totals.snapshot_set
-            and customer_snapshots.as_of_date = bucket_totals.as_of_date
-            and customer_snapshots.customer_id = bucket_totals.customer_id
-    window customer_history as (
-        partition by customer_snapshots.snapshot_set, customer_snapshots.customer_id
-        order by customer_snapshots.as_of_date
-        rows between unbounded preceding and current row
-    )
+            bucket_running_totals.as_of_date <= month_end_dates.as_of_date
+            and month_end_dates.as_of_date < coalesce(
+                bucket_running_totals.next_as_of_date, cast('9999-12-31' as date)
+            )
 ),
 
 snapshot_totals as (
