@@ -45,21 +45,32 @@ segment_customers as (
     group by monthly_segments.as_of_date, monthly_segments.segment_id, monthly_segments.segment_name
 ),
 
+order_months as (
+    -- each order with the snapshot it falls in: the first day of the month after it
+    select
+        customer_id,
+        net_amount,
+        cast(
+            {{ dbt.dateadd('month', 1, dbt.date_trunc('month', 'ordered_at')) }} as date
+        ) as as_of_date
+    from orders
+),
+
 segment_month_orders as (
+    -- an equality join on the snapshot date (a range join on the order time let DuckDB
+    -- join the orders to every month end of their customer first)
     select
         monthly_segments.as_of_date,
         monthly_segments.segment_id,
         count(*) as orders,
-        sum(orders.net_amount) as net_sales
-    from orders
+        sum(order_months.net_amount) as net_sales
+    from order_months
     inner join snapshots
-        on
-            orders.ordered_at >= snapshots.month_start_at
-            and orders.ordered_at < snapshots.as_of_at
+        on order_months.as_of_date = snapshots.as_of_date
     inner join monthly_segments
         on
-            snapshots.as_of_date = monthly_segments.as_of_date
-            and orders.customer_id = monthly_segments.customer_id
+            order_months.as_of_date = monthly_segments.as_of_date
+            and order_months.customer_id = monthly_segments.customer_id
     group by monthly_segments.as_of_date, monthly_segments.segment_id
 ),
 
