@@ -107,11 +107,11 @@ repeated_lines as (
     having count(*) > 1
 ),
 
-ranked as (
+checked as (
     -- the rows of those returns and lines go through the windows below (sorts of the rows
     -- they read); every other row keeps the answer of the rules
-    select * from flagged
-    where
+    select
+        *,
         exists (
             select 1 from repeated_returns
             where repeated_returns.return_id = flagged.return_id
@@ -121,7 +121,13 @@ ranked as (
             where
                 repeated_lines.order_id = flagged.order_id
                 and repeated_lines.line_number = flagged.line_number
-        )
+        ) as is_ranked
+    from flagged
+),
+
+ranked as (
+    select * exclude (is_ranked) from checked
+    where is_ranked
 ),
 
 deduplicated as (
@@ -156,21 +162,11 @@ with_cumulative_quantity as (
 
 final as (
     select
-        *,
+        * exclude (is_ranked),
         row_reject_reason as reject_reason,
         cast(null as {{ dbt.type_string() }}) as superseded_by_file
-    from flagged
-    where
-        not exists (
-            select 1 from repeated_returns
-            where repeated_returns.return_id = flagged.return_id
-        )
-        and not exists (
-            select 1 from repeated_lines
-            where
-                repeated_lines.order_id = flagged.order_id
-                and repeated_lines.line_number = flagged.line_number
-        )
+    from checked
+    where not is_ranked
     union all
     select
         * exclude (
