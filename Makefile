@@ -24,7 +24,7 @@ export SEGMENTATION_DB ?= $(CURDIR)/data/warehouses/$(WAREHOUSE_NAME).duckdb
 endif
 export SEGMENTATION_BI ?= $(CURDIR)/data/bi
 
-.PHONY: setup run check build data test lint pytest bench clean reset-warehouse
+.PHONY: setup setup-spark run check build data test lint pytest bench clean reset-warehouse
 
 setup: $(VENV)/.installed
 
@@ -33,6 +33,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3" >/dev/null 2>&1 || true
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# The Spark engine's extra (docs/scale-out.md): dbt-spark and pyspark; Spark needs Java 17.
+setup-spark: $(VENV)/.installed-spark
+
+$(VENV)/.installed-spark: $(VENV)/.installed
+	@command -v java >/dev/null || { echo "error: Spark needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $@
 
 # Demo data is generated only when the default raw folder is empty.
@@ -66,7 +74,7 @@ lint: setup
 
 # Two workers, one test file per worker (a file's module fixtures build once).
 PYTEST_WORKERS ?= 2
-pytest: setup
+pytest: setup-spark
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint pytest

@@ -8,6 +8,7 @@ from segmentation.dbt_models import (
     run_started,
     sample_features,
     settings_from_dbt,
+    to_pandas,
 )
 
 
@@ -17,6 +18,6 @@ def model(dbt, session):
         dbt.config.get("segmentation_settings"), run_started(dbt.ref("int_run_started"))
     )
     features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
-    drift = dbt.ref("segment_feature_drift").df()
+    drift = to_pandas(dbt.ref("segment_feature_drift"))
     history = read_history(session, dbt.this, dbt.is_incremental)
     return k_selection_model(features, history, settings, drift)

@@ -6,6 +6,7 @@ from segmentation.dbt_models import (
     sample_features,
     settings_from_dbt,
     stability_model,
+    to_pandas,
 )
 
 
@@ -13,6 +14,6 @@ def model(dbt, session):
     dbt.config(materialized="incremental")
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
     features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
-    centroids = dbt.ref("segment_centroids").df()
+    centroids = to_pandas(dbt.ref("segment_centroids"))
     history = read_history(session, dbt.this, dbt.is_incremental)
     return stability_model(features, centroids, history, settings)

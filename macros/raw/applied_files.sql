@@ -8,6 +8,28 @@
     taken back, so only a rebuild from all files (`--full-refresh`) gives the right answer.
 -#}
 
+{% macro keeps_file_ledger() %}
+    {#- True on the engines where the models named in docs/incremental.md are incremental
+        and keep the ledger: DuckDB. Elsewhere (Spark on Parquet: no delete) they are tables
+        that every build makes from every raw file (materialized_incrementally). -#}
+    {{ return(adapter.dispatch('keeps_file_ledger', 'segmentation')()) }}
+{% endmacro %}
+
+{% macro default__keeps_file_ledger() %}
+    {{ return(false) }}
+{% endmacro %}
+
+{% macro duckdb__keeps_file_ledger() %}
+    {{ return(true) }}
+{% endmacro %}
+
+{% macro materialized_incrementally() %}
+    {#- The materialization of the incremental models: incremental where the engine keeps
+        the file ledger, else table (a full build every time). dbt_project.yml cannot call a
+        macro, so the base models there test target.type the same way. -#}
+    {{ return('incremental' if segmentation.keeps_file_ledger() else 'table') }}
+{% endmacro %}
+
 {% macro record_raw_files(files) %}
     {#- on-run-start (register_raw_tables): (re)creates raw.raw_files from files, a list of
         [table name, path] of this build's raw files. -#}
@@ -125,7 +147,7 @@
         quarantined), the fingerprint of the code and vars it was built with and, for a model
         of month-end snapshots, the snapshot dates (snapshot_dates: int_snapshot_dates). Not
         with --empty, which applies none. -#}
-    {%- if flags.EMPTY -%}
+    {%- if flags.EMPTY or not segmentation.keeps_file_ledger() -%}
         {{ return('select 1') }}
     {%- endif -%}
     delete from raw.applied_raw_files where model_name = '{{ this.identifier }}';

@@ -1,14 +1,3 @@
-{% macro register_raw_tables() %}
-    {{ return(adapter.dispatch('register_raw_tables', 'segmentation')()) }}
-{% endmacro %}
-
-{% macro default__register_raw_tables() %}
-    {{ exceptions.raise_compiler_error(
-        "register_raw_tables is implemented for DuckDB only; on another warehouse load the "
-        ~ "raw tables into the `raw` schema with your loader and disable this hook."
-    ) }}
-{% endmacro %}
-
 {#-
     Runs as on-run-start, before any model: finds every table of the raw contract in
     raw_path(), checks that required tables and required columns exist, and (re)creates one
@@ -17,44 +6,39 @@
     in file-name order (staging applies a later file's row of a key as an update:
     superseded_by_file in the base models). Each view exposes exactly the contract's columns
     (missing optional columns as NULL), plus the row's identity: `_source_file` and
-    `_source_row` (BIGINT, the 1-based data-row number within its file; Parquet's
-    file_row_number + 1, for CSV row_number() over () in file order).
-    CSV files are read as text (all_varchar) so identifiers keep their leading zeros; staging
-    parses and validates every column. A missing optional table becomes an empty view, with
-    a warning. Problems stop the build with a message naming the file and the column: a
-    missing required table or column (in any batch file), a table present twice (as .parquet,
-    .csv or folder: ambiguous), a batch folder without data files, a required table without
-    data rows; so does a warehouse built from another raw folder (check_warehouse_source).
-    Last, it lists the build's files in raw.raw_files and stops when a file an incremental
-    model applied has changed or is gone (macros/raw/applied_files.sql).
+    `_source_row` (BIGINT, the 1-based data-row number within its file).
+    CSV files are read as text so identifiers keep their leading zeros; staging parses and
+    validates every column. A missing optional table becomes an empty view, with a warning.
+    Problems stop the build with a message naming the file and the column: a missing required
+    table or column (in any batch file), a table present twice (as .parquet, .csv or folder:
+    ambiguous), a batch folder without data files, a required table without data rows; so
+    does a warehouse built from another raw folder (check_warehouse_source).
+    Last, on DuckDB, it lists the build's files in raw.raw_files and stops when a file an
+    incremental model applied has changed or is gone (macros/raw/applied_files.sql).
+    The checks are the same on every engine; what reads a file is dispatched per engine
+    (list_raw_files, prepare_raw_file, raw_reader, describe_select, raw_source_row).
     `segmentation check` does the same and more (encoding, delimiter, value formats) before
     dbt runs.
 -#}
-{% macro duckdb__register_raw_tables() %}
+{% macro register_raw_tables() %}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
-    {%- if target.database | lower in ['raw', 'staging', 'intermediate', 'marts', 'reference'] -%}
-        {{ exceptions.raise_compiler_error(
-            "The warehouse file " ~ target.path ~ " is named like one of its schemas ("
-            ~ target.database ~ "), which makes `" ~ target.database ~ ".<table>` ambiguous in "
-            ~ "DuckDB (fix: set SEGMENTATION_DB to a file with another name, e.g. "
-            ~ target.database ~ "_warehouse.duckdb)"
-        ) }}
-    {%- endif -%}
+    {%- do segmentation.check_warehouse_name() -%}
     {%- set raw_dir = raw_path() -%}
+    {%- set listing = segmentation.list_raw_files(raw_dir) -%}
     {%- set contract = var('raw_contract') -%}
     {%- set problems = [] -%}
     {%- set statements = [] -%}
     {%- set raw_files = [] -%}
+    {%- do run_query("create schema if not exists raw") -%}
     {%- for table_name, spec in contract.items() -%}
-        {%- set found = segmentation.find_raw_file(raw_dir, table_name) -%}
-        {%- set batch_files = segmentation.find_batch_files(raw_dir, table_name) -%}
-        {%- set part_folder = segmentation.find_part_folder(raw_dir, table_name)
+        {%- set found = segmentation.find_raw_file(raw_dir, table_name, listing) -%}
+        {%- set batch_files = segmentation.find_batch_files(raw_dir, table_name, listing) -%}
+        {%- set part_folder = segmentation.find_part_folder(raw_dir, table_name, listing)
             if found is none else none -%}
         {%- set csv_twin = raw_dir ~ "/" ~ table_name ~ ".csv" -%}
-        {%- if found is not none and found.endswith('.parquet')
-            and run_query("select count(*) from glob('" ~ csv_twin ~ "')").rows[0][0] > 0 -%}
+        {%- if found is not none and found.endswith('.parquet') and csv_twin in listing -%}
             {%- do problems.append(
                 "ambiguous table '" ~ table_name ~ "': both " ~ found ~ " and " ~ csv_twin
                 ~ " exist (fix: keep one file per table; delete or move the other)"
@@ -92,12 +76,12 @@
                 ) -%}
                 {%- set cols = [] -%}
                 {%- for col in spec.columns -%}
-                    {%- do cols.append("cast(null as varchar) as " ~ col) -%}
+                    {%- do cols.append("cast(null as " ~ dbt.type_string() ~ ") as " ~ col) -%}
                 {%- endfor -%}
                 {%- do statements.append(
                     "create or replace view raw." ~ table_name ~ " as select "
-                    ~ cols | join(", ") ~ ", cast(null as varchar) as _source_file"
-                    ~ ", cast(null as bigint) as _source_row where false"
+                    ~ cols | join(", ") ~ ", cast(null as " ~ dbt.type_string()
+                    ~ ") as _source_file, cast(null as bigint) as _source_row where false"
                 ) -%}
             {%- endif -%}
         {%- else -%}
@@ -114,6 +98,7 @@
                     ) -%}
                     {%- set state.ok = false -%}
                 {%- else -%}
+                    {%- do segmentation.prepare_raw_file(path) -%}
                     {%- set columns = segmentation.raw_file_columns(path) -%}
                     {%- set missing = spec.required_columns | reject('in', columns) | list -%}
                     {%- if missing -%}
@@ -147,7 +132,7 @@
                 ) -%}
                 {%- if spec.required and not state.has_rows and run_query(
                     "select count(*) from (select 1 from " ~ segmentation.raw_reader(path)
-                    ~ " limit 1)"
+                    ~ " limit 1) as first_row"
                 ).rows[0][0] > 0 -%}
                     {%- set state.has_rows = true -%}
                 {%- endif -%}
@@ -171,25 +156,153 @@
             "Raw input check failed for " ~ raw_dir ~ ":\n  - " ~ problems | join("\n  - ")
         ) }}
     {%- endif -%}
-    {%- do run_query("create schema if not exists raw") -%}
     {%- do segmentation.check_warehouse_source(raw_dir) -%}
     {%- for statement in statements -%}
         {%- do run_query(statement) -%}
     {%- endfor -%}
-    {%- do segmentation.record_raw_files(raw_files) -%}
-    {%- do segmentation.check_applied_files() -%}
+    {%- do segmentation.check_raw_file_ledger(raw_files) -%}
     {{ log("raw tables registered from " ~ raw_dir, info=true) }}
     {{ return('') }}
 {% endmacro %}
 
+{% macro check_warehouse_name() %}
+    {{ return(adapter.dispatch('check_warehouse_name', 'segmentation')()) }}
+{% endmacro %}
+
+{% macro default__check_warehouse_name() %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro duckdb__check_warehouse_name() %}
+    {#- A DuckDB file is a catalog named after the file: one named like a schema of the
+        warehouse makes `raw.<table>` ambiguous. -#}
+    {%- if target.database | lower in ['raw', 'staging', 'intermediate', 'marts', 'reference'] -%}
+        {{ exceptions.raise_compiler_error(
+            "The warehouse file " ~ target.path ~ " is named like one of its schemas ("
+            ~ target.database ~ "), which makes `" ~ target.database ~ ".<table>` ambiguous in "
+            ~ "DuckDB (fix: set SEGMENTATION_DB to a file with another name, e.g. "
+            ~ target.database ~ "_warehouse.duckdb)"
+        ) }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro check_raw_file_ledger(raw_files) %}
+    {{ return(adapter.dispatch('check_raw_file_ledger', 'segmentation')(raw_files)) }}
+{% endmacro %}
+
+{% macro default__check_raw_file_ledger(raw_files) %}
+    {#- No file ledger: every build reads every raw file (docs/scale-out.md). -#}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro duckdb__check_raw_file_ledger(raw_files) %}
+    {%- do segmentation.record_raw_files(raw_files) -%}
+    {%- do segmentation.check_applied_files() -%}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro list_raw_files(raw_dir) %}
+    {#- Every file under raw_dir, in subfolders too, as the paths the raw views record in
+        _source_file, sorted. -#}
+    {{ return(adapter.dispatch('list_raw_files', 'segmentation')(raw_dir)) }}
+{% endmacro %}
+
+{% macro duckdb__list_raw_files(raw_dir) %}
+    {%- set files = run_query(
+        "select file from glob(" ~ segmentation.sql_text_literal(raw_dir ~ "/**") ~ ") order by file"
+    ) -%}
+    {{ return(files.columns[0].values() | list) }}
+{% endmacro %}
+
+{% macro spark__list_raw_files(raw_dir) %}
+    {#- Spark lists files with its binaryFile source (only the path is read); local paths
+        come back as file: URIs, given back as plain paths. -#}
+    {%- set folder = raw_dir if ':' in raw_dir else segmentation.absolute_raw_folder(raw_dir) -%}
+    {%- do run_query(
+        "create or replace temporary view segmentation_raw_listing using binaryFile "
+        ~ "options (path " ~ segmentation.sql_text_literal(folder) ~ ", recursiveFileLookup 'true')"
+    ) -%}
+    {%- set files = [] -%}
+    {%- for row in run_query("select path from segmentation_raw_listing").rows -%}
+        {%- set path = row[0] -%}
+        {%- if path.startswith('file:') and ':' not in raw_dir -%}
+            {%- set path = path[5:] | replace('%20', ' ') | replace('%25', '%') -%}
+            {%- set path = raw_dir ~ path[folder | length:] -%}
+        {%- endif -%}
+        {%- do files.append(path) -%}
+    {%- endfor -%}
+    {{ return(files | sort) }}
+{% endmacro %}
+
+{% macro find_batch_files(raw_dir, table_name, listing=none) %}
+    {#- The files of the batch folder <raw_dir>/<table>/ (*.parquet and *.csv, in file-name
+        order), an empty list when the folder holds neither, or none when there is no such
+        folder (listing: list_raw_files(raw_dir), listed here when not given). -#}
+    {%- set listing = listing if listing is not none else segmentation.list_raw_files(raw_dir) -%}
+    {%- set folder = raw_dir ~ "/" ~ table_name ~ "/" -%}
+    {%- set in_folder = [] -%}
+    {%- for path in listing if path.startswith(folder) and '/' not in path[folder | length:] -%}
+        {%- do in_folder.append(path) -%}
+    {%- endfor -%}
+    {%- if not in_folder -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set files = [] -%}
+    {%- for path in in_folder if path.endswith('.parquet') or path.endswith('.csv') -%}
+        {%- do files.append(path) -%}
+    {%- endfor -%}
+    {{ return(files | sort) }}
+{% endmacro %}
+
+{% macro find_raw_file(raw_dir, table_name, listing=none) %}
+    {#- Path of <table>.parquet or <table>.csv in raw_dir (Parquet wins), or none. -#}
+    {%- set listing = listing if listing is not none else segmentation.list_raw_files(raw_dir) -%}
+    {%- for ext in ['parquet', 'csv'] -%}
+        {%- set candidate = raw_dir ~ "/" ~ table_name ~ "." ~ ext -%}
+        {%- if candidate in listing -%}
+            {{ return(candidate) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
+{% macro find_part_folder(raw_dir, table_name, listing=none) %}
+    {#- <table>.parquet/ or <table>.csv/ when it is a folder of part files (Spark, Hive), or
+        none. -#}
+    {%- set listing = listing if listing is not none else segmentation.list_raw_files(raw_dir) -%}
+    {%- for ext in ['parquet', 'csv'] -%}
+        {%- set folder = raw_dir ~ "/" ~ table_name ~ "." ~ ext ~ "/" -%}
+        {%- for path in listing if path.startswith(folder) -%}
+            {{ return(folder[:-1]) }}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(none) }}
+{% endmacro %}
+
 {% macro raw_file_columns(path) %}
     {#- The columns of one raw file: lower-cased trimmed name -> {name, type}. -#}
-    {%- set described = run_query("describe select * from " ~ segmentation.raw_reader(path)) -%}
+    {%- set described = run_query(
+        segmentation.describe_select("select * from " ~ segmentation.raw_reader(path))
+    ) -%}
     {%- set columns = {} -%}
     {%- for row in described.rows -%}
         {%- do columns.update({row[0] | trim | lower: {'name': row[0], 'type': row[1]}}) -%}
     {%- endfor -%}
     {{ return(columns) }}
+{% endmacro %}
+
+{% macro describe_select(sql) %}
+    {#- The statement that lists a query's columns (name, type first). -#}
+    {{ return(adapter.dispatch('describe_select', 'segmentation')(sql)) }}
+{% endmacro %}
+
+{% macro default__describe_select(sql) %}
+    {{ return("describe " ~ sql) }}
+{% endmacro %}
+
+{% macro spark__describe_select(sql) %}
+    {{ return("describe query " ~ sql) }}
 {% endmacro %}
 
 {% macro raw_file_select(path, spec, columns, as_text=[]) %}
@@ -200,66 +313,63 @@
     {%- for col in spec.columns -%}
         {%- if col in columns and col in as_text -%}
             {%- do cols.append(
-                "cast(" ~ adapter.quote(columns[col].name) ~ " as varchar) as " ~ col
+                "cast(" ~ adapter.quote(columns[col].name) ~ " as " ~ dbt.type_string()
+                ~ ") as " ~ col
             ) -%}
         {%- elif col in columns -%}
             {%- do cols.append(adapter.quote(columns[col].name) ~ " as " ~ col) -%}
         {%- else -%}
-            {%- do cols.append("cast(null as varchar) as " ~ col) -%}
+            {%- do cols.append("cast(null as " ~ dbt.type_string() ~ ") as " ~ col) -%}
         {%- endif -%}
     {%- endfor -%}
     {{ return(
-        "select " ~ cols | join(", ") ~ ", '" ~ path | replace("'", "''") ~ "' as _source_file, "
-        ~ segmentation.raw_source_row(path) ~ " as _source_row from "
+        "select " ~ cols | join(", ") ~ ", " ~ segmentation.sql_text_literal(path)
+        ~ " as _source_file, " ~ segmentation.raw_source_row(path) ~ " as _source_row from "
         ~ segmentation.raw_reader(path, file_row_number=true)
     ) }}
 {% endmacro %}
 
-{% macro find_batch_files(raw_dir, table_name) %}
-    {#- The files of the batch folder <raw_dir>/<table>/ (*.parquet and *.csv, in file-name
-        order), an empty list when the folder holds neither, or none when there is no such
-        folder. -#}
-    {%- set folder = raw_dir ~ "/" ~ table_name -%}
-    {%- if run_query("select count(*) from glob('" ~ folder ~ "/*')").rows[0][0] == 0 -%}
-        {{ return(none) }}
+{% macro prepare_raw_file(path) %}
+    {#- Whatever an engine needs before raw_reader(path) can be read; nothing on DuckDB. -#}
+    {{ return(adapter.dispatch('prepare_raw_file', 'segmentation')(path)) }}
+{% endmacro %}
+
+{% macro default__prepare_raw_file(path) %}
+    {{ return('') }}
+{% endmacro %}
+
+{% macro spark__prepare_raw_file(path) %}
+    {#- Spark SQL reads a CSV file with options only through a table: an external table
+        raw.raw_file_<hash of the path> over the file (dropping it never deletes the file),
+        made again on every build so that it has the file's current header. -#}
+    {%- if path.endswith('.csv') -%}
+        {%- set table = segmentation.spark_raw_file_table(path) -%}
+        {%- do run_query("drop table if exists " ~ table) -%}
+        {%- do run_query(
+            "create table " ~ table ~ " using csv options (path "
+            ~ segmentation.sql_text_literal(path) ~ ", header 'true', "
+            ~ "multiLine 'true', quote '\"', escape '\"', mode 'FAILFAST', encoding 'UTF-8', "
+            ~ "inferSchema 'false', enforceSchema 'false', maxCharsPerColumn '-1')"
+        ) -%}
     {%- endif -%}
-    {%- set files = run_query(
-        "select file from glob('" ~ folder ~ "/*.parquet') union all "
-        ~ "select file from glob('" ~ folder ~ "/*.csv') order by file"
-    ) -%}
-    {{ return(files.columns[0].values() | list) }}
+    {{ return('') }}
 {% endmacro %}
 
-{% macro find_raw_file(raw_dir, table_name) %}
-    {#- Path of <table>.parquet or <table>.csv in raw_dir (Parquet wins), or none. -#}
-    {%- for ext in ['parquet', 'csv'] -%}
-        {%- set candidate = raw_dir ~ "/" ~ table_name ~ "." ~ ext -%}
-        {%- set hits = run_query("select count(*) from glob('" ~ candidate ~ "')") -%}
-        {%- if hits.rows[0][0] > 0 -%}
-            {{ return(candidate) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(none) }}
-{% endmacro %}
-
-{% macro find_part_folder(raw_dir, table_name) %}
-    {#- <table>.parquet/ or <table>.csv/ when it is a folder of part files (Spark, Hive), or
-        none. -#}
-    {%- for ext in ['parquet', 'csv'] -%}
-        {%- set folder = raw_dir ~ "/" ~ table_name ~ "." ~ ext -%}
-        {%- if run_query("select count(*) from glob('" ~ folder ~ "/*')").rows[0][0] > 0 -%}
-            {{ return(folder) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(none) }}
+{% macro spark_raw_file_table(path) %}
+    {{ return("raw.raw_file_" ~ local_md5(path)[:16]) }}
 {% endmacro %}
 
 {% macro raw_reader(path, file_row_number=false) %}
-    {#- Table function reading one raw file. CSV: comma-separated, header, UTF-8, all text,
-        empty strings as NULL; strict so a malformed file fails instead of losing rows; lines
-        up to var raw_csv_max_line_size bytes.
-        file_row_number: Parquet also gives its 0-based row number (column file_row_number);
-        DuckDB's read_csv has no such option (see raw_source_row). -#}
+    {#- What reads one raw file: CSV as text (identifiers keep their leading zeros),
+        comma-separated, header, UTF-8, strict; Parquet as typed.
+        file_row_number: on DuckDB, Parquet also gives its 0-based row number (column
+        file_row_number) for raw_source_row. -#}
+    {{ return(adapter.dispatch('raw_reader', 'segmentation')(path, file_row_number)) }}
+{% endmacro %}
+
+{% macro duckdb__raw_reader(path, file_row_number=false) %}
+    {#- CSV: empty strings as NULL; strict so a malformed file fails instead of losing rows;
+        lines up to var raw_csv_max_line_size bytes. -#}
     {%- set quoted = "'" ~ path | replace("'", "''") ~ "'" -%}
     {%- if path.endswith('.parquet') and file_row_number -%}
         {{ return("read_parquet(" ~ quoted ~ ", file_row_number = true)") }}
@@ -274,14 +384,38 @@
     {%- endif -%}
 {% endmacro %}
 
+{% macro spark__raw_reader(path, file_row_number=false) %}
+    {#- CSV: the external table of prepare_raw_file (every column text, FAILFAST);
+        Parquet: the file itself (its row number is _metadata.row_index). -#}
+    {%- if path.endswith('.parquet') -%}
+        {{ return("parquet.`" ~ path | replace("`", "``") ~ "`") }}
+    {%- else -%}
+        {{ return(segmentation.spark_raw_file_table(path)) }}
+    {%- endif -%}
+{% endmacro %}
+
 {% macro raw_source_row(path) %}
-    {#- The 1-based data-row number within the file read by raw_reader(path, file_row_number=true).
-        CSV: row_number() over () is a streaming window that DuckDB runs in one thread in the
+    {#- The 1-based data-row number within the file read by raw_reader(path, file_row_number=true). -#}
+    {{ return(adapter.dispatch('raw_source_row', 'segmentation')(path)) }}
+{% endmacro %}
+
+{% macro duckdb__raw_source_row(path) %}
+    {#- CSV: row_number() over () is a streaming window that DuckDB runs in one thread in the
         scan's order, so it is the file order (also with preserve_insertion_order = false). -#}
     {%- if path.endswith('.parquet') -%}
         {{ return("cast(file_row_number + 1 as bigint)") }}
     {%- else -%}
         {{ return("cast(row_number() over () as bigint)") }}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro spark__raw_source_row(path) %}
+    {#- CSV: a multi-line CSV file is one partition, read in file order, so the increasing
+        monotonically_increasing_id() orders its rows as the file does. -#}
+    {%- if path.endswith('.parquet') -%}
+        {{ return("cast(_metadata.row_index + 1 as bigint)") }}
+    {%- else -%}
+        {{ return("cast(row_number() over (order by monotonically_increasing_id()) as bigint)") }}
     {%- endif -%}
 {% endmacro %}
 

@@ -9,13 +9,13 @@
     {%- set folder = absolute_raw_folder(raw_dir) -%}
     {%- do run_query(
         "create table if not exists raw.built_from "
-        ~ "(raw_folder varchar, first_built_at timestamp)"
+        ~ "(raw_folder " ~ dbt.type_string() ~ ", first_built_at timestamp)"
     ) -%}
     {%- set recorded = run_query("select raw_folder from raw.built_from").rows -%}
     {%- if recorded | length == 0 -%}
         {%- do run_query(
-            "insert into raw.built_from values ('" ~ folder | replace("'", "''")
-            ~ "', current_timestamp)"
+            "insert into raw.built_from values (" ~ segmentation.sql_text_literal(folder)
+            ~ ", current_timestamp)"
         ) -%}
     {%- elif recorded[0][0] != folder -%}
         {%- set database = target.path if target.path is defined else target.database -%}

@@ -13,19 +13,54 @@
 {%- endmacro %}
 
 {% macro trim_characters(text) -%}
-    {#- `text` without the characters of var raw_trim_code_points at either end. Trimming a set
-        of characters is far dearer than a plain trim, so a value that is plain ASCII and
-        starts and ends with a visible character (almost every value) is taken as it is. -#}
-    {%- set characters = [] -%}
-    {%- for code in var('raw_trim_code_points') -%}
-        {%- do characters.append('chr(' ~ code ~ ')') -%}
-    {%- endfor -%}
+    {#- `text` without the characters of var raw_trim_code_points at either end. -#}
+    {{ return(adapter.dispatch('trim_characters', 'segmentation')(text)) }}
+{%- endmacro %}
+
+{% macro default__trim_characters(text) -%}
+    {#- Trimming a set of characters is far dearer than a plain trim in DuckDB, so a value
+        that is plain ASCII and starts and ends with a visible character (almost every
+        value) is taken as it is. -#}
     case
         when {{ byte_length(text) }} = length({{ text }})
             and left({{ text }}, 1) > ' ' and right({{ text }}, 1) > ' '
             then {{ text }}
-        else trim(both {{ characters | join(' || ') }} from {{ text }})
+        else trim(both {{ code_point_text(var('raw_trim_code_points')) }} from {{ text }})
     end
+{%- endmacro %}
+
+{% macro spark__trim_characters(text) -%}
+    {#- One trim: `text` is written once, so that the expression stays short (a view's text
+        is stored in the metastore, which limits its length) -#}
+    trim(both {{ code_point_text(var('raw_trim_code_points')) }} from {{ text }})
+{%- endmacro %}
+
+{% macro code_point_text(codes) -%}
+    {#- A text expression of the characters with these Unicode code points, in order. -#}
+    {{ return(adapter.dispatch('code_point_text', 'segmentation')(codes)) }}
+{%- endmacro %}
+
+{% macro default__code_point_text(codes) -%}
+    {%- set characters = [] -%}
+    {%- for code in codes -%}
+        {%- do characters.append('chr(' ~ code ~ ')') -%}
+    {%- endfor -%}
+    {{ characters | join(' || ') }}
+{%- endmacro %}
+
+{% macro spark__code_point_text(codes) -%}
+    {#- Spark's chr() takes the code modulo 256, so the characters are written as \uXXXX
+        escapes in one literal -#}
+    {%- set escapes = [] -%}
+    {%- for code in codes -%}
+        {%- if code > 65535 -%}
+            {{ exceptions.raise_compiler_error(
+                "code point " ~ code ~ " is above U+FFFF, which a Spark literal cannot escape"
+            ) }}
+        {%- endif -%}
+        {%- do escapes.append('\\u' ~ '%04x' | format(code)) -%}
+    {%- endfor -%}
+    '{{ escapes | join('') }}'
 {%- endmacro %}
 
 {% macro byte_length(text) -%}
@@ -41,8 +76,19 @@
 {%- endmacro %}
 
 {% macro sql_text_literal(value) -%}
-    {#- A SQL string literal for `value` (single quotes doubled). -#}
-    '{{ value | replace("'", "''") }}'
+    {#- A SQL string literal for `value`. -#}
+    {{ return(adapter.dispatch('sql_text_literal', 'segmentation')(value)) }}
+{%- endmacro %}
+
+{% macro default__sql_text_literal(value) -%}
+    {#- single quotes doubled -#}
+    {{ return("'" ~ value | replace("'", "''") ~ "'") }}
+{%- endmacro %}
+
+{% macro spark__sql_text_literal(value) -%}
+    {#- Spark escapes with a backslash (two quotes in a row would end one literal and start
+        the next, which Spark concatenates: the quote would be lost) -#}
+    {{ return("'" ~ value | replace("\\", "\\\\") | replace("'", "\\'") ~ "'") }}
 {%- endmacro %}
 
 {% macro clean_enum(column) -%}
@@ -77,13 +123,14 @@
     {#- integer | number | timestamp | timestamptz | date | text (text also when unknown). -#}
     {%- set dtype = (types or {}).get(column, 'VARCHAR') -%}
     {%- set base = dtype.split('(')[0] | trim -%}
-    {%- if base in ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT',
-                    'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT'] -%}
+    {%- if base in ['TINYINT', 'SMALLINT', 'INTEGER', 'INT', 'BIGINT', 'HUGEINT', 'UTINYINT',
+                    'USMALLINT', 'UINTEGER', 'UBIGINT', 'UHUGEINT', 'LONG', 'SHORT',
+                    'BYTE'] -%}
         {{- return('integer') -}}
     {%- elif base in ['FLOAT', 'DOUBLE', 'DECIMAL', 'REAL', 'NUMERIC'] -%}
         {{- return('number') -}}
     {%- elif base in ['TIMESTAMP', 'TIMESTAMP_S', 'TIMESTAMP_MS', 'TIMESTAMP_NS',
-                      'DATETIME'] -%}
+                      'DATETIME', 'TIMESTAMP_NTZ', 'TIMESTAMP_LTZ'] -%}
         {{- return('timestamp') -}}
     {%- elif base in ['TIMESTAMP WITH TIME ZONE', 'TIMESTAMPTZ'] -%}
         {{- return('timestamptz') -}}
@@ -128,6 +175,66 @@
             {%- endif %}
         ))
     {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__parse_timestamp(column, types={}) -%}
+    {#- As on DuckDB: ISO-8601 first (Spark's cast reads the T, Z and +hh:mm offsets; the
+        session time zone is UTC), then the formats of var raw_timestamp_formats, written as
+        Spark datetime patterns (spark_datetime_patterns; %z in three offset forms).
+        Unparseable text is NULL (the profile sets spark.sql.legacy.timeParserPolicy to
+        CORRECTED, so no value raises). -#}
+    {%- set kind = raw_type_class(column, types) -%}
+    {%- if kind in ['timestamp', 'timestamptz', 'date'] -%}
+        cast({{ column }} as timestamp)
+    {%- else -%}
+        {#- the cleaned text is bound once to a lambda's variable, so that the expression
+            does not repeat it for every pattern -#}
+        transform(array({{ clean_string(column) }}), timestamp_text -> coalesce(
+            cast(timestamp_text as timestamp)
+            {%- for fmt in var('raw_timestamp_formats') -%}
+                {%- for pattern in spark_datetime_patterns(fmt) %},
+            to_timestamp(timestamp_text, {{ sql_text_literal(pattern) }})
+                {%- endfor -%}
+            {%- endfor %}
+        ))[0]
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark_datetime_patterns(strptime_format) -%}
+    {#- A strptime format (%Y %m %d %H %I %M %S %f %p %z and literal text) as the Spark
+        datetime patterns that read the same text: one per offset form when it has %z
+        (+hh:mm or Z, +hhmm, +hh). -#}
+    {%- set codes = {
+        'Y': 'yyyy', 'm': 'MM', 'd': 'dd', 'H': 'HH', 'I': 'hh', 'M': 'mm', 'S': 'ss',
+        'f': 'SSSSSS', 'p': 'a', 'z': '<offset>',
+    } -%}
+    {%- set state = namespace(pattern='', percent=false) -%}
+    {%- for character in strptime_format -%}
+        {%- if state.percent -%}
+            {%- if character not in codes -%}
+                {{ exceptions.raise_compiler_error(
+                    "raw_timestamp_formats: %" ~ character ~ " in '" ~ strptime_format
+                    ~ "' has no Spark pattern here (spark_datetime_patterns)"
+                ) }}
+            {%- endif -%}
+            {%- set state.pattern = state.pattern ~ codes[character] -%}
+            {%- set state.percent = false -%}
+        {%- elif character == '%' -%}
+            {%- set state.percent = true -%}
+        {%- elif character.isalpha() -%}
+            {%- set state.pattern = state.pattern ~ "'" ~ character ~ "'" -%}
+        {%- else -%}
+            {%- set state.pattern = state.pattern ~ character -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if '<offset>' in state.pattern -%}
+        {{ return([
+            state.pattern | replace('<offset>', 'XXX'),
+            state.pattern | replace('<offset>', 'XX'),
+            state.pattern | replace('<offset>', 'X'),
+        ]) }}
+    {%- endif -%}
+    {{ return([state.pattern]) }}
 {%- endmacro %}
 
 {% macro parse_date(column, types={}) -%}
@@ -178,6 +285,34 @@
     {#- Money: four decimals, exact. Prices may carry fractions of a cent (e.g. 0.001), so
         line values and totals stay exact; Power BI reads decimal(18,4) as Fixed Decimal. -#}
     decimal(18, 4)
+{%- endmacro %}
+
+{% macro money_share(amount, numerator, denominator) -%}
+    {#- amount x numerator / denominator rounded half up to the cent, exactly on every engine
+        (DuckDB divides decimals as doubles, Spark exactly: 54.23 / 2 would round to 27.11 on
+        one and 27.12 on the other). For a non-negative amount (decimal, at most four
+        places) and positive integers. Integer arithmetic in ten-thousandths of the unit. -#}
+    cast({{ integer_divide(
+        'cast((' ~ amount ~ ') * 10000 as bigint) * (' ~ numerator ~ ') + 50 * (' ~ denominator ~ ')',
+        '100 * (' ~ denominator ~ ')'
+    ) }} as decimal(18, 2)) * 0.01
+{%- endmacro %}
+
+{% macro integer_divide(numerator, denominator) -%}
+    {#- Integer division of non-negative integers (the quotient rounded down). -#}
+    {{ return(adapter.dispatch('integer_divide', 'segmentation')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__integer_divide(numerator, denominator) -%}
+    cast(floor(({{ numerator }}) / ({{ denominator }})) as bigint)
+{%- endmacro %}
+
+{% macro duckdb__integer_divide(numerator, denominator) -%}
+    (({{ numerator }}) // ({{ denominator }}))
+{%- endmacro %}
+
+{% macro spark__integer_divide(numerator, denominator) -%}
+    (({{ numerator }}) div ({{ denominator }}))
 {%- endmacro %}
 
 {% macro safe_divide(numerator, denominator) -%}

@@ -12,7 +12,7 @@
 -- build, --full-refresh and a change of the session columns compute every customer.
 -- depends_on: {{ ref('int_customers_changed') }}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_incrementally(),
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_changed_customers(ref('int_customers_changed')) }}",

@@ -75,12 +75,55 @@ def _fraction(values: dict[str, Any], var: str, default: float, below: float) ->
     return share
 
 
+# What dbt.ref() returns depends on the adapter: a DuckDB relation (dbt-duckdb) or a Spark
+# DataFrame (Databricks, and the fit step on Spark, docs/scale-out.md). These helpers take
+# either, so that the query runs in the engine and only its answer becomes pandas.
+
+
+def _is_spark(relation: Any) -> bool:
+    return hasattr(relation, "toPandas")
+
+
+def to_pandas(relation: Any) -> pd.DataFrame:
+    """A DuckDB relation or a Spark DataFrame as a pandas frame."""
+    return relation.toPandas() if _is_spark(relation) else relation.df()
+
+
+def _select(relation: Any, columns: list[str]) -> Any:
+    if _is_spark(relation):
+        return relation.select(*columns)
+    return relation.project(", ".join(columns))
+
+
+def _count(relation: Any) -> int:
+    if _is_spark(relation):
+        return int(relation.count())
+    return int(relation.aggregate("count(*)").fetchall()[0][0])
+
+
+def _first_rows(relation: Any, order_by: list[str], limit: int) -> Any:
+    """The first ``limit`` rows by SQL expressions (evaluated by the engine)."""
+    if _is_spark(relation):
+        from pyspark.sql import functions as F
+
+        return relation.orderBy(*[F.expr(e) for e in order_by]).limit(limit)
+    return relation.order(", ".join(order_by)).limit(limit)
+
+
+def sample_order(seed: int) -> list[str]:
+    """The order in which the engine draws the bounded fit sample: by the MD5 of customer_id
+    and the seed, then customer_id. md5 and concat give the same text on DuckDB and Spark, so
+    both engines draw the same customers."""
+    return [f"md5(concat({ID_COLUMN}, '-{int(seed)}'))", ID_COLUMN]
+
+
 def run_started(relation: Any) -> datetime:
     """This invocation's start time from int_run_started (a one-row SQL model compiled when
     the build runs). Not from the Python model's yml config: dbt renders that when it parses,
     and a partial parse reuses an earlier invocation's value, which would stamp a new model
     version with an old time."""
-    rows = relation.project("run_started_at").fetchall()
+    rows = to_pandas(_select(relation, ["run_started_at"])).itertuples(index=False)
+    rows = [tuple(row) for row in rows]
     if len(rows) != 1:
         raise ValueError(f"int_run_started has {len(rows)} rows; expected one")
     return _naive_utc(rows[0][0])
@@ -176,7 +219,7 @@ def read_history(session: Any, this: Any, is_incremental: bool) -> pd.DataFrame 
     """A Python model's own previous table, or None on its first run."""
     if not is_incremental:
         return None
-    return session.sql(f"select * from {this}").df()
+    return to_pandas(session.sql(f"select * from {this}"))
 
 
 def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
@@ -187,9 +230,10 @@ def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
     configured).
 
     Above the sample cap the database draws a deterministic pseudo-random subset first
-    (ordered by a hash of customer_id and the seed), so the rows pulled into Python, and the
-    fit's cost, stop growing with the customer count. The package's seeded sampling then
-    works on at most ``sample_size`` rows.
+    (sample_order: the MD5 of customer_id and the seed, the same on DuckDB and Spark), so the
+    rows pulled into Python, and the fit's cost, stop growing with the customer count. The
+    package's seeded sampling then works on at most ``sample_size`` rows. ``relation`` is a
+    DuckDB relation or a Spark DataFrame.
     """
     columns = [ID_COLUMN, *config.features]
     available = set(relation.columns)
@@ -200,13 +244,10 @@ def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
             f"{missing} listed in segmentation_features; add the column to the `final` select "
             "of models/intermediate/int_customer_features.sql, or remove the name from the var"
         )
-    selected = relation.project(", ".join(columns))
-    total = selected.aggregate("count(*)").fetchall()[0][0]
-    if total > config.sample_size:
-        selected = selected.order(f"hash({ID_COLUMN} || '-{config.seed}'), {ID_COLUMN}").limit(
-            config.sample_size
-        )
-    return selected.df()
+    selected = _select(relation, columns)
+    if _count(selected) > config.sample_size:
+        selected = _first_rows(selected, sample_order(config.seed), config.sample_size)
+    return to_pandas(selected)
 
 
 _INTEGER_COLUMNS = {

@@ -9,7 +9,7 @@
 -- depends_on: {{ ref('int_customers_changed') }}
 -- depends_on: {{ ref('int_snapshot_dates') }}
 {{ config(
-    materialized='incremental',
+    materialized=materialized_incrementally(),
     incremental_strategy='append',
     on_schema_change='sync_all_columns',
     pre_hook="{{ delete_changed_customers(

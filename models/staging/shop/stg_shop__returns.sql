@@ -12,7 +12,8 @@ checked as (
 line_values as (
     select
         *,
-        round(line_net_amount / sold_quantity * quantity, 2) as returned_line_value
+        -- what the returned units cost, to the cent (half up)
+        {{ money_share('line_net_amount', 'quantity', 'sold_quantity') }} as returned_line_value
     from checked
 ),
 

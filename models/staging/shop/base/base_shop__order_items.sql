@@ -9,6 +9,8 @@
 -- Equal to a build from every file (docs/incremental.md; configured in dbt_project.yml).
 {%- set raw_types = raw_column_types('order_items') %}
 {%- set new_files_only = applies_new_files_only() %}
+{#- the steps' own columns, left out of the table -#}
+{%- set step_columns = ['is_new_row'] + (['held_reject_reason'] if new_files_only else []) %}
 with
 
 source as (
@@ -103,7 +105,7 @@ repeated_keys as (
 final as (
     -- a key with one valid row: every row keeps the answer of the rules
     select
-        * exclude (is_new_row{{ ', held_reject_reason' if new_files_only }}),
+        {{ all_columns_except(step_columns) }},
         row_reject_reason as reject_reason,
         cast(null as {{ dbt.type_string() }}) as superseded_by_file
     from changed
@@ -118,7 +120,7 @@ final as (
     -- in a later batch file is an update, the earlier row superseded
     -- (macros/utils/duplicate_keys.sql)
     select
-        * exclude (is_new_row{{ ', held_reject_reason' if new_files_only }}),
+        {{ all_columns_except(step_columns) }},
         {{ duplicate_key_reason('order_items') }} as reject_reason,
         {{ superseded_by_file('order_items') }} as superseded_by_file
     from changed

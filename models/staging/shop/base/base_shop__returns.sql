@@ -126,7 +126,7 @@ checked as (
 ),
 
 ranked as (
-    select * exclude (is_ranked) from checked
+    select {{ all_columns_except(['is_ranked']) }} from checked
     where is_ranked
 ),
 
@@ -162,16 +162,17 @@ with_cumulative_quantity as (
 
 final as (
     select
-        * exclude (is_ranked),
+        {{ all_columns_except(['is_ranked']) }},
         row_reject_reason as reject_reason,
         cast(null as {{ dbt.type_string() }}) as superseded_by_file
     from checked
     where not is_ranked
     union all
     select
-        * exclude (
-            reject_reason_before_cumulative, superseded_by_file, cumulative_returned_quantity
-        ),
+        {{ all_columns_except([
+            'reject_reason_before_cumulative', 'superseded_by_file',
+            'cumulative_returned_quantity',
+        ]) }},
         coalesce(
             reject_reason_before_cumulative,
             case
