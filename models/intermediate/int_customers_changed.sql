@@ -58,7 +58,7 @@ row_keys as (
     select * from {{ ref('base_shop__row_keys') }}
 ),
 
-return_keys as materialized (
+return_keys as {{ materialized_step() }} (
     -- every version of every return: the return and the order it is on
     select
         key_id as return_id,
@@ -131,7 +131,7 @@ touched_orders (order_id) as (
     -- the order and on each other, and a return let through or held back on one order can
     -- be a version of a return kept on another
     select order_id from seed_orders
-    union
+    {{ recursive_union() }}
     select other_versions.order_id
     from touched_orders
     inner join return_keys as on_order

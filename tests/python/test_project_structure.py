@@ -136,6 +136,8 @@ NOT_SQL_MACROS = {
     "default__code_point_text", "spark__code_point_text", "default__integer_divide",
     "duckdb__integer_divide", "spark__integer_divide", "spark__parse_timestamp",
     "spark_datetime_patterns", "default__trim_characters", "spark__trim_characters",
+    "default__materialized_step", "duckdb__materialized_step", "default__recursive_union",
+    "spark__recursive_union",
     "relation_exists",
     "segmentation_uses_sessions",
     "session_feature_names", "scoring_slots", "default__integer_series",
