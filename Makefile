@@ -24,6 +24,17 @@ export SEGMENTATION_DB ?= $(CURDIR)/data/warehouses/$(WAREHOUSE_NAME).duckdb
 endif
 export SEGMENTATION_BI ?= $(CURDIR)/data/bi
 
+# The engine: duckdb (default) or spark (`make setup-spark`, Java 17; docs/scale-out.md).
+ENGINE ?= duckdb
+ifeq ($(RAW),data/raw)
+export SEGMENTATION_SPARK_WAREHOUSE ?= $(CURDIR)/data/spark
+else
+export SEGMENTATION_SPARK_WAREHOUSE ?= $(CURDIR)/data/spark-warehouses/$(WAREHOUSE_NAME)
+endif
+# dbt writes its manifest here (DBT_TARGET_PATH moves it); the fit step and publish read it
+MANIFEST = $(or $(DBT_TARGET_PATH),target)/manifest.json
+DBT_ARGS = --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}' $(if $(FULL_REFRESH),--full-refresh)
+
 .PHONY: setup setup-spark run check build data test lint pytest bench clean reset-warehouse
 
 setup: $(VENV)/.installed
@@ -53,16 +64,33 @@ data: setup
 check: data
 	$(BIN)/segmentation check "$(SEGMENTATION_RAW)"
 
+ifeq ($(ENGINE),spark)
+# dbt-spark cannot run dbt Python models: build what the fit reads, run the fit as a step
+# (`segmentation fit`), then build everything else and test the fit's tables. dbt's unit
+# tests run on DuckDB (`make test`): their SQL fixtures are DuckDB SQL.
+build: check setup-spark
+	$(BIN)/dbt build --target spark $(DBT_ARGS) --select +path:python_models --exclude path:python_models resource_type:unit_test
+	$(BIN)/segmentation fit --target spark --manifest "$(MANIFEST)"
+	$(BIN)/dbt build --target spark $(DBT_ARGS) --exclude +path:python_models resource_type:unit_test
+	$(BIN)/dbt test --target spark $(DBT_ARGS) --select path:python_models
+PUBLISH_DB := $(SEGMENTATION_SPARK_WAREHOUSE)/spark_marts.duckdb
+PUBLISH_FROM := --from-spark
+else ifeq ($(ENGINE),duckdb)
 build: check
 	mkdir -p $(dir $(SEGMENTATION_DB))
-	$(BIN)/dbt build --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}' $(if $(FULL_REFRESH),--full-refresh)
+	$(BIN)/dbt build $(DBT_ARGS)
+PUBLISH_DB := $(SEGMENTATION_DB)
+PUBLISH_FROM :=
+else
+$(error ENGINE=$(ENGINE): use duckdb (default) or spark)
+endif
 
 # Publish only after a green build: a failed build leaves the last good publish untouched.
 run: build
-	$(BIN)/segmentation publish --db "$(SEGMENTATION_DB)" --bi "$(SEGMENTATION_BI)" --manifest target/manifest.json $(if $(FORCE),--force)
+	$(BIN)/segmentation publish $(PUBLISH_FROM) --db "$(PUBLISH_DB)" --bi "$(SEGMENTATION_BI)" --manifest "$(MANIFEST)" $(if $(FORCE),--force)
 	@if $(BIN)/segmentation report --help >/dev/null 2>&1; then \
-		$(BIN)/segmentation report --db "$(SEGMENTATION_DB)" --out "$(SEGMENTATION_BI)/report.html"; fi
-	@echo "Warehouse: $(SEGMENTATION_DB)"
+		$(BIN)/segmentation report --db "$(PUBLISH_DB)" --out "$(SEGMENTATION_BI)/report.html"; fi
+	@echo "Warehouse: $(if $(PUBLISH_FROM),$(SEGMENTATION_SPARK_WAREHOUSE) (Spark),$(SEGMENTATION_DB))"
 	@echo "BI files:  $(SEGMENTATION_BI)"
 	@echo "Power BI:  $(SEGMENTATION_BI)/powerbi/Segmentation.pbip (open it in Power BI Desktop; docs/power-bi.md)"
 
@@ -72,10 +100,11 @@ lint: setup
 	mkdir -p $(dir $(SEGMENTATION_DB))
 	$(BIN)/sqlfluff lint models tests analyses --processes 2
 
-# Two workers, one test file per worker (a file's module fixtures build once).
+# Two workers, one test file per worker (a file's module fixtures build once), the longest
+# files first (tests/python/conftest.py).
 PYTEST_WORKERS ?= 2
 pytest: setup-spark
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint pytest
 

@@ -36,8 +36,9 @@
         (segment_k_selection, segment_centroids, segment_stability, segment_fit_sample) and
         this run's rows from segmentation_runs / segmentation_run_segments. The last good
         version stays current, so the next build compares against it (and refits again if the
-        reason to refit still holds). Returns no SQL: the statements run here. -#}
-    {%- if not execute -%}
+        reason to refit still holds). Returns no SQL: the statements run here. DuckDB only:
+        Spark has no delete on Parquet tables (docs/scale-out.md). -#}
+    {%- if not execute or target.type != 'duckdb' -%}
         {{ return('') }}
     {%- endif -%}
     {%- set failed = [] -%}

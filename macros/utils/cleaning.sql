@@ -347,3 +347,22 @@
     _source_file,
     _source_row
 {%- endmacro %}
+
+{% macro iso_day_of_week(date_expr) -%}
+    {#- The ISO day of the week of a date: 1 = Monday ... 7 = Sunday (dispatched). -#}
+    {{- return(adapter.dispatch('iso_day_of_week')(date_expr)) -}}
+{%- endmacro %}
+
+{% macro default__iso_day_of_week(date_expr) -%}
+    cast(extract(isodow from {{ date_expr }}) as integer)
+{%- endmacro %}
+
+{% macro spark__iso_day_of_week(date_expr) -%}
+    (weekday({{ date_expr }}) + 1)
+{%- endmacro %}
+
+{% macro days_between(start_expr, end_expr) -%}
+    {#- Whole days from one date or timestamp to another (dbt.datediff), as bigint on every
+        engine (DuckDB gives bigint, Spark int). -#}
+    cast({{ dbt.datediff(start_expr, end_expr, 'day') | trim }} as bigint)
+{%- endmacro %}

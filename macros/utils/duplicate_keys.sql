@@ -110,7 +110,7 @@
                 then first_value(_source_file) over ({{ window }})
         end
     {%- else -%}
-        cast(null as varchar)
+        cast(null as {{ dbt.type_string() }})
     {%- endif -%}
 {%- endmacro %}
 

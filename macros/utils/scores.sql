@@ -5,13 +5,13 @@
         higher_is_better is false, e.g. recency); missing values rank first and score 1. With
         heavy ties a score holds more or less than a fifth of the rows, and some scores may be
         empty (all one-order customers share one frequency score). -#}
+    {#- in integers (integer_divide rounds down), so that a rank on a bin's edge scores the
+        same on every engine -#}
     cast(
-        1 + floor(
-            {{ var('rfm_bins', 5) }} * (
-                rank() over (
-                    order by {{ column }} {{ 'asc' if higher_is_better else 'desc' }} nulls first
-                ) - 1
-            ) * 1.0 / count(*) over ()
-        ) as integer
+        1 + {{ integer_divide(
+            var('rfm_bins', 5) ~ ' * (rank() over (order by ' ~ column ~ ' '
+            ~ ('asc' if higher_is_better else 'desc') ~ ' nulls first) - 1)',
+            'count(*) over ()'
+        ) }} as integer
     )
 {%- endmacro %}

@@ -31,7 +31,7 @@ final as (
         refund_amount,
         -- features: one expression over the metrics each; a new one goes here, and its name
         -- into var segmentation_features
-        {{ dbt.datediff('cast(last_order_at as date)', 'as_of_date', 'day') }} as recency_days, -- noqa: LT05
+        {{ days_between('cast(last_order_at as date)', 'as_of_date') }} as recency_days,
         frequency,
         monetary,
         {{ safe_divide('net_sales', 'frequency') }} as avg_order_value,
@@ -39,7 +39,7 @@ final as (
         {{ safe_divide('orders_with_return', 'frequency') }} as return_rate_orders,
         {{ safe_divide('refund_amount', 'net_sales') }} as return_rate_value,
         {{ safe_divide('discount_amount', 'gross_amount') }} as discount_share,
-        {{ dbt.datediff('cast(first_order_at as date)', 'as_of_date', 'day') }} as tenure_days, -- noqa: LT05
+        {{ days_between('cast(first_order_at as date)', 'as_of_date') }} as tenure_days,
         {{ safe_divide(
             dbt.datediff('cast(first_order_at as date)', 'cast(last_order_at as date)', 'day'),
             'frequency - 1'

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("segmentation.generate", "write demo raw data (all six tables) as Parquet"),
     "check": ("segmentation.preflight", "validate a raw folder before dbt runs"),
     "import": ("segmentation.importers", "convert a public data set into the raw contract"),
+    "fit": ("segmentation.fit_step", "run the fit between two dbt selections (Spark)"),
     "publish": ("segmentation.publish", "publish the public marts for BI (Parquet + DuckDB)"),
     "report": ("segmentation.report", "write the offline HTML report"),
     "evaluate": ("segmentation.evaluate", "markdown quality report of the latest segmentation"),

@@ -732,6 +732,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
+        "--from-spark",
+        action="store_true",
+        help=(
+            "the build ran on the Spark target: first copy its public marts into --db "
+            "(default: $SEGMENTATION_SPARK_WAREHOUSE/spark_marts.duckdb), then publish from there "
+            "(make run ENGINE=spark; docs/scale-out.md)"
+        ),
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="publish even a degenerate build (no customers or segments, or a steep drop)",
@@ -754,12 +763,36 @@ def _max_drop(text: str) -> float:
     return value
 
 
+def spark_marts_db() -> Path:
+    """Where `--from-spark` copies the public marts: beside the Spark warehouse."""
+    warehouse = Path(os.environ.get("SEGMENTATION_SPARK_WAREHOUSE") or "data/spark")
+    return warehouse / "spark_marts.duckdb"
+
+
+def copy_from_spark(manifest_path: Path, db_path: Path) -> None:
+    """Copy the public marts of a Spark build into the DuckDB file ``db_path``."""
+    from segmentation.spark import copy_to_duckdb, session
+
+    marts = public_marts(manifest_path)
+    print(f"copying {len(marts)} public marts from the Spark warehouse into {db_path}")
+    spark = session()
+    try:
+        copied = copy_to_duckdb(spark, [(mart.schema, mart.name) for mart in marts], db_path)
+    finally:
+        spark.stop()
+    for name, rows in copied:
+        print(f"  {name}: {rows} rows")
+
+
 def main(args: argparse.Namespace) -> int:
     """Run the publish; print one line per mart, or a clear error and return 1."""
     db_path = args.db or Path(os.environ.get("SEGMENTATION_DB") or DEFAULT_DB)
     bi_dir = args.bi or Path(os.environ.get("SEGMENTATION_BI") or DEFAULT_BI)
-    print(f"publishing {db_path} -> {bi_dir}")
     try:
+        if args.from_spark:
+            db_path = args.db or spark_marts_db()
+            copy_from_spark(args.manifest, db_path)
+        print(f"publishing {db_path} -> {bi_dir}")
         max_drop = args.max_drop
         if max_drop is None:
             max_drop = _max_drop(os.environ.get("SEGMENTATION_MAX_DROP") or str(DEFAULT_MAX_DROP))

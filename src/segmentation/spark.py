@@ -8,6 +8,7 @@ the same warehouse and metastore as `dbt build --target spark`.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import jinja2
@@ -38,7 +39,49 @@ def session(profiles: Path = PROFILES):
     """The SparkSession of the `spark` target (created, or the one this process has)."""
     from pyspark.sql import SparkSession
 
+    # pyspark warns on every pandas conversion that pandas 3 is newer than it was tested with
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in spark_conf(profiles).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    # DataFrame -> pandas through Arrow (columns), not row by row
+    builder = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true")
+    spark = builder.config("spark.ui.showConsoleProgress", "false").getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def copy_to_duckdb(spark, tables: list[tuple[str, str]], db_path: Path) -> list[tuple[str, int]]:
+    """Copy Spark tables (schema, name) into a new DuckDB file, under the same schema and
+    name, through Arrow: what `segmentation publish --from-spark` publishes from, so that the
+    Parquet files, the serving file, the Power BI project and the report are made by the
+    same code as on DuckDB. Timestamps (instants in Spark) arrive as UTC TIMESTAMP. The file
+    is replaced only once every table is in it. Returns (schema.name, rows) per table."""
+    import duckdb
+    import pyarrow as pa
+
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = db_path.with_name(db_path.name + ".partial")
+    partial.unlink(missing_ok=True)
+    copied = []
+    con = duckdb.connect(str(partial))
+    try:
+        for schema, name in tables:
+            table = spark.table(f"{schema}.{name}").toArrow()
+            fields = [
+                pa.field(f.name, pa.timestamp(f.type.unit))
+                if pa.types.is_timestamp(f.type) and f.type.tz is not None
+                else f
+                for f in table.schema
+            ]
+            table = table.cast(pa.schema(fields))
+            con.execute(f'create schema if not exists "{schema}"')
+            con.register("copied_from_spark", table)
+            con.execute(f'create table "{schema}"."{name}" as select * from copied_from_spark')
+            con.unregister("copied_from_spark")
+            copied.append((f"{schema}.{name}", table.num_rows))
+    finally:
+        con.close()
+    os.replace(partial, db_path)
+    return copied

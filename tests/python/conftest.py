@@ -16,6 +16,25 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 FIXTURES = REPO / "tests" / "fixtures"
 
+# The files that take minutes, longest first. `make test` runs one file per worker
+# (--dist loadfile --no-loadscope-reorder) in collection order: started first, the long
+# ones do not leave one worker running alone at the end.
+SLOW_FILES_FIRST = (
+    "test_spark_engine.py",
+    "test_incremental.py",
+    "test_build_segmentation.py",
+    "test_idempotent_builds.py",
+    "test_batches.py",
+    "test_crash_safety.py",
+    "test_spark_raw.py",
+    "test_real_data_build.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FILES_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 @dataclass
 class DbtRun:

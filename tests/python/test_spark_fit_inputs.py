@@ -21,12 +21,13 @@ FEATURES = ["recency_days", "frequency", "monetary"]
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     from pyspark.sql import SparkSession
 
     session = (
         SparkSession.builder.master("local[1]")
         .config("spark.ui.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark_warehouse")))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "2")
         .getOrCreate()
@@ -96,3 +97,21 @@ def test_run_start_history_and_frames_from_spark(spark):
     assert read_history(spark, "earlier_versions", is_incremental=False) is None
     relation = duckdb.connect().sql("select 1 as a")
     assert to_pandas(relation).equals(to_pandas(spark.sql("select 1 as a")))
+
+
+def test_the_fit_step_appends_to_a_models_table_as_dbt_incremental_does(spark):
+    """First run creates the table (a column with no value is text, as DuckDB makes it); a
+    later version is appended, a new column added (on_schema_change: append_new_columns), a
+    column the frame lacks stays null."""
+    from segmentation.fit_step import write_increment
+
+    first = pd.DataFrame({"model_version": [1, 1], "k": [2, 3], "note": [None, None]})
+    assert write_increment(spark, first, "fit_step_test.k_selection") == 2
+    later = pd.DataFrame({"k": [4], "model_version": [2], "silhouette": [0.5]})
+    assert write_increment(spark, later, "fit_step_test.k_selection") == 1
+    table = spark.table("fit_step_test.k_selection")
+    assert [(f.name, f.dataType.simpleString()) for f in table.schema.fields] == [
+        ("model_version", "bigint"), ("k", "bigint"), ("note", "string"), ("silhouette", "double")
+    ]  # fmt: skip
+    rows = sorted(tuple(row) for row in table.collect())
+    assert rows == [(1, 2, None, None), (1, 3, None, None), (2, 4, None, 0.5)]

@@ -64,8 +64,8 @@ final as (
         cast(extract(month from date_day) as integer) as month_number,
         cast({{ dbt.date_trunc('month', 'date_day') }} as date) as month_start_date,
         cast({{ dbt.last_day('date_day', 'month') }} as date) as month_end_date,
-        cast(extract(isodow from date_day) as integer) as iso_day_of_week,
-        extract(isodow from date_day) in (6, 7) as is_weekend
+        {{ iso_day_of_week('date_day') }} as iso_day_of_week,
+        {{ iso_day_of_week('date_day') }} in (6, 7) as is_weekend
     from days
 )
 

@@ -45,9 +45,11 @@ final as (
         cast(scored.r_score as integer) as r_score,
         cast(scored.f_score as integer) as f_score,
         cast(scored.m_score as integer) as m_score,
-        cast(scored.r_score as varchar)
-        || cast(scored.f_score as varchar)
-        || cast(scored.m_score as varchar) as rfm_score,
+        {{ dbt.concat([
+            'cast(scored.r_score as ' ~ dbt.type_string() ~ ')',
+            'cast(scored.f_score as ' ~ dbt.type_string() ~ ')',
+            'cast(scored.m_score as ' ~ dbt.type_string() ~ ')',
+        ]) }} as rfm_score,
         rfm_segments.rfm_segment,
         scored.last_order_at,
         scored.as_of_date,

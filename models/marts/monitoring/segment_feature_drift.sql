@@ -138,7 +138,7 @@ shares as (
         side,
         feature,
         bin,
-        count(*) * 1.0 / sum(count(*)) over (partition by side, feature) as bin_share
+        cast(count(*) as double) / sum(count(*)) over (partition by side, feature) as bin_share
     from binned
     group by side, feature, bin
 ),

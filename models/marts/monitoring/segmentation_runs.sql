@@ -5,6 +5,12 @@
 -- also lists the segments that kept their id but were renamed.
 with
 
+run_started as (
+    -- this run: on Spark the fit runs between two dbt invocations, and the run is the first
+    -- (int_run_started is built before the fit, which stamps a new version with its time)
+    select * from {{ ref('int_run_started') }}
+),
+
 k_selection as (
     select * from {{ ref('segment_k_selection') }}
 ),
@@ -50,12 +56,12 @@ run_segments as (
 
 this_run as (
     select * from run_segments
-    where run_id = '{{ invocation_id }}'
+    where run_id = (select run_started.run_id from run_started)
 ),
 
 earlier_runs as (
     select * from run_segments
-    where run_id != '{{ invocation_id }}'
+    where run_id != (select run_started.run_id from run_started)
 ),
 
 previous_run as (
@@ -103,12 +109,12 @@ share_shift as (
 
 final as (
     select
-        '{{ invocation_id }}' as run_id,
-        {{ run_started_timestamp() }} as run_started_at,
+        run_started.run_id,
+        run_started.run_started_at,
         cast(chosen.model_version as integer) as model_version,
-        coalesce(chosen.fitted_at = {{ run_started_timestamp() }}, false) as refitted,
+        coalesce(chosen.fitted_at = run_started.run_started_at, false) as refitted,
         case
-            when chosen.fitted_at = {{ run_started_timestamp() }} then chosen.refit_reason
+            when chosen.fitted_at = run_started.run_started_at then chosen.refit_reason
             else 'no refit (segmentation_refit={{ var("segmentation_refit") }})'
         end as refit_reason,
         (select cast(sum(this_run.customers) as bigint) from this_run) as customers_scored,
@@ -131,9 +137,10 @@ final as (
         cast(not_segmented.customers_with_only_cancelled_orders as bigint)
             as customers_with_only_cancelled_orders,
         case
-            when chosen.fitted_at = {{ run_started_timestamp() }} then renames.renamed_segments
+            when chosen.fitted_at = run_started.run_started_at then renames.renamed_segments
         end as renamed_segments
     from chosen
+    cross join run_started
     cross join stability
     cross join drift
     cross join not_segmented

@@ -22,7 +22,7 @@ returns_per_line as (
 final as (
     select
         {{ dbt.concat([
-            'order_lines.order_id', "'-'", 'cast(order_lines.line_number as varchar)'
+            'order_lines.order_id', "'-'", 'cast(order_lines.line_number as ' ~ dbt.type_string() ~ ')'
         ]) }} as order_item_id,
         order_lines.order_id,
         cast(order_lines.line_number as integer) as line_number,

@@ -22,8 +22,7 @@ final as (
         cast(returns.quantity as integer) as quantity,
         returns.refund_amount,
         returns.is_refund_estimated,
-        {{ dbt.datediff('returns.ordered_at', 'returns.returned_at', 'day') }}
-            as days_to_return,
+        {{ days_between('returns.ordered_at', 'returns.returned_at') }} as days_to_return,
         returns.returned_at,
         returns.returned_date
     from returns

@@ -133,8 +133,9 @@ shares as (
         value_counts.attribute_name,
         value_counts.attribute_value,
         value_counts.customers_with_value,
-        value_counts.customers_with_value * 1.0 / segment_sizes.customers as segment_share,
-        population_counts.customers_with_value * 1.0
+        cast(value_counts.customers_with_value as double) / segment_sizes.customers
+            as segment_share,
+        cast(population_counts.customers_with_value as double)
         / (select sum(all_sizes.customers) from segment_sizes as all_sizes) as population_share,
         value_counts.customers_with_value >= {{ var('segment_attribute_min_customers') }}
             as is_supported
