@@ -208,7 +208,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from segmentation.spark import session
+    from segmentation.spark import session, stop
 
     spark = session()
     try:
@@ -217,5 +217,5 @@ def main(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
-        spark.stop()
+        stop(spark)
     return 0

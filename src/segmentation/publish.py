@@ -771,7 +771,7 @@ def spark_marts_db() -> Path:
 
 def copy_from_spark(manifest_path: Path, db_path: Path) -> None:
     """Copy the public marts of a Spark build into the DuckDB file ``db_path``."""
-    from segmentation.spark import copy_to_duckdb, session
+    from segmentation.spark import copy_to_duckdb, session, stop
 
     marts = public_marts(manifest_path)
     print(f"copying {len(marts)} public marts from the Spark warehouse into {db_path}")
@@ -779,7 +779,7 @@ def copy_from_spark(manifest_path: Path, db_path: Path) -> None:
     try:
         copied = copy_to_duckdb(spark, [(mart.schema, mart.name) for mart in marts], db_path)
     finally:
-        spark.stop()
+        stop(spark)
     for name, rows in copied:
         print(f"  {name}: {rows} rows")
 

@@ -85,3 +85,22 @@ def copy_to_duckdb(spark, tables: list[tuple[str, str]], db_path: Path) -> list[
         con.close()
     os.replace(partial, db_path)
     return copied
+
+
+def stop(spark) -> None:
+    """Stop the session and end the Java process this Python process started for it: after
+    SparkSession.stop() PySpark keeps that JVM (about 1 GB) alive until Python exits, which
+    in a long-lived process (a test worker) holds memory and CPU for nothing."""
+    from pyspark import SparkContext
+
+    spark.stop()
+    gateway = SparkContext._gateway
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if process is not None:
+        process.terminate()
+        process.wait(timeout=60)

@@ -96,7 +96,7 @@ def test_every_table_is_the_same_on_both_engines(built, monkeypatch):
     _, spark_env, _, on_duckdb = built
     for key, value in spark_env.items():
         monkeypatch.setenv(key, value)
-    from segmentation.spark import session
+    from segmentation.spark import session, stop
 
     schemas = ", ".join(f"'{schema}'" for schema in SCHEMAS)
     spark = session()
@@ -123,7 +123,7 @@ def test_every_table_is_the_same_on_both_engines(built, monkeypatch):
                     assert len(left) > 0, f"{table}: no quarantined rows (no defect planted?)"
             chosen = con.sql("select k from marts.segment_k_selection where is_chosen").fetchall()
     finally:
-        spark.stop()
+        stop(spark)
     assert len(chosen) == 1 and chosen[0][0] >= 2, chosen
     assert not {t: d for t, d in found.items() if d}, "\n".join(
         f"{t}:\n" + "\n".join(d) for t, d in found.items() if d

@@ -24,6 +24,8 @@ FEATURES = ["recency_days", "frequency", "monetary"]
 def spark(tmp_path_factory):
     from pyspark.sql import SparkSession
 
+    from segmentation.spark import stop
+
     session = (
         SparkSession.builder.master("local[1]")
         .config("spark.ui.enabled", "false")
@@ -33,7 +35,7 @@ def spark(tmp_path_factory):
         .getOrCreate()
     )
     yield session
-    session.stop()
+    stop(session)
 
 
 @pytest.fixture(scope="module")

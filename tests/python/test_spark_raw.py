@@ -105,8 +105,10 @@ def spark_session_for(monkeypatch):
         return spark
 
     yield open_for
+    from segmentation.spark import stop
+
     for spark in opened:
-        spark.stop()
+        stop(spark)
 
 
 def test_spark_registers_the_same_raw_views_as_duckdb(tmp_path, spark_session_for):
