@@ -33,7 +33,10 @@ export SEGMENTATION_SPARK_WAREHOUSE ?= $(CURDIR)/data/spark-warehouses/$(WAREHOU
 endif
 # dbt writes its manifest here (DBT_TARGET_PATH moves it); the fit step and publish read it
 MANIFEST = $(or $(DBT_TARGET_PATH),target)/manifest.json
-DBT_ARGS = --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"}' $(if $(FULL_REFRESH),--full-refresh)
+# More dbt vars for the build, as YAML pairs: make run VARS='segmentation_k_max: 6'
+VARS ?=
+comma := ,
+DBT_ARGS = --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"$(if $(VARS),$(comma) $(VARS))}' $(if $(FULL_REFRESH),--full-refresh)
 
 .PHONY: setup setup-spark run check build data test lint pytest bench clean reset-warehouse
 
@@ -65,32 +68,29 @@ check: data
 	$(BIN)/segmentation check "$(SEGMENTATION_RAW)"
 
 ifeq ($(ENGINE),spark)
-# dbt-spark cannot run dbt Python models: build what the fit reads, run the fit as a step
-# (`segmentation fit`), then build everything else and test the fit's tables. dbt's unit
-# tests run on DuckDB (`make test`): their SQL fixtures are DuckDB SQL.
-build: check setup-spark
-	$(BIN)/dbt build --target spark $(DBT_ARGS) --select +path:python_models --exclude path:python_models resource_type:unit_test
-	$(BIN)/segmentation fit --target spark --manifest "$(MANIFEST)"
-	$(BIN)/dbt build --target spark $(DBT_ARGS) --exclude +path:python_models resource_type:unit_test
-	$(BIN)/dbt test --target spark $(DBT_ARGS) --select path:python_models
+# dbt-spark cannot run dbt Python models: `segmentation spark-build` builds what the fit reads,
+# runs the fit (python_models/), builds and tests the rest, then copies the public marts into
+# a DuckDB file that publish reads; one process and one Spark session for all of it
+# (src/segmentation/spark_build.py). dbt's unit tests run on DuckDB (`make test`): their SQL
+# fixtures are DuckDB SQL.
 PUBLISH_DB := $(SEGMENTATION_SPARK_WAREHOUSE)/spark_marts.duckdb
-PUBLISH_FROM := --from-spark
+build: check setup-spark
+	$(BIN)/segmentation spark-build --manifest "$(MANIFEST)" --marts-db "$(PUBLISH_DB)" -- $(DBT_ARGS)
 else ifeq ($(ENGINE),duckdb)
 build: check
 	mkdir -p $(dir $(SEGMENTATION_DB))
 	$(BIN)/dbt build $(DBT_ARGS)
 PUBLISH_DB := $(SEGMENTATION_DB)
-PUBLISH_FROM :=
 else
 $(error ENGINE=$(ENGINE): use duckdb (default) or spark)
 endif
 
 # Publish only after a green build: a failed build leaves the last good publish untouched.
 run: build
-	$(BIN)/segmentation publish $(PUBLISH_FROM) --db "$(PUBLISH_DB)" --bi "$(SEGMENTATION_BI)" --manifest "$(MANIFEST)" $(if $(FORCE),--force)
+	$(BIN)/segmentation publish --db "$(PUBLISH_DB)" --bi "$(SEGMENTATION_BI)" --manifest "$(MANIFEST)" $(if $(FORCE),--force)
 	@if $(BIN)/segmentation report --help >/dev/null 2>&1; then \
 		$(BIN)/segmentation report --db "$(PUBLISH_DB)" --out "$(SEGMENTATION_BI)/report.html"; fi
-	@echo "Warehouse: $(if $(PUBLISH_FROM),$(SEGMENTATION_SPARK_WAREHOUSE) (Spark),$(SEGMENTATION_DB))"
+	@echo "Warehouse: $(if $(filter spark,$(ENGINE)),$(SEGMENTATION_SPARK_WAREHOUSE) (Spark),$(SEGMENTATION_DB))"
 	@echo "BI files:  $(SEGMENTATION_BI)"
 	@echo "Power BI:  $(SEGMENTATION_BI)/powerbi/Segmentation.pbip (open it in Power BI Desktop; docs/power-bi.md)"
 

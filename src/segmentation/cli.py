@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("segmentation.preflight", "validate a raw folder before dbt runs"),
     "import": ("segmentation.importers", "convert a public data set into the raw contract"),
     "fit": ("segmentation.fit_step", "run the fit between two dbt selections (Spark)"),
+    "spark-build": ("segmentation.spark_build", "build, fit and test on Spark in one process"),
     "publish": ("segmentation.publish", "publish the public marts for BI (Parquet + DuckDB)"),
     "report": ("segmentation.report", "write the offline HTML report"),
     "evaluate": ("segmentation.evaluate", "markdown quality report of the latest segmentation"),

@@ -73,10 +73,16 @@ def python_models(manifest: dict) -> list[dict]:
     return ordered
 
 
+def table_name(relation_name: str) -> str:
+    """`schema`.`table` as the manifest quotes it -> schema.table, as Spark's catalog and
+    DataFrame writers take it (the project's names need no quoting)."""
+    return relation_name.replace("`", "")
+
+
 def relation_names(manifest: dict) -> dict[str, str]:
-    """Model name -> the table dbt built it as on the manifest's target."""
+    """Model name -> the table dbt built it as on the manifest's target (schema.table)."""
     return {
-        node["name"]: node["relation_name"]
+        node["name"]: table_name(node["relation_name"])
         for node in manifest["nodes"].values()
         if node.get("resource_type") in ("model", "seed", "snapshot") and node.get("relation_name")
     }
@@ -102,7 +108,7 @@ class ModelContext:
         self._spark = spark
         self._relations = relations
         self.config = _Config(node.get("config", {}))
-        self.this = node["relation_name"]
+        self.this = table_name(node["relation_name"])
         self.is_incremental = table_exists(spark, self.this)
 
     def ref(self, *names: str, **_: Any) -> Any:
@@ -113,7 +119,7 @@ class ModelContext:
 
 
 def table_exists(spark: Any, relation: str) -> bool:
-    return bool(spark.catalog.tableExists(relation.replace("`", "")))
+    return bool(spark.catalog.tableExists(relation))
 
 
 def load_model_function(path: Path) -> Callable[[Any, Any], pd.DataFrame]:
@@ -141,11 +147,11 @@ def write_increment(spark: Any, frame: pd.DataFrame, relation: str) -> int:
     append_new_columns), missing ones stay null, values take the table's types."""
     from pyspark.sql import functions as F
 
-    schema_name = relation.replace("`", "").split(".")[0]
+    schema_name = relation.split(".")[0]
     spark.sql(f"create database if not exists {schema_name}")
     increment = spark.createDataFrame(_arrow(frame))
     if not table_exists(spark, relation):
-        increment.write.format("parquet").saveAsTable(relation.replace("`", ""))
+        increment.write.format("parquet").saveAsTable(relation)
         return len(frame)
     existing = spark.table(relation)
     known = {field.name.lower() for field in existing.schema.fields}
@@ -163,7 +169,7 @@ def write_increment(spark: Any, frame: pd.DataFrame, relation: str) -> int:
             for f in existing.schema.fields
         ]
     )
-    aligned.write.insertInto(relation.replace("`", ""), overwrite=False)
+    aligned.write.insertInto(relation, overwrite=False)
     return len(frame)
 
 
@@ -179,14 +185,25 @@ def run_fit(manifest_path: Path, project_dir: Path, spark: Any) -> list[tuple[st
         frame = load_model_function(path)(context, spark)
         if not isinstance(frame, pd.DataFrame):
             raise FitStepError(f"{node['name']} returned {type(frame).__name__}, not a DataFrame")
-        rows = write_increment(spark, frame, node["relation_name"])
+        rows = write_increment(spark, frame, context.this)
         print(
-            f"fit: {node['name']}: {rows} row(s) added to {node['relation_name']} "
+            f"fit: {node['name']}: {rows} row(s) added to {context.this} "
             f"in {time.monotonic() - started:.1f} s",
             flush=True,
         )
         written.append((node["name"], rows))
     return written
+
+
+def add_project_arguments(parser: argparse.ArgumentParser) -> None:
+    """--manifest and --project-dir: where dbt writes its manifest, and the dbt project."""
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        default=Path("target/manifest.json"),
+        help="dbt's manifest of the build that made the fit's inputs",
+    )
+    parser.add_argument("--project-dir", type=Path, default=Path("."), help="the dbt project")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -197,13 +214,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the dbt target whose warehouse the fit reads and writes (only spark needs this "
         "step: on DuckDB the Python models run inside dbt build)",
     )
-    parser.add_argument(
-        "--manifest",
-        type=Path,
-        default=Path("target/manifest.json"),
-        help="dbt's manifest of the build that made the fit's inputs",
-    )
-    parser.add_argument("--project-dir", type=Path, default=Path("."), help="the dbt project")
+    add_project_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -769,17 +769,20 @@ def spark_marts_db() -> Path:
     return warehouse / "spark_marts.duckdb"
 
 
-def copy_from_spark(manifest_path: Path, db_path: Path) -> None:
-    """Copy the public marts of a Spark build into the DuckDB file ``db_path``."""
+def copy_from_spark(manifest_path: Path, db_path: Path, spark=None) -> None:
+    """Copy the public marts of a Spark build into the DuckDB file ``db_path``, through the
+    given SparkSession or one opened (and stopped) here."""
     from segmentation.spark import copy_to_duckdb, session, stop
 
     marts = public_marts(manifest_path)
     print(f"copying {len(marts)} public marts from the Spark warehouse into {db_path}")
-    spark = session()
+    own = spark is None
+    spark = session() if own else spark
     try:
         copied = copy_to_duckdb(spark, [(mart.schema, mart.name) for mart in marts], db_path)
     finally:
-        stop(spark)
+        if own:
+            stop(spark)
     for name, rows in copied:
         print(f"  {name}: {rows} rows")
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,35 +55,109 @@ class DbtRun:
             return con.sql(sql).fetchall()
 
 
-def run_dbt(
+#: The fit's vars of a test build that does not give its own: a short bootstrap and k range.
+#: With the project's defaults (30 resamples, k up to 10) the k selection alone is most of a
+#: small build; tests that check what the fit finds give their vars (test_build_segmentation).
+TEST_FIT_VARS = {"segmentation_bootstrap": 5, "segmentation_k_max": 6}
+
+#: dbt's parse of this project takes ~20 s; its partial-parse file is shared between the
+#: invocations of one test session that dbt would parse identically (same vars, same
+#: connection settings): dbt still re-checks every file's checksum and the env vars each file
+#: read, so a copy is never staler than the project. Shared by the xdist workers of one run.
+PARSE_CACHE = Path(tempfile.gettempdir()) / (
+    "segmentation-dbt-parse-" + os.environ.get("PYTEST_XDIST_TESTRUNUID", str(os.getpid()))
+)
+
+
+@dataclass
+class DbtCommand:
+    """One dbt invocation as the tests start it: the command line, its environment and the
+    folder it runs in (the warehouse's), with dbt's parse shared through PARSE_CACHE."""
+
+    cmd: list[str]
+    env: dict[str, str]
+    cwd: Path
+    db_path: Path
+    parse_key: str
+
+    @property
+    def _cached(self) -> Path:
+        return PARSE_CACHE / self.parse_key / "partial_parse.msgpack"
+
+    @property
+    def _parse_file(self) -> Path:
+        return self.cwd / "target" / "partial_parse.msgpack"
+
+    def restore_parse(self) -> None:
+        if self._cached.exists() and not self._parse_file.exists():
+            self._parse_file.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self._cached, self._parse_file)
+
+    def save_parse(self) -> None:
+        if self._parse_file.exists() and not self._cached.exists():
+            self._cached.parent.mkdir(parents=True, exist_ok=True)
+            partial = self._cached.with_suffix(f".{os.getpid()}")
+            shutil.copyfile(self._parse_file, partial)
+            os.replace(partial, self._cached)
+
+    def run(self) -> DbtRun:
+        self.restore_parse()
+        proc = subprocess.run(
+            self.cmd, cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False
+        )
+        self.save_parse()
+        return DbtRun(proc.returncode, proc.stdout + proc.stderr, self.db_path)
+
+
+def dbt_command(
     args: list[str],
     raw_dir: Path,
     db_path: Path,
     extra_vars: dict | None = None,
     env: dict | None = None,
-) -> DbtRun:
-    """Run `dbt <args>` on raw_dir into db_path, the way a user would from the repo root."""
-    dbt_vars = {"raw_path": str(raw_dir), **(extra_vars or {})}
-    full_env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(REPO / "profiles"),
-        "SEGMENTATION_DB": str(db_path),
-        "SEGMENTATION_TEMP_DIR": str(db_path.parent / "tmp"),
-        **(env or {}),
-    }
+    unit_tests: bool = False,
+) -> DbtCommand:
+    """`dbt <args>` on raw_dir into db_path, the way a user would run it, with extra_vars
+    (TEST_FIT_VARS when None).
+
+    dbt runs in db_path's folder with the warehouse, its temp folder and the raw folder given
+    by env (SEGMENTATION_DB as a file name there, SEGMENTATION_RAW): dbt's parse then does
+    not depend on the test's folder, and is shared (PARSE_CACHE). A `build` without its own
+    selection leaves out dbt's unit tests unless unit_tests: their fixtures do not read the
+    warehouse, so they run once (test_build_segmentation.py), not in every build."""
+    db_path, raw_dir = Path(db_path).absolute(), Path(raw_dir).absolute()
+    extra_vars = TEST_FIT_VARS if extra_vars is None else extra_vars
     work = db_path.parent
+    selected = any(a in ("--select", "-s", "--exclude", "--selector") for a in args)
+    if args[:1] == ["build"] and not selected and not unit_tests:
+        args = [*args, "--exclude", "resource_type:unit_test"]
     cmd = [
         str(BIN / "dbt"),
         *args,
-        "--vars",
-        json.dumps(dbt_vars),
+        "--project-dir",
+        str(REPO),
         "--target-path",
         str(work / "target"),
         "--log-path",
         str(work / "logs"),
     ]
-    proc = subprocess.run(cmd, cwd=REPO, env=full_env, capture_output=True, text=True, check=False)
-    return DbtRun(proc.returncode, proc.stdout + proc.stderr, db_path)
+    if extra_vars:
+        cmd += ["--vars", json.dumps(extra_vars, sort_keys=True)]
+    full_env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(REPO / "profiles"),
+        "SEGMENTATION_RAW": str(raw_dir),
+        "SEGMENTATION_DB": db_path.name,
+        "SEGMENTATION_TEMP_DIR": "tmp",
+        **(env or {}),
+    }
+    key = json.dumps([extra_vars or {}, db_path.name, env or {}], sort_keys=True)
+    return DbtCommand(cmd, full_env, work, db_path, hashlib.sha256(key.encode()).hexdigest())
+
+
+def run_dbt(*args, **kwargs) -> DbtRun:
+    """Run dbt_command(...) (same arguments) and wait for it."""
+    return dbt_command(*args, **kwargs).run()
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """Crash safety: a build that dies or fails never touches the last good publish.
 
-A module fixture builds 1,500 generated customers and publishes them to a BI folder. Then:
+A module fixture publishes a copy of the shared shop's build (shared_shop.py: 1,500 generated
+customers) to a BI folder. Then:
 
 * a second `dbt build` on the same database is killed with SIGKILL (whole process group)
   once models past staging are done: the BI folder is byte-identical afterwards, the next
@@ -26,37 +27,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO
-
-from segmentation.generate import generate
+from conftest import BIN, REPO, dbt_command
+from shared_shop import FAST, shared_shop
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"segmentation_bootstrap": 5, "segmentation_k_max": 4}
 # A model past staging has been written: kill while the build is in the middle.
 PAST_STAGING = re.compile(r"OK created \w+ \w+ model (intermediate|marts)\.")
-
-
-def dbt_command(raw: Path, db: Path) -> tuple[list[str], dict[str, str]]:
-    """The command and environment the conftest `dbt_runner` uses, to start it ourselves."""
-    work = db.parent
-    cmd = [
-        str(BIN / "dbt"),
-        "build",
-        "--vars",
-        json.dumps({"raw_path": str(raw), **FAST}),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    ]
-    env = {
-        **os.environ,
-        "DBT_PROFILES_DIR": str(REPO / "profiles"),
-        "SEGMENTATION_DB": str(db),
-        "SEGMENTATION_TEMP_DIR": str(work / "tmp"),
-    }
-    return cmd, env
 
 
 def publish(db: Path, bi_dir: Path) -> subprocess.CompletedProcess:
@@ -79,16 +56,40 @@ def file_hashes(folder: Path) -> dict[str, str]:
     }
 
 
+def kill_build_when(
+    raw: Path, db: Path, pattern: re.Pattern, missing: str, delay: float = 0.0
+) -> tuple[int, str]:
+    """Start `dbt build` into db, SIGKILL its process group once its log shows pattern (after
+    delay seconds more); returns its return code and log."""
+    build = dbt_command(["build"], raw, db, FAST)
+    build.restore_parse()
+    log = db.parent / "killed-build.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            build.cmd, cwd=build.cwd, env=build.env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 180
+            while not pattern.search(log.read_text()):
+                assert proc.poll() is None, "the build ended before it could be killed"
+                assert time.monotonic() < deadline, f"{missing} within 180 s"
+                time.sleep(0.05)
+            time.sleep(delay)
+            os.killpg(proc.pid, signal.SIGKILL)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=60)
+    return proc.returncode, log.read_text()
+
+
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, dbt_runner):
+def published(tmp_path_factory):
     """A green build and its publish: (raw folder, database, BI folder)."""
     work = tmp_path_factory.mktemp("crash")
-    raw = work / "raw"
-    generate(1_500, 42, raw, work / "truth")
-    db = work / "build" / "warehouse.duckdb"
-    db.parent.mkdir()
-    run = dbt_runner(["build"], raw, db, extra_vars=FAST)
-    assert run.returncode == 0, run.output[-5000:]
+    shop = shared_shop(work / "build")
+    raw, db = shop.raw, shop.db
     bi = work / "bi"
     proc = publish(db, bi)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -100,25 +101,8 @@ def test_killed_build_leaves_the_publish_intact_and_the_next_build_recovers(publ
     before = file_hashes(bi)
     assert {"segmentation.duckdb", "_manifest.json", "customer_segments.parquet"} <= set(before)
 
-    cmd, env = dbt_command(raw, db)
-    log = db.parent / "killed-build.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while not PAST_STAGING.search(log.read_text()):
-                assert proc.poll() is None, "the build ended before it could be killed"
-                assert time.monotonic() < deadline, "no model past staging within 180 s"
-                time.sleep(0.05)
-            os.killpg(proc.pid, signal.SIGKILL)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-    text = log.read_text()
-    assert proc.returncode == -signal.SIGKILL
+    returncode, text = kill_build_when(raw, db, PAST_STAGING, "no model past staging")
+    assert returncode == -signal.SIGKILL
     assert "Completed successfully" not in text
     assert file_hashes(bi) == before
 
@@ -141,26 +125,9 @@ def test_killed_build_database_reopens_without_help(published, dbt_runner, tmp_p
     """Kill a build during the Python models and let dbt itself be the first to reopen."""
     raw, _db, _bi = published
     db = tmp_path / "warehouse.duckdb"
-    cmd, env = dbt_command(raw, db)
-    log = tmp_path / "killed-build.log"
     python_model = re.compile(r"START python \w+ model marts\.segment_\w+")
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            deadline = time.monotonic() + 180
-            while not python_model.search(log.read_text()):
-                assert proc.poll() is None, "the build ended before it could be killed"
-                assert time.monotonic() < deadline, "no Python model started within 180 s"
-                time.sleep(0.05)
-            time.sleep(0.5)
-            os.killpg(proc.pid, signal.SIGKILL)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=60)
-    assert proc.returncode == -signal.SIGKILL
+    returncode, _ = kill_build_when(raw, db, python_model, "no Python model started", 0.5)
+    assert returncode == -signal.SIGKILL
     rerun = dbt_runner(["build"], raw, db, extra_vars=FAST)
     assert rerun.returncode == 0, rerun.output[-5000:]
     assert rerun.query("SELECT count(*) FROM marts.segmentation_runs") == [(1,)]
@@ -205,6 +172,8 @@ def test_make_run_with_a_failing_model_exits_non_zero_and_does_not_publish(publi
             f"RAW={raw}",
             f"SEGMENTATION_DB={db}",
             f"SEGMENTATION_BI={bi}",
+            # the vars the shop was built with: no refit for a change of settings
+            "VARS=" + ", ".join(f"{key}: {value}" for key, value in FAST.items()),
         ],
         cwd=REPO,
         env=env,

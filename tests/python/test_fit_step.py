@@ -1,5 +1,6 @@
 """`segmentation fit` (src/segmentation/fit_step.py), the parts that need no Spark: which
-Python models it runs, in which order, what their code is given, and the errors it gives.
+Python models it runs, in which order, what their code is given, and the errors it gives;
+and `segmentation spark-build`'s order of steps (dbt, Spark and the fit replaced).
 Writing to Spark tables is in test_spark_fit_inputs.py; the whole step in
 test_spark_engine.py (`make run ENGINE=spark`)."""
 
@@ -15,7 +16,7 @@ from segmentation.fit_step import FitStepError, ModelContext, load_manifest, pyt
 def node(name, language="python", parents=(), config=None):
     return {
         "resource_type": "model", "language": language, "name": name,
-        "relation_name": f"marts.{name}", "depends_on": {"nodes": list(parents)},
+        "relation_name": f"`marts`.`{name}`", "depends_on": {"nodes": list(parents)},
         "config": config or {},
     }  # fmt: skip
 
@@ -77,3 +78,56 @@ def test_the_model_reads_its_config_refs_and_history_as_from_dbt():
     assert not ModelContext(FakeSpark(set()), node("segment_centroids"), {}).is_incremental
     with pytest.raises(FitStepError, match="ref\\('nope'\\)"):
         context.ref("nope")
+
+
+class _Result:
+    def __init__(self, success: bool):
+        self.success, self.exception = success, None
+
+
+def _fake_spark_build(monkeypatch, failing: str | None = None) -> list[tuple]:
+    """build_on_spark with dbt, Spark, the fit and the copy replaced by recorders; the dbt
+    command whose first selector is `failing` fails."""
+    import dbt.cli.main
+
+    from segmentation import fit_step, publish, spark
+
+    calls: list[tuple] = []
+
+    class Runner:
+        def invoke(self, command):
+            calls.append(("dbt", command[0], command[command.index("--select") + 1]
+                          if "--select" in command else None))  # fmt: skip
+            return _Result(failing is None or failing not in command)
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
+    monkeypatch.setattr(spark, "session", lambda: "session")
+    monkeypatch.setattr(spark, "stop", lambda s: calls.append(("stop", s)))
+    monkeypatch.setattr(fit_step, "run_fit", lambda m, p, s: calls.append(("fit", s)))
+    monkeypatch.setattr(publish, "copy_from_spark", lambda m, db, s: calls.append(("copy", db, s)))
+    return calls
+
+
+def test_spark_build_fits_between_the_two_selections_in_one_session(monkeypatch):
+    from segmentation.spark_build import build_on_spark, dbt_steps
+
+    steps = dbt_steps(["--vars", "{a: 1}"])
+    assert all(c[1:5] == ["--target", "spark", "--vars", "{a: 1}"] for c in steps.values())
+    calls = _fake_spark_build(monkeypatch)
+    assert build_on_spark([], Path("m.json"), Path("."), Path("marts.duckdb")) == 0
+    assert calls == [
+        ("dbt", "build", "+path:python_models"),
+        ("fit", "session"),
+        ("dbt", "build", None),  # everything but +path:python_models
+        ("dbt", "test", "path:python_models"),
+        ("copy", Path("marts.duckdb"), "session"),
+        ("stop", "session"),
+    ]
+
+
+def test_spark_build_stops_at_the_first_red_step(monkeypatch):
+    from segmentation.spark_build import build_on_spark
+
+    calls = _fake_spark_build(monkeypatch, failing="+path:python_models")
+    assert build_on_spark([], Path("m.json"), Path("."), Path("marts.duckdb")) == 1
+    assert calls == [("dbt", "build", "+path:python_models"), ("stop", "session")]

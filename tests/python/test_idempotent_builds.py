@@ -1,7 +1,8 @@
 """Idempotent builds: the same input gives the same public marts, build after build.
 
-One generated raw folder (1,500 customers) is built three times: into a fresh database A, into
-a fresh database B, and a second time into A. Every public mart (the models with
+One generated raw folder (the shared shop, shared_shop.py: 1,500 customers) is built three
+times: into a fresh database A (a copy of the shared build), into a fresh database B, and a
+second time into A. Every public mart (the models with
 ``access: public`` in dbt's manifest, as `segmentation publish` lists them) is reduced to an
 order-independent checksum over all its columns (row count and the sum of a hash of each row),
 leaving out only the columns that legitimately differ per build:
@@ -24,13 +25,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import BIN, REPO
-
-from segmentation.generate import generate
+from shared_shop import CUSTOMERS, FAST, shared_shop
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"segmentation_bootstrap": 5, "segmentation_k_max": 4}
-CUSTOMERS = 1_500
 MONITORING = {"segmentation_runs", "segmentation_run_segments"}
 PER_RUN_COLUMNS = {"run_id", "run_started_at"}
 PER_FIT_COLUMNS = {"fitted_at"}
@@ -141,16 +139,13 @@ def differences(left: Checksums, right: Checksums, *, bitwise: bool = False) -> 
 
 @pytest.fixture(scope="module")
 def builds(tmp_path_factory, dbt_runner):
-    """Build A, publish it twice, build B and publish it, then build A again."""
+    """Build A (a copy of the shared shop's fresh build), publish it twice, build B and
+    publish it, then build A again."""
     work = tmp_path_factory.mktemp("idempotent")
-    raw = work / "raw"
-    generate(CUSTOMERS, 42, raw, work / "truth")
-    db_a, db_b = work / "a" / "warehouse.duckdb", work / "b" / "warehouse.duckdb"
+    shop = shared_shop(work / "a")
+    raw, db_a, db_b = shop.raw, shop.db, work / "b" / "warehouse.duckdb"
     out: dict = {"db_a": db_a, "db_b": db_b}
 
-    db_a.parent.mkdir()
-    run = dbt_runner(["build"], raw, db_a, extra_vars=FAST)
-    assert run.returncode == 0, run.output[-5000:]
     marts = public_marts(db_a.parent / "target" / "manifest.json")
     out["marts"] = marts
     out["a1"] = mart_checksums(db_a, marts, per_fit=False)

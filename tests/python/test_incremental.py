@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import TEST_FIT_VARS
 
 from segmentation.batches import batch_boundaries, split_into_batches
 from segmentation.compare import HISTORY_MARTS, compare_warehouses, table_names
@@ -496,7 +497,9 @@ def test_a_session_feature_added_later_rebuilds_the_daily_activity_whole(
         "recency_days", "frequency", "monetary", "avg_order_value", "return_rate_units",
         "return_rate_value", "discount_share", "tenure_days", "category_breadth", "session_count",
     ]  # fmt: skip
-    run = dbt_runner(["build"], arrivals["raw"], db, {"segmentation_features": features})
+    run = dbt_runner(
+        ["build"], arrivals["raw"], db, {**TEST_FIT_VARS, "segmentation_features": features}
+    )
     assert run.returncode == 0, run.output[-3000:]
     # every customer's days now carry their sessions, not only the changed customers'
     assert run.query(

@@ -1,10 +1,10 @@
 """PII audit: raw emails, names and birth dates never reach a mart or a published file.
 
-The generated raw folder (1,500 customers) gets sentinel personal data that cannot occur by
-chance: first and last names are unique strings (``Firstzq00042`` / ``Lastzq00042``) and every
-birth date is in 1901-1950, long before any event of the shop (orders, sessions and the date
-dimension are in 2023-2026). The generated emails are already unique
-(``first.last123@example.com``). After a build, a publish and the HTML report, every value of
+The shared shop (shared_shop.py: 1,500 generated customers) has sentinel personal data that
+cannot occur by chance: first and last names are unique strings (``Firstzq00042`` /
+``Lastzq00042``) and every birth date is in 1901-1950, long before any event of the shop
+(orders, sessions and the date dimension are in 2023-2026). The generated emails are already
+unique (``first.last123@example.com``). After a build, a publish and the HTML report, every value of
 every column of
 
 * every table and view in the ``marts`` and ``intermediate`` schemas of the warehouse,
@@ -19,53 +19,34 @@ must find all four kinds, which proves the scan can see a leak.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import subprocess
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import BIN, REPO
-
-from segmentation.generate import generate
+from shared_shop import shared_shop
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"segmentation_bootstrap": 5, "segmentation_k_max": 4}
 SENTINEL = re.compile(r"zq\d{5}")
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 FORBIDDEN_COLUMNS = {"email", "first_name", "last_name", "birth_date", "full_name"}
 
 
-def plant_sentinels(raw: Path) -> dict[str, list[str]]:
-    """Rewrite customers.parquet with sentinel names and 1901-1950 birth dates; return the
-    raw personal values by kind."""
-    path = raw / "customers.parquet"
-    table = pq.read_table(path)
-    n = table.num_rows
-    first = [f"Firstzq{i:05d}" for i in range(n)]
-    last = [f"Lastzq{i:05d}" for i in range(n)]
-    start = dt.date(1901, 1, 1).toordinal()
-    span = dt.date(1950, 12, 31).toordinal() - start
-    births = [dt.date.fromordinal(start + (i * 7_919) % span) for i in range(n)]
-    for name, values, type_ in (
-        ("first_name", first, pa.string()),
-        ("last_name", last, pa.string()),
-        ("birth_date", births, pa.date32()),
-    ):
-        index = table.schema.get_field_index(name)
-        table = table.set_column(index, name, pa.array(values, type_))
-    pq.write_table(table, path)
-    emails = [e for e in table.column("email").to_pylist() if e]
+def personal_values(raw: Path) -> dict[str, list[str]]:
+    """The raw personal values by kind (the shared shop's sentinels, shared_shop.py)."""
+    table = pq.read_table(raw / "customers.parquet").to_pydict()
+    first, last = table["first_name"], table["last_name"]
+    assert all(SENTINEL.search(name) for name in first + last), "no sentinels planted"
     return {
-        "email": emails,
+        "email": [e for e in table["email"] if e],
         "first_name": first,
         "last_name": last,
         "full_name": [f"{f} {s}" for f, s in zip(first, last, strict=True)],
-        "birth_date": [b.isoformat() for b in births],
+        "birth_date": [b.isoformat() for b in table["birth_date"]],
     }
 
 
@@ -160,17 +141,13 @@ def run_cli(*args: object) -> None:
 
 
 @pytest.fixture(scope="module")
-def audit(tmp_path_factory, dbt_runner):
+def audit(tmp_path_factory):
     """Build, publish and report the sentinel folder; an in-memory DuckDB with the warehouse
     and the serving database attached read-only and the needles loaded."""
     work = tmp_path_factory.mktemp("pii")
-    raw = work / "raw"
-    generate(1_500, 42, raw, work / "truth")
-    pii = plant_sentinels(raw)
-    db = work / "build" / "warehouse.duckdb"
-    db.parent.mkdir()
-    run = dbt_runner(["build"], raw, db, extra_vars=FAST)
-    assert run.returncode == 0, run.output[-5000:]
+    shop = shared_shop(work / "build")
+    pii = personal_values(shop.raw)
+    db = shop.db
     bi = work / "bi"
     run_cli("publish", "--db", db, "--bi", bi, "--manifest", db.parent / "target" / "manifest.json")
     run_cli("report", "--db", db, "--out", bi / "report.html")

@@ -1,6 +1,7 @@
 """The Power BI project that `segmentation publish` generates, checked offline.
 
-A module fixture builds 1,500 generated customers and publishes them the way `make run` does.
+A module fixture publishes a copy of the shared shop's build (shared_shop.py: 1,500 generated
+customers) the way `make run` does.
 Then, without Power BI:
 
 * every PBIR/PBIP JSON file validates against Microsoft's published JSON schemas (the ones
@@ -40,8 +41,8 @@ from pbi_parsers.pq.main import remove_non_executing_tokens as m_tokens
 from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
+from shared_shop import shared_shop
 
-from segmentation.generate import generate
 from segmentation.powerbi import metrics as metric_defs
 from segmentation.powerbi.model import ModelError
 from segmentation.powerbi.project import write_project
@@ -49,7 +50,6 @@ from segmentation.powerbi.tmdl import TmdlError, column_ref, read_definition, re
 
 pytestmark = pytest.mark.e2e
 
-FAST = {"segmentation_bootstrap": 5, "segmentation_k_max": 4}
 SCHEMAS = REPO / "tests" / "powerbi_schemas"
 SCHEMA_URL = "https://developer.microsoft.com/json-schemas/"
 PROJECT = "Segmentation"
@@ -66,15 +66,10 @@ def publish(db: Path, bi: Path, manifest: Path, *options: str) -> subprocess.Com
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, dbt_runner):
+def published(tmp_path_factory):
     """(warehouse, BI folder, dbt target folder) of a green build and its publish."""
     work = tmp_path_factory.mktemp("powerbi")
-    raw = work / "raw"
-    generate(1_500, 7, raw, work / "truth")
-    db = work / "build" / "warehouse.duckdb"
-    db.parent.mkdir()
-    run = dbt_runner(["build"], raw, db, extra_vars=FAST)
-    assert run.returncode == 0, run.output[-5000:]
+    db = shared_shop(work / "build").db
     bi = work / "bi"
     proc = publish(db, bi, db.parent / "target" / "manifest.json")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -11,10 +11,14 @@ column stops the hook on Spark with the file and the column named, as on DuckDB.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -63,22 +67,38 @@ def write_raw(raw: Path) -> None:
     )
 
 
-def spark_env(tmp_path: Path) -> dict[str, str]:
-    return {
-        "SEGMENTATION_SPARK_WAREHOUSE": str(tmp_path / "spark"),
-        "SEGMENTATION_SPARK_MASTER": "local[1]",
-        "SEGMENTATION_SPARK_MEMORY": "1g",
-    }
-
-
-def register(raw: Path, work: Path, target: str, env: dict[str, str]):
-    work.mkdir(parents=True, exist_ok=True)
-    return run_dbt(
-        ["run-operation", "register_raw_tables", "--target", target],
-        raw,
-        work / "warehouse.duckdb",
-        env=env,
-    )
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    """Both raw folders registered on Spark in one process (spark_raw_probe.py): the good
+    one, and one whose later orders file lacks a required column. Returns (good raw, bad
+    raw, the late file, output folder, dbt's output, report)."""
+    work = tmp_path_factory.mktemp("spark_raw")
+    good, bad = work / "good", work / "bad"
+    write_raw(good)
+    write_raw(bad)
+    late = bad / "orders" / "2024-03-02.csv"
+    late.write_text("order_id,ordered_at\n0004,2024-03-02 09:00:00\n", encoding="utf-8")
+    out = work / "out"
+    out.mkdir()
+    proc = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("spark_raw_probe.py")), str(out),
+         str(REPO), str(good), str(bad)],
+        cwd=work,
+        env={
+            **os.environ,
+            "DBT_PROFILES_DIR": str(REPO / "profiles"),
+            "SEGMENTATION_SPARK_WAREHOUSE": str(work / "spark"),
+            "SEGMENTATION_SPARK_MASTER": "local[1]",
+            "SEGMENTATION_SPARK_MEMORY": "1g",
+            "DBT_TARGET_PATH": str(work / "target"),
+            "DBT_LOG_PATH": str(work / "logs"),
+        },
+        capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-4000:]
+    report = json.loads((out / "report.json").read_text())
+    return good, bad, late, out, output, report
 
 
 def rows(frame) -> list[tuple]:
@@ -90,67 +110,34 @@ def rows(frame) -> list[tuple]:
     return sorted(out, key=lambda row: tuple("" if v is None else v for v in row))
 
 
-@pytest.fixture
-def spark_session_for(monkeypatch):
-    """Opens the `spark` target's session (after dbt has exited: Derby allows one process)."""
-    opened = []
-
-    def open_for(env: dict[str, str]):
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        from segmentation.spark import session
-
-        spark = session()
-        opened.append(spark)
-        return spark
-
-    yield open_for
-    from segmentation.spark import stop
-
-    for spark in opened:
-        stop(spark)
-
-
-def test_spark_registers_the_same_raw_views_as_duckdb(tmp_path, spark_session_for):
-    raw = tmp_path / "raw"
-    write_raw(raw)
-    env = spark_env(tmp_path)
-
-    on_spark = register(raw, tmp_path / "spark_run", "spark", env)
-    assert on_spark.returncode == 0, on_spark.output[-3000:]
-    assert "optional raw table 'returns' not found" in on_spark.output
-    on_duckdb = register(raw, tmp_path / "duckdb_run", "duckdb", {})
+def test_spark_registers_the_same_raw_views_as_duckdb(probed, tmp_path):
+    good, _, _, out, output, report = probed
+    assert report[0] == {"raw": str(good), "success": True}, output[-3000:]
+    assert "optional raw table 'returns' not found" in output
+    on_duckdb = run_dbt(
+        ["run-operation", "register_raw_tables"], good, tmp_path / "warehouse.duckdb"
+    )
     assert on_duckdb.returncode == 0, on_duckdb.output[-3000:]
 
-    spark = spark_session_for(env)
     with on_duckdb.connect() as con:
         for table in TABLES:
             expected = con.sql(f"select * from raw.{table}").df()
-            got = spark.sql(f"select * from raw.{table}").toPandas()
+            got = pd.read_parquet(out / "0" / f"{table}.parquet")
             assert list(got.columns) == list(expected.columns), table
             assert rows(got) == rows(expected), table
 
-    customers = spark.sql("select customer_id, last_name from raw.customers").collect()
-    assert sorted(row.customer_id for row in customers) == ["00042", "00043", "0007"]
-    assert "two\nlines" in [row.last_name for row in customers]
-    files = spark.sql(
-        "select _source_file, count(*) as n from raw.orders group by 1 order by 1"
-    ).collect()
-    assert [(Path(row._source_file).name, row.n) for row in files] == [
-        ("2024-03-01.csv", 2),
-        ("2024-03-02.csv", 2),
-    ]
+    customers = pd.read_parquet(out / "0" / "customers.parquet")
+    assert sorted(customers["customer_id"]) == ["00042", "00043", "0007"]
+    assert "two\nlines" in list(customers["last_name"])
+    orders = pd.read_parquet(out / "0" / "orders.parquet")
+    files = orders.groupby(orders["_source_file"].map(lambda f: Path(f).name)).size()
+    assert list(files.items()) == [("2024-03-01.csv", 2), ("2024-03-02.csv", 2)]
 
 
-def test_spark_names_the_file_and_the_missing_required_column(tmp_path):
-    raw = tmp_path / "raw"
-    write_raw(raw)
-    late = raw / "orders" / "2024-03-02.csv"
-    late.write_text("order_id,ordered_at\n0004,2024-03-02 09:00:00\n", encoding="utf-8")
-
-    result = register(raw, tmp_path / "spark_run", "spark", spark_env(tmp_path))
-    assert result.returncode != 0
-    assert f"{late}: missing required column(s) customer_id" in result.output
+def test_spark_names_the_file_and_the_missing_required_column(probed):
+    _, bad, late, _, output, report = probed
+    assert report[1] == {"raw": str(bad), "success": False}
+    assert f"{late}: missing required column(s) customer_id" in output
     assert not (REPO / "metastore_db").exists() and not (REPO / "spark-warehouse").exists()
 
 
