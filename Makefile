@@ -102,9 +102,13 @@ lint: setup
 
 # Two workers, one test file per worker (a file's module fixtures build once), the longest
 # files first (tests/python/conftest.py).
+# The workers already use both cores: numerical libraries (KMeans, BLAS) in a worker and in
+# the dbt builds it starts run one thread each. OpenMP threads that wait for a core busy with
+# the other worker made the clustering tests several times slower than alone.
 PYTEST_WORKERS ?= 2
 pytest: setup-spark
-	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: lint pytest
 

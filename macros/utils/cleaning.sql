@@ -20,35 +20,36 @@
 {% macro default__trim_characters(text) -%}
     {#- Trimming a set of characters is far dearer than a plain trim in DuckDB, so a value
         that is plain ASCII and starts and ends with a visible character (almost every
-        value) is taken as it is. -#}
+        value) is taken as it is; the rest loses the set's characters at either end through
+        one regular expression, written as one literal (trim_pattern) so that a cleaned
+        column stays a short expression. -#}
     case
         when {{ byte_length(text) }} = length({{ text }})
             and left({{ text }}, 1) > ' ' and right({{ text }}, 1) > ' '
             then {{ text }}
-        else trim(both {{ code_point_text(var('raw_trim_code_points')) }} from {{ text }})
+        else regexp_replace({{ text }}, {{ trim_pattern(var('raw_trim_code_points')) }}, '', 'g')
     end
 {%- endmacro %}
 
 {% macro spark__trim_characters(text) -%}
     {#- One trim: `text` is written once, so that the expression stays short (a view's text
         is stored in the metastore, which limits its length) -#}
-    trim(both {{ code_point_text(var('raw_trim_code_points')) }} from {{ text }})
+    trim(both {{ spark_code_point_literal(var('raw_trim_code_points')) }} from {{ text }})
 {%- endmacro %}
 
-{% macro code_point_text(codes) -%}
-    {#- A text expression of the characters with these Unicode code points, in order. -#}
-    {{ return(adapter.dispatch('code_point_text', 'segmentation')(codes)) }}
-{%- endmacro %}
-
-{% macro default__code_point_text(codes) -%}
-    {%- set characters = [] -%}
+{% macro trim_pattern(codes) -%}
+    {#- A regular expression (RE2 / Java syntax) that matches a run of the characters with
+        these Unicode code points at the start or at the end of a text: every character as a
+        \x{hex} escape, so that none has a meaning of its own in the class. -#}
+    {%- set escapes = [] -%}
     {%- for code in codes -%}
-        {%- do characters.append('chr(' ~ code ~ ')') -%}
+        {%- do escapes.append('\\x{' ~ '%x' | format(code) ~ '}') -%}
     {%- endfor -%}
-    {{ characters | join(' || ') }}
+    {%- set class = '[' ~ escapes | join('') ~ ']' -%}
+    '^{{ class }}+|{{ class }}+$'
 {%- endmacro %}
 
-{% macro spark__code_point_text(codes) -%}
+{% macro spark_code_point_literal(codes) -%}
     {#- Spark's chr() takes the code modulo 256, so the characters are written as \uXXXX
         escapes in one literal -#}
     {%- set escapes = [] -%}

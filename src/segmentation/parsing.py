@@ -54,12 +54,18 @@ def sql_text_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def trim_pattern(rules: ParsingRules) -> str:
+    """The regular expression (a SQL literal) of a run of the trimmed characters at either end
+    of a text, every character as a \\x{hex} escape (the macro trim_pattern)."""
+    characters = "[" + "".join(f"\\x{{{code:x}}}" for code in rules.trim_code_points) + "]"
+    return f"'^{characters}+|{characters}+$'"
+
+
 def trim_characters(text: str, rules: ParsingRules) -> str:
-    characters = " || ".join(f"chr({code})" for code in rules.trim_code_points)
     return (
         f"case when strlen({text}) = length({text}) "
         f"and left({text}, 1) > ' ' and right({text}, 1) > ' ' "
-        f"then {text} else trim(both {characters} from {text}) end"
+        f"then {text} else regexp_replace({text}, {trim_pattern(rules)}, '', 'g') end"
     )
 
 

@@ -30,17 +30,41 @@ from pathlib import Path
 UNIT_TESTS = "resource_type:unit_test"  # DuckDB SQL fixtures: they run on DuckDB only
 
 
-def dbt_steps(dbt_args: list[str]) -> dict[str, list[str]]:
-    """The dbt commands before and after the fit, in order (names are for progress lines)."""
+def dbt_steps(dbt_args: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """The dbt commands before the fit and after it, in order (names are for progress
+    lines)."""
     spark = ["--target", "spark", *dbt_args]
-    return {
+    before = {
         "before the fit": [
             "build", *spark, "--select", "+path:python_models",
             "--exclude", "path:python_models", UNIT_TESTS,
         ],
+    }  # fmt: skip
+    after = {
         "after the fit": ["build", *spark, "--exclude", "+path:python_models", UNIT_TESTS],
         "tests of the fit's tables": ["test", *spark, "--select", "path:python_models"],
-    }  # fmt: skip
+    }
+    return before, after
+
+
+class StepFailed(Exception):
+    """A dbt step did not succeed; exit_code is what the command returns."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _run_dbt_steps(runner, steps: dict[str, list[str]]) -> None:
+    for name, command in steps.items():
+        started = time.monotonic()
+        print(f"spark-build: dbt {command[0]} ({name})", flush=True)
+        result = runner.invoke(command)
+        if result.exception is not None:
+            raise StepFailed(f"dbt {command[0]} ({name}) failed: {result.exception}", 2)
+        if not result.success:
+            raise StepFailed(f"dbt {command[0]} ({name}) failed; stopped", 1)
+        print(f"spark-build: {name}: {time.monotonic() - started:.0f} s", flush=True)
 
 
 def build_on_spark(
@@ -56,25 +80,18 @@ def build_on_spark(
     # Spark's console progress bars off) instead of opening its own
     spark = session()
     runner = dbtRunner()
+    before, after = dbt_steps(dbt_args)
     try:
-        steps = dbt_steps(dbt_args)
-        for name, command in steps.items():
-            started = time.monotonic()
-            print(f"spark-build: dbt {command[0]} ({name})", flush=True)
-            result = runner.invoke(command)
-            if result.exception is not None:
-                print(f"error: dbt {command[0]} ({name}) failed: {result.exception}")
-                return 2
-            if not result.success:
-                print(f"spark-build: dbt {command[0]} ({name}) failed; stopped", flush=True)
-                return 1
-            print(f"spark-build: {name}: {time.monotonic() - started:.0f} s", flush=True)
-            if name == "before the fit":
-                started = time.monotonic()
-                fit_step.run_fit(manifest_path, project_dir, spark)
-                print(f"spark-build: the fit: {time.monotonic() - started:.0f} s", flush=True)
+        _run_dbt_steps(runner, before)
+        started = time.monotonic()
+        fit_step.run_fit(manifest_path, project_dir, spark)
+        print(f"spark-build: the fit: {time.monotonic() - started:.0f} s", flush=True)
+        _run_dbt_steps(runner, after)
         if marts_db is not None:
             publish.copy_from_spark(manifest_path, marts_db, spark)
+    except StepFailed as exc:
+        print(f"error: spark-build: {exc}", file=sys.stderr, flush=True)
+        return exc.exit_code
     except fit_step.FitStepError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

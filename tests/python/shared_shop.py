@@ -76,7 +76,7 @@ def _build_once() -> Path:
             generate(CUSTOMERS, SEED, SHARED / "raw", SHARED / "truth")
             plant_sentinels(SHARED / "raw")
             build.mkdir()
-            run = run_dbt(["build"], SHARED / "raw", build / DB_NAME, FAST)
+            run = run_dbt(["build"], SHARED / "raw", build / DB_NAME, FAST, data_tests=True)
             assert run.returncode == 0, run.output[-5000:]
             (SHARED / "built").touch()
     return build

@@ -116,7 +116,7 @@ def test_csv_folder_with_leading_zeros_matches_independent_rfm(tmp_path, dbt_run
     raw = tmp_path / "raw"
     raw.mkdir()
     make_clean_csv_folder(raw)
-    run = dbt_runner(["build"], raw, tmp_path / "w.duckdb")
+    run = dbt_runner(["build"], raw, tmp_path / "w.duckdb", data_tests=True)
     assert run.returncode == 0, run.output
     assert "optional raw table 'returns' not found" in run.output
 
@@ -150,7 +150,7 @@ def test_missing_required_column_stops_before_any_model(tmp_path, dbt_runner):
 def test_a_table_mostly_quarantined_fails_the_build_with_its_reasons(tmp_path, dbt_runner):
     # tiny_csv quarantines 2 of its 5 customers: above the 20% default, the build stops
     # before any mart, and the log names the reasons with example keys
-    run = dbt_runner(["build"], FIXTURES / "tiny_csv", tmp_path / "w.duckdb")
+    run = dbt_runner(["build"], FIXTURES / "tiny_csv", tmp_path / "w.duckdb", data_tests=True)
     assert run.returncode != 0
     assert "Failure in test quarantined_share_base_shop__customers" in run.output
     assert "customers: 2 of 5 raw rows (40.0%) are quarantined (the build fails above 20%)" in (
@@ -169,6 +169,7 @@ def test_tiny_fixture_quarantines_each_bad_row_with_its_reason(tmp_path, dbt_run
         FIXTURES / "tiny_csv",
         tmp_path / "w.duckdb",
         extra_vars={"quarantine_error_share": 1.0},  # every kind of bad row, on purpose
+        data_tests=True,  # the quarantine report reads their results
     )
     assert run.returncode == 0, run.output
     # above the 1% warn share: a warning with the reasons, not a failure

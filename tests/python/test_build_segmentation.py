@@ -29,7 +29,7 @@ def planted_build(tmp_path_factory, dbt_runner):
     raw = work / "raw"
     truth = write_planted_raw(raw, cancelled_only=CANCELLED_ONLY)
     # the one build of the suite that runs dbt's unit tests too
-    run = dbt_runner(["build"], raw, work / "w.duckdb", FAST, unit_tests=True)
+    run = dbt_runner(["build"], raw, work / "w.duckdb", FAST, unit_tests=True, data_tests=True)
     assert run.returncode == 0, run.output
     assert "START unit_test" in run.output, run.output
     return work, raw, truth, run

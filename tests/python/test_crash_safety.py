@@ -27,7 +27,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import BIN, REPO, dbt_command
+from conftest import BIN, NO_DBT_FILE_LOG, REPO, dbt_command, make_vars
 from shared_shop import FAST, shared_shop
 
 pytestmark = pytest.mark.e2e
@@ -157,6 +157,7 @@ def test_make_run_with_a_failing_model_exits_non_zero_and_does_not_publish(publi
     break_one_model(db)
     env = {
         **os.environ,
+        **NO_DBT_FILE_LOG,
         "SEGMENTATION_TEMP_DIR": str(tmp_path / "tmp"),
         # keep dbt's artifacts out of the repository
         "DBT_TARGET_PATH": str(tmp_path / "target"),
@@ -173,7 +174,7 @@ def test_make_run_with_a_failing_model_exits_non_zero_and_does_not_publish(publi
             f"SEGMENTATION_DB={db}",
             f"SEGMENTATION_BI={bi}",
             # the vars the shop was built with: no refit for a change of settings
-            "VARS=" + ", ".join(f"{key}: {value}" for key, value in FAST.items()),
+            make_vars(FAST),
         ],
         cwd=REPO,
         env=env,

@@ -91,7 +91,7 @@ def defect_build(tmp_path_factory, dbt_runner):
     work = tmp_path_factory.mktemp("defects")
     raw, truth = work / "raw", work / "truth"
     make_defect_folder(raw, truth, customers=2_000, seed=42)
-    run = dbt_runner(["build"], raw, work / "w.duckdb", extra_vars=FAST)
+    run = dbt_runner(["build"], raw, work / "w.duckdb", extra_vars=FAST, data_tests=True)
     assert run.returncode == 0, run.output[-5000:]
     manifest = {d.kind: d for d in read_manifest(truth / MANIFEST_NAME)}
     return run, manifest

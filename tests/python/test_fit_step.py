@@ -81,13 +81,16 @@ def test_the_model_reads_its_config_refs_and_history_as_from_dbt():
 
 
 class _Result:
-    def __init__(self, success: bool):
-        self.success, self.exception = success, None
+    def __init__(self, success: bool, exception: Exception | None = None):
+        self.success, self.exception = success, exception
 
 
-def _fake_spark_build(monkeypatch, failing: str | None = None) -> list[tuple]:
+def _fake_spark_build(
+    monkeypatch, failing: str | None = None, raising: Exception | None = None
+) -> list[tuple]:
     """build_on_spark with dbt, Spark, the fit and the copy replaced by recorders; the dbt
-    command whose first selector is `failing` fails."""
+    command whose first selector is `failing` fails (with dbt's exception `raising`, if
+    given: dbt could not run it)."""
     import dbt.cli.main
 
     from segmentation import fit_step, publish, spark
@@ -98,7 +101,9 @@ def _fake_spark_build(monkeypatch, failing: str | None = None) -> list[tuple]:
         def invoke(self, command):
             calls.append(("dbt", command[0], command[command.index("--select") + 1]
                           if "--select" in command else None))  # fmt: skip
-            return _Result(failing is None or failing not in command)
+            if failing is not None and failing in command:
+                return _Result(False, raising)
+            return _Result(True)
 
     monkeypatch.setattr(dbt.cli.main, "dbtRunner", Runner)
     monkeypatch.setattr(spark, "session", lambda: "session")
@@ -111,8 +116,9 @@ def _fake_spark_build(monkeypatch, failing: str | None = None) -> list[tuple]:
 def test_spark_build_fits_between_the_two_selections_in_one_session(monkeypatch):
     from segmentation.spark_build import build_on_spark, dbt_steps
 
-    steps = dbt_steps(["--vars", "{a: 1}"])
-    assert all(c[1:5] == ["--target", "spark", "--vars", "{a: 1}"] for c in steps.values())
+    before, after = dbt_steps(["--vars", "{a: 1}"])
+    steps = [*before.values(), *after.values()]
+    assert all(c[1:5] == ["--target", "spark", "--vars", "{a: 1}"] for c in steps)
     calls = _fake_spark_build(monkeypatch)
     assert build_on_spark([], Path("m.json"), Path("."), Path("marts.duckdb")) == 0
     assert calls == [
@@ -125,9 +131,22 @@ def test_spark_build_fits_between_the_two_selections_in_one_session(monkeypatch)
     ]
 
 
-def test_spark_build_stops_at_the_first_red_step(monkeypatch):
+def test_spark_build_stops_at_the_first_red_step(monkeypatch, capsys):
     from segmentation.spark_build import build_on_spark
 
     calls = _fake_spark_build(monkeypatch, failing="+path:python_models")
     assert build_on_spark([], Path("m.json"), Path("."), Path("marts.duckdb")) == 1
     assert calls == [("dbt", "build", "+path:python_models"), ("stop", "session")]
+    assert "error: spark-build: dbt build (before the fit) failed" in capsys.readouterr().err
+
+
+def test_spark_build_reports_a_dbt_step_that_could_not_run_on_stderr(monkeypatch, capsys):
+    from segmentation.spark_build import build_on_spark
+
+    calls = _fake_spark_build(
+        monkeypatch, failing="+path:python_models", raising=RuntimeError("no profile 'spark'")
+    )
+    assert build_on_spark([], Path("m.json"), Path("."), None) == 2
+    assert calls == [("dbt", "build", "+path:python_models"), ("stop", "session")]
+    err = capsys.readouterr().err
+    assert "dbt build (before the fit) failed: no profile 'spark'" in err

@@ -262,7 +262,7 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
     )
     before["month_ends"] = first.query(month_ends)[0][0]
     _land(arrivals)
-    incremental = dbt_runner(["build"], arrivals["raw"], db)
+    incremental = dbt_runner(["build"], arrivals["raw"], db, data_tests=True)
     assert incremental.returncode == 0, incremental.output[-3000:]
     before["month_ends_after"] = incremental.query(month_ends)[0][0]
     # the SQL the incremental build ran for the month-end snapshots

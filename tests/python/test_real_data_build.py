@@ -46,7 +46,9 @@ def import_and_build(source: Path, work: Path, dbt_runner):
     raw = work / "raw"
     import_online_retail(source, raw)
     check_published_counts(raw)
-    run = dbt_runner(["build"], raw, work / "warehouse.duckdb", extra_vars=FAST_VARS)
+    run = dbt_runner(
+        ["build"], raw, work / "warehouse.duckdb", extra_vars=FAST_VARS, data_tests=True
+    )
     assert run.returncode == 0, run.output[-6000:]
     return raw, run
 

@@ -23,7 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import BIN, REPO, TEST_FIT_VARS, run_dbt
+from conftest import BIN, NO_DBT_FILE_LOG, REPO, TEST_FIT_VARS, make_vars, run_dbt
 from engines import differences
 
 pytest.importorskip("pyspark", reason="the Spark extra is not installed (make setup-spark)")
@@ -56,11 +56,12 @@ def built(tmp_path_factory):
             # never reinstall the virtualenv from a test
             "-o", ".venv/.installed", "-o", ".venv/.installed-spark",
             "run", "ENGINE=spark", f"RAW={raw}", f"SEGMENTATION_BI={work / 'bi'}",
-            "VARS=" + ", ".join(f"{key}: {value}" for key, value in TEST_FIT_VARS.items()),
+            make_vars(TEST_FIT_VARS),
         ],
         cwd=REPO,
         env={
             **os.environ,
+            **NO_DBT_FILE_LOG,
             **spark_env,
             # keep dbt's artifacts out of the repository
             "DBT_TARGET_PATH": str(work / "target"),
