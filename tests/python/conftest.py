@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -76,6 +79,13 @@ PARSE_CACHE = Path(tempfile.gettempdir()) / (
 NO_DBT_FILE_LOG = {"DBT_LOG_LEVEL_FILE": os.environ.get("DBT_LOG_LEVEL_FILE", "none")}
 
 
+#: The tests' dbt commands run in the test's process (dbtRunner): dbt's and the fit's
+#: imports (~7 s of CPU per command) are paid once per pytest worker instead of once per
+#: command. SEGMENTATION_TEST_DBT_SUBPROCESS=1 starts the `dbt` executable instead, as a user
+#: would; test_crash_safety.py always does (it kills the build).
+IN_PROCESS = os.environ.get("SEGMENTATION_TEST_DBT_SUBPROCESS", "") in ("", "0")
+
+
 @dataclass
 class DbtCommand:
     """One dbt invocation as the tests start it: the command line, its environment and the
@@ -109,11 +119,53 @@ class DbtCommand:
 
     def run(self) -> DbtRun:
         self.restore_parse()
-        proc = subprocess.run(
-            self.cmd, cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False
-        )
+        if IN_PROCESS:
+            returncode, output = self._invoke()
+        else:
+            proc = subprocess.run(
+                self.cmd, cwd=self.cwd, env=self.env, capture_output=True, text=True, check=False
+            )
+            returncode, output = proc.returncode, proc.stdout + proc.stderr
         self.save_parse()
-        return DbtRun(proc.returncode, proc.stdout + proc.stderr, self.db_path)
+        return DbtRun(returncode, output, self.db_path)
+
+    def _invoke(self) -> tuple[int, str]:
+        """The same command through dbt's Python entry point, in this process, with this
+        command's environment and folder, and dbt's output captured; the exit status is
+        the one the `dbt` command would give (0 success, 1 a node failed, 2 dbt failed)."""
+        from dbt.cli.main import dbtRunner
+
+        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        output = io.StringIO()
+        try:
+            os.environ.clear()
+            os.environ.update(self.env)
+            os.environ.setdefault("DBT_USE_COLORS", "false")  # as in a pipe
+            os.chdir(self.cwd)
+            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+                result = dbtRunner().invoke(self.cmd[1:])
+        finally:
+            _close_duckdb()
+            os.chdir(saved_cwd)
+            os.environ.clear()
+            os.environ.update(saved_env)
+        if result.exception is not None:
+            print(f"dbt failed: {result.exception!r}", file=output)
+        returncode = 0 if result.success else 2 if result.exception is not None else 1
+        return returncode, output.getvalue()
+
+
+def _close_duckdb() -> None:
+    """Close the warehouse dbt-duckdb left open in this process. The `dbt` executable closes
+    it when it exits; in-process, the file would stay open, and a test's own connection to it
+    (read-only: another configuration) would be refused."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager as manager
+
+    with manager._LOCK:
+        if manager._ENV is not None:
+            manager._ENV.close()
+            manager._ENV = None
+    gc.collect()  # cursors of the closed connection keep the database open until collected
 
 
 def dbt_command(
