@@ -98,3 +98,21 @@
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
+
+
+{% macro require_run_started() -%}
+    {#- Stops a build that writes a monitoring table of this run (segmentation_runs,
+        segmentation_run_segments: merged on run_id) without rebuilding int_run_started,
+        which holds the run's id: its rows would replace the previous build's. `segmentation
+        spark-build` builds int_run_started in its first dbt step and these tables after the
+        fit, in later steps of the same run; it sets SEGMENTATION_RUN_STEP=after-fit there. -#}
+    {%- if execute and flags.WHICH in ('build', 'run') and selected_resources is defined
+        and 'model.' ~ project_name ~ '.int_run_started' not in selected_resources
+        and env_var('SEGMENTATION_RUN_STEP', '') != 'after-fit' -%}
+        {{ exceptions.raise_compiler_error(
+            this.identifier ~ " records this build under the run id of int_run_started, which"
+            ~ " this build does not rebuild: its rows would replace the previous build's."
+            ~ " Build them together: dbt build --select int_run_started " ~ this.identifier
+        ) }}
+    {%- endif -%}
+{%- endmacro %}

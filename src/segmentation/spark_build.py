@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,11 +56,26 @@ class StepFailed(Exception):
         self.exit_code = exit_code
 
 
-def _run_dbt_steps(runner, steps: dict[str, list[str]]) -> None:
+#: Tells the dbt steps after the fit that int_run_started (this run's id, built before the
+#: fit) belongs to this run: the monitoring tables would refuse it otherwise
+#: (macro require_run_started).
+AFTER_FIT = {"SEGMENTATION_RUN_STEP": "after-fit"}
+
+
+def _run_dbt_steps(runner, steps: dict[str, list[str]], env: dict[str, str] | None = None) -> None:
     for name, command in steps.items():
         started = time.monotonic()
         print(f"spark-build: dbt {command[0]} ({name})", flush=True)
-        result = runner.invoke(command)
+        saved = {key: os.environ.get(key) for key in env or {}}
+        os.environ.update(env or {})
+        try:
+            result = runner.invoke(command)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         if result.exception is not None:
             raise StepFailed(f"dbt {command[0]} ({name}) failed: {result.exception}", 2)
         if not result.success:
@@ -86,7 +102,7 @@ def build_on_spark(
         started = time.monotonic()
         fit_step.run_fit(manifest_path, project_dir, spark)
         print(f"spark-build: the fit: {time.monotonic() - started:.0f} s", flush=True)
-        _run_dbt_steps(runner, after)
+        _run_dbt_steps(runner, after, AFTER_FIT)
         if marts_db is not None:
             publish.copy_from_spark(manifest_path, marts_db, spark)
     except StepFailed as exc:

@@ -6,6 +6,7 @@ test_spark_engine.py (`make run ENGINE=spark`)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -100,7 +101,8 @@ def _fake_spark_build(
     class Runner:
         def invoke(self, command):
             calls.append(("dbt", command[0], command[command.index("--select") + 1]
-                          if "--select" in command else None))  # fmt: skip
+                          if "--select" in command else None,
+                          os.environ.get("SEGMENTATION_RUN_STEP")))  # fmt: skip
             if failing is not None and failing in command:
                 return _Result(False, raising)
             return _Result(True)
@@ -120,15 +122,18 @@ def test_spark_build_fits_between_the_two_selections_in_one_session(monkeypatch)
     steps = [*before.values(), *after.values()]
     assert all(c[1:5] == ["--target", "spark", "--vars", "{a: 1}"] for c in steps)
     calls = _fake_spark_build(monkeypatch)
+    monkeypatch.delenv("SEGMENTATION_RUN_STEP", raising=False)
     assert build_on_spark([], Path("m.json"), Path("."), Path("marts.duckdb")) == 0
+    # the steps after the fit carry on the run that int_run_started began before it
     assert calls == [
-        ("dbt", "build", "+path:python_models"),
+        ("dbt", "build", "+path:python_models", None),
         ("fit", "session"),
-        ("dbt", "build", None),  # everything but +path:python_models
-        ("dbt", "test", "path:python_models"),
+        ("dbt", "build", None, "after-fit"),  # everything but +path:python_models
+        ("dbt", "test", "path:python_models", "after-fit"),
         ("copy", Path("marts.duckdb"), "session"),
         ("stop", "session"),
     ]
+    assert "SEGMENTATION_RUN_STEP" not in os.environ  # only for those steps
 
 
 def test_spark_build_stops_at_the_first_red_step(monkeypatch, capsys):
@@ -136,7 +141,7 @@ def test_spark_build_stops_at_the_first_red_step(monkeypatch, capsys):
 
     calls = _fake_spark_build(monkeypatch, failing="+path:python_models")
     assert build_on_spark([], Path("m.json"), Path("."), Path("marts.duckdb")) == 1
-    assert calls == [("dbt", "build", "+path:python_models"), ("stop", "session")]
+    assert calls == [("dbt", "build", "+path:python_models", None), ("stop", "session")]
     assert "error: spark-build: dbt build (before the fit) failed" in capsys.readouterr().err
 
 
@@ -147,6 +152,6 @@ def test_spark_build_reports_a_dbt_step_that_could_not_run_on_stderr(monkeypatch
         monkeypatch, failing="+path:python_models", raising=RuntimeError("no profile 'spark'")
     )
     assert build_on_spark([], Path("m.json"), Path("."), None) == 2
-    assert calls == [("dbt", "build", "+path:python_models"), ("stop", "session")]
+    assert calls == [("dbt", "build", "+path:python_models", None), ("stop", "session")]
     err = capsys.readouterr().err
     assert "dbt build (before the fit) failed: no profile 'spark'" in err

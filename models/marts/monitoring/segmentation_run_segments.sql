@@ -1,5 +1,7 @@
 -- Segment sizes of every build (one block of rows per dbt invocation), so each run can be
 -- compared with the one before.
+{% do segmentation.require_run_started() %}
+
 with
 
 customer_segments as (

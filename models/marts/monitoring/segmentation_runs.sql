@@ -3,6 +3,8 @@
 -- the model's fit sample, how far segment shares moved since the previous build, and how
 -- many customers have no segment for having no kept order; a refit
 -- also lists the segments that kept their id but were renamed.
+{% do segmentation.require_run_started() %}
+
 with
 
 run_started as (
