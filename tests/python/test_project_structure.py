@@ -152,6 +152,7 @@ NOT_SQL_MACROS = {
     "record_raw_files", "check_applied_files", "has_applied_files", "unapplied_raw_files",
     "record_applied_files", "delete_changed_customers", "changed_customers_only",
     "incremental_fingerprint", "ledger_models", "require_parents_selected", "ledger_matches",
+    "require_run_started",
     "applies_new_files_only", "new_raw_files", "clear_unless_new_files_only",
 }  # fmt: skip
 
