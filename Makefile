@@ -100,12 +100,13 @@ lint: setup
 	mkdir -p $(dir $(SEGMENTATION_DB))
 	$(BIN)/sqlfluff lint models tests analyses --processes 2
 
-# Two workers, one test file per worker (a file's module fixtures build once), the longest
-# files first (tests/python/conftest.py).
-# The workers already use both cores: numerical libraries (KMeans, BLAS) in a worker and in
-# the dbt builds it starts run one thread each. OpenMP threads that wait for a core busy with
-# the other worker made the clustering tests several times slower than alone.
-PYTEST_WORKERS ?= 2
+# Three workers on two cores, one test file per worker (a file's module fixtures build once),
+# the longest files first (tests/python/conftest.py). Two workers left the cores idle about
+# 10% of the time (a worker waiting for a subprocess, a browser, a file lock); a third fills
+# those gaps. Numerical libraries (KMeans, BLAS) in a worker and in the dbt builds it runs
+# use one thread each: OpenMP threads that wait for a core busy with another worker made
+# the clustering tests several times slower than alone.
+PYTEST_WORKERS ?= 3
 pytest: setup-spark
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
