@@ -22,6 +22,7 @@ Arguments after ``--`` go to every dbt step (``--project-dir``, ``--vars``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -62,20 +63,23 @@ class StepFailed(Exception):
 AFTER_FIT = {"SEGMENTATION_RUN_STEP": "after-fit"}
 
 
-def _run_dbt_steps(runner, steps: dict[str, list[str]], env: dict[str, str] | None = None) -> None:
+@contextlib.contextmanager
+def _environment(variables: dict[str, str]):
+    """os.environ with these variables set, restored afterwards."""
+    saved = dict(os.environ)
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _run_dbt_steps(runner, steps: dict[str, list[str]]) -> None:
     for name, command in steps.items():
         started = time.monotonic()
         print(f"spark-build: dbt {command[0]} ({name})", flush=True)
-        saved = {key: os.environ.get(key) for key in env or {}}
-        os.environ.update(env or {})
-        try:
-            result = runner.invoke(command)
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        result = runner.invoke(command)
         if result.exception is not None:
             raise StepFailed(f"dbt {command[0]} ({name}) failed: {result.exception}", 2)
         if not result.success:
@@ -102,7 +106,8 @@ def build_on_spark(
         started = time.monotonic()
         fit_step.run_fit(manifest_path, project_dir, spark)
         print(f"spark-build: the fit: {time.monotonic() - started:.0f} s", flush=True)
-        _run_dbt_steps(runner, after, AFTER_FIT)
+        with _environment(AFTER_FIT):
+            _run_dbt_steps(runner, after)
         if marts_db is not None:
             publish.copy_from_spark(manifest_path, marts_db, spark)
     except StepFailed as exc:

@@ -14,6 +14,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import duckdb
 import pytest
@@ -135,20 +136,21 @@ class DbtCommand:
         the one the `dbt` command would give (0 success, 1 a node failed, 2 dbt failed)."""
         from dbt.cli.main import dbtRunner
 
-        saved_env, saved_cwd = dict(os.environ), os.getcwd()
+        saved_cwd = os.getcwd()
         output = io.StringIO()
+        # DBT_USE_COLORS: plain text, as dbt writes into a pipe
+        env = {"DBT_USE_COLORS": "false", **self.env}
         try:
-            os.environ.clear()
-            os.environ.update(self.env)
-            os.environ.setdefault("DBT_USE_COLORS", "false")  # as in a pipe
             os.chdir(self.cwd)
-            with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            with (
+                mock.patch.dict(os.environ, env, clear=True),
+                contextlib.redirect_stdout(output),
+                contextlib.redirect_stderr(output),
+            ):
                 result = dbtRunner().invoke(self.cmd[1:])
         finally:
             _close_duckdb()
             os.chdir(saved_cwd)
-            os.environ.clear()
-            os.environ.update(saved_env)
         if result.exception is not None:
             print(f"dbt failed: {result.exception!r}", file=output)
         returncode = 0 if result.success else 2 if result.exception is not None else 1
