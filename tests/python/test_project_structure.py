@@ -133,7 +133,7 @@ NOT_SQL_MACROS = {
     "spark__raw_source_row", "default__all_columns_except", "spark__all_columns_except",
     "duckdb__raw_reader", "duckdb__raw_source_row", "keeps_file_ledger",
     "default__keeps_file_ledger", "duckdb__keeps_file_ledger", "materialized_incrementally",
-    "trim_pattern", "spark_code_point_literal", "default__integer_divide",
+    "trim_pattern", "spark_code_point_literal", "get_column_comment_sql", "default__integer_divide",
     "duckdb__integer_divide", "spark__integer_divide", "spark__parse_timestamp",
     "spark_datetime_patterns", "default__trim_characters", "spark__trim_characters",
     "default__materialized_step", "duckdb__materialized_step", "default__recursive_union",
