@@ -40,15 +40,13 @@ DBT_ARGS = --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"$(if $(VARS),
 
 .PHONY: setup setup-spark run check build data test lint pytest bench clean reset-warehouse
 
-# --no-compile: Python compiles a module when it is first imported instead of pip compiling
-# every file of every package (pyspark alone is thousands): half the install's time.
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or pass PYTHON=..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==25.3" >/dev/null 2>&1 || true
-	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 # The Spark engine's extra (docs/scale-out.md): dbt-spark and pyspark; Spark needs Java 17.
@@ -56,7 +54,7 @@ setup-spark: $(VENV)/.installed-spark
 
 $(VENV)/.installed-spark: $(VENV)/.installed
 	@command -v java >/dev/null || { echo "error: Spark needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
-	$(BIN)/python -m pip install --quiet --no-compile -c constraints.txt -e ".[dev,spark]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,spark]"
 	touch $@
 
 # Demo data is generated only when the default raw folder is empty.
