@@ -92,9 +92,11 @@
     {{ return("'" ~ value | replace("\\", "\\\\") | replace("'", "\\'") ~ "'") }}
 {%- endmacro %}
 
-{% macro clean_enum(column) -%}
-    {#- Normalised enumeration value: trimmed, lower case, spaces to underscores. -#}
-    replace(lower({{ clean_string(column) }}), ' ', '_')
+{% macro clean_enum(column, cleaned=none) -%}
+    {#- Normalised enumeration value: trimmed, lower case, spaces to underscores. `cleaned`:
+        the column already through clean_string (a column of an earlier step), if there is
+        one. -#}
+    replace(lower({{ cleaned or clean_string(column) }}), ' ', '_')
 {%- endmacro %}
 
 {#-
@@ -105,6 +107,9 @@
     give the same value (tests/python/test_build_contract_csv.py builds the same data from CSV
     text and from Parquet); the direct path avoids printing every value as text and parsing it
     back (measured in docs/benchmarks.md).
+    Each takes `cleaned`: the column already through clean_string, as a column of an earlier
+    step (a base model's `cleaned` CTE), so that the text path reads it instead of cleaning
+    the value again; without it the macro cleans the column itself.
 -#}
 
 {% macro raw_column_types(table_name) -%}
@@ -141,17 +146,17 @@
     {{- return('text') -}}
 {%- endmacro %}
 
-{% macro parse_timestamp(column, types={}) -%}
+{% macro parse_timestamp(column, types={}, cleaned=none) -%}
     {#- UTC timestamp from text or a native value; NULL when unparseable (staging flags it).
         An ISO-8601 offset (+02:00, Z) is converted to UTC; values without one are UTC. -#}
-    {{ return(adapter.dispatch('parse_timestamp', 'segmentation')(column, types)) }}
+    {{ return(adapter.dispatch('parse_timestamp', 'segmentation')(column, types, cleaned)) }}
 {%- endmacro %}
 
-{% macro default__parse_timestamp(column, types={}) -%}
-    {{ dbt.safe_cast(clean_string(column), dbt.type_timestamp()) }}
+{% macro default__parse_timestamp(column, types={}, cleaned=none) -%}
+    {{ dbt.safe_cast(cleaned or clean_string(column), dbt.type_timestamp()) }}
 {%- endmacro %}
 
-{% macro duckdb__parse_timestamp(column, types={}) -%}
+{% macro duckdb__parse_timestamp(column, types={}, cleaned=none) -%}
     {#- The profile sets the session TimeZone to UTC, so text without an offset is UTC. Text:
         ISO-8601 first, then the strptime formats of var raw_timestamp_formats (those with %z
         carry an offset; the others are UTC). src/segmentation/parsing.py builds the same
@@ -162,7 +167,7 @@
     {%- elif kind == 'timestamptz' -%}
         timezone('UTC', {{ column }})
     {%- else -%}
-        {%- set text = clean_string(column) -%}
+        {%- set text = cleaned or clean_string(column) -%}
         {%- set with_offset, without_offset = [], [] -%}
         {%- for fmt in var('raw_timestamp_formats') -%}
             {%- do (with_offset if '%z' in fmt else without_offset).append(sql_text_literal(fmt)) -%}
@@ -178,7 +183,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro spark__parse_timestamp(column, types={}) -%}
+{% macro spark__parse_timestamp(column, types={}, cleaned=none) -%}
     {#- As on DuckDB: ISO-8601 first (Spark's cast reads the T, Z and +hh:mm offsets; the
         session time zone is UTC), then the formats of var raw_timestamp_formats, written as
         Spark datetime patterns (spark_datetime_patterns; %z in three offset forms).
@@ -190,7 +195,7 @@
     {%- else -%}
         {#- the cleaned text is bound once to a lambda's variable, so that the expression
             does not repeat it for every pattern -#}
-        transform(array({{ clean_string(column) }}), timestamp_text -> coalesce(
+        transform(array({{ cleaned or clean_string(column) }}), timestamp_text -> coalesce(
             cast(timestamp_text as timestamp)
             {%- for fmt in var('raw_timestamp_formats') -%}
                 {%- for pattern in spark_datetime_patterns(fmt) %},
@@ -238,15 +243,15 @@
     {{ return([state.pattern]) }}
 {%- endmacro %}
 
-{% macro parse_date(column, types={}) -%}
+{% macro parse_date(column, types={}, cleaned=none) -%}
     {%- if raw_type_class(column, types) == 'date' -%}
         {{ column }}
     {%- else -%}
-        {{ dbt.safe_cast(clean_string(column), 'date') }}
+        {{ dbt.safe_cast(cleaned or clean_string(column), 'date') }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro parse_integer(column, types={}) -%}
+{% macro parse_integer(column, types={}, cleaned=none) -%}
     {#- Whole number; text, fractions and overflow give NULL (staging flags it). -#}
     {%- set kind = raw_type_class(column, types) -%}
     {%- if kind == 'integer' -%}
@@ -257,26 +262,27 @@
                 then {{ dbt.safe_cast(column, dbt.type_bigint()) }}
         end
     {%- else -%}
+        {%- set text = cleaned or clean_string(column) -%}
     case
-        when {{ dbt.safe_cast(clean_string(column), 'double') }}
-            = floor({{ dbt.safe_cast(clean_string(column), 'double') }})
-            then {{ dbt.safe_cast(clean_string(column), dbt.type_bigint()) }}
+        when {{ dbt.safe_cast(text, 'double') }} = floor({{ dbt.safe_cast(text, 'double') }})
+            then {{ dbt.safe_cast(text, dbt.type_bigint()) }}
     end
     {%- endif -%}
 {%- endmacro %}
 
-{% macro parse_money(column, types={}) -%}
+{% macro parse_money(column, types={}, cleaned=none) -%}
     {%- if raw_type_class(column, types) in ['integer', 'number'] -%}
         {{ dbt.safe_cast(column, type_money()) }}
     {%- else -%}
-        {{ dbt.safe_cast(clean_string(column), type_money()) }}
+        {{ dbt.safe_cast(cleaned or clean_string(column), type_money()) }}
     {%- endif -%}
 {%- endmacro %}
 
-{% macro is_unparseable(column, parsed, types={}) -%}
-    {#- True when the raw value is present but could not be parsed. -#}
+{% macro is_unparseable(column, parsed, types={}, cleaned=none) -%}
+    {#- True when the raw value is present but could not be parsed (`parsed`: the parse_*
+        expression of the column). -#}
     {%- if raw_type_class(column, types) == 'text' -%}
-        ({{ clean_string(column) }} is not null and {{ parsed }} is null)
+        ({{ cleaned or clean_string(column) }} is not null and {{ parsed }} is null)
     {%- else -%}
         ({{ column }} is not null and {{ parsed }} is null)
     {%- endif -%}

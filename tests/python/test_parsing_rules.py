@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import re
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -116,6 +117,24 @@ def test_preflight_runs_the_sql_the_staging_macros_compile_to(staged, dbt_runner
         f"{parsing.parse_timestamp('x', RULES)} as b"
     )
     assert expected in compiled, (expected, compiled)
+
+
+def test_each_base_model_cleans_a_raw_column_once(staged):
+    """Raw text is cleaned once per column (a base model's `cleaned` step) and the parse
+    macros read the cleaned column: a macro that cleaned the value again would repeat the
+    whole trim expression, for parse_integer three times and once more for is_unparseable,
+    which tripled the compiled SQL of the base models (and the work of sqlfluff and Spark's
+    planner on it). One clean_string writes its trimmed text twice."""
+    raw, _ = staged
+    base = raw.parent / "target" / "compiled" / "segmentation" / "models" / "staging" / "shop"
+    models = sorted((base / "base").glob("base_shop__*.sql"))
+    assert len(models) == 7, models
+    for model in models:
+        if model.stem == "base_shop__row_keys":  # six tables, each with its own columns
+            continue
+        trims = Counter(re.findall(r"regexp_replace\(cast\((\w+) as", model.read_text()))
+        assert trims, model.name  # the text path was compiled: CSV columns are text
+        assert max(trims.values()) <= 2, (model.name, trims)
 
 
 @pytest.mark.parametrize(("text", "utc"), TIMESTAMPS, ids=[t for t, _ in TIMESTAMPS])

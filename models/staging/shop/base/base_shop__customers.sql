@@ -6,19 +6,35 @@ source as (
     select * from {{ source('shop', 'customers') }}
 ),
 
-parsed as (
+cleaned as (
+    -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
+    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
     select
-        {{ clean_string('customer_id') }} as customer_id,
-        lower({{ clean_string('email') }}) as email_normalized,
-        {{ clean_enum('gender') }} as gender_raw,
-        upper({{ clean_string('country', real_values=['NA']) }}) as country_code,  -- NA: Namibia
-        {{ clean_enum('acquisition_channel') }} as acquisition_channel,
-        {{ parse_date('birth_date', raw_types) }} as birth_date,
-        {{ parse_timestamp('signup_at', raw_types) }} as signup_at,
-        {{ is_unparseable('signup_at', parse_timestamp('signup_at', raw_types), raw_types) }}
+        *,
+        {{ clean_string('customer_id') }} as customer_id_text,
+        {{ clean_string('email') }} as email_text,
+        {{ clean_string('gender') }} as gender_text,
+        {{ clean_string('country', real_values=['NA']) }} as country_text,  -- NA: Namibia
+        {{ clean_string('acquisition_channel') }} as acquisition_channel_text,
+        {{ clean_string('birth_date') }} as birth_date_text,
+        {{ clean_string('signup_at') }} as signup_at_text
+    from source
+),
+
+parsed as (
+    {%- set signup_at = parse_timestamp('signup_at', raw_types, 'signup_at_text') %}
+    select
+        customer_id_text as customer_id,
+        lower(email_text) as email_normalized,
+        {{ clean_enum('gender', 'gender_text') }} as gender_raw,
+        upper(country_text) as country_code,
+        {{ clean_enum('acquisition_channel', 'acquisition_channel_text') }} as acquisition_channel,
+        {{ parse_date('birth_date', raw_types, 'birth_date_text') }} as birth_date,
+        {{ signup_at }} as signup_at,
+        {{ is_unparseable('signup_at', signup_at, raw_types, 'signup_at_text') }}
             as is_signup_at_unparseable,
         {{ raw_columns_as_text('customers') }}
-    from source
+    from cleaned
 ),
 
 flagged as (

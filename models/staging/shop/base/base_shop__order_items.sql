@@ -24,27 +24,42 @@ known_orders as (
     select order_id from {{ ref('stg_shop__orders') }}
 ),
 
-new_rows as (
+cleaned as (
+    -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
+    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
     select
-        {{ clean_string('order_id') }} as order_id,
-        {{ parse_integer('line_number', raw_types) }} as line_number,
-        {{ clean_string('product_id') }} as product_id,
-        {{ parse_integer('quantity', raw_types) }} as quantity,
-        {{ parse_money('unit_price', raw_types) }} as unit_price,
-        coalesce({{ parse_money('discount_amount', raw_types) }}, 0) as discount_amount,
-        {{ is_unparseable('line_number', parse_integer('line_number', raw_types), raw_types) }}
+        *,
+        {{ clean_string('order_id') }} as order_id_text,
+        {{ clean_string('line_number') }} as line_number_text,
+        {{ clean_string('product_id') }} as product_id_text,
+        {{ clean_string('quantity') }} as quantity_text,
+        {{ clean_string('unit_price') }} as unit_price_text,
+        {{ clean_string('discount_amount') }} as discount_amount_text
+    from source
+),
+
+new_rows as (
+    {%- set line_number = parse_integer('line_number', raw_types, 'line_number_text') %}
+    {%- set quantity = parse_integer('quantity', raw_types, 'quantity_text') %}
+    {%- set unit_price = parse_money('unit_price', raw_types, 'unit_price_text') %}
+    {%- set discount = parse_money('discount_amount', raw_types, 'discount_amount_text') %}
+    select
+        order_id_text as order_id,
+        {{ line_number }} as line_number,
+        product_id_text as product_id,
+        {{ quantity }} as quantity,
+        {{ unit_price }} as unit_price,
+        coalesce({{ discount }}, 0) as discount_amount,
+        {{ is_unparseable('line_number', line_number, raw_types, 'line_number_text') }}
             as is_line_number_unparseable,
-        {{ is_unparseable(
-            'quantity', parse_integer('quantity', raw_types), raw_types
-        ) }} as is_quantity_unparseable,
-        {{ is_unparseable('unit_price', parse_money('unit_price', raw_types), raw_types) }}
+        {{ is_unparseable('quantity', quantity, raw_types, 'quantity_text') }}
+            as is_quantity_unparseable,
+        {{ is_unparseable('unit_price', unit_price, raw_types, 'unit_price_text') }}
             as is_unit_price_unparseable,
-        {{ is_unparseable(
-            'discount_amount', parse_money('discount_amount', raw_types), raw_types
-        ) }}
+        {{ is_unparseable('discount_amount', discount, raw_types, 'discount_amount_text') }}
             as is_discount_unparseable,
         {{ raw_columns_as_text('order_items') }}
-    from source
+    from cleaned
 ),
 
 parsed as {{ not_materialized(new_files_only) }} (

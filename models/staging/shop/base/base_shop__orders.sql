@@ -21,23 +21,37 @@ known_customers as (
     select customer_id from {{ ref('stg_shop__customers') }}
 ),
 
-new_rows as (
+cleaned as (
+    -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
+    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
     select
-        {{ clean_string('order_id') }} as order_id,
-        {{ clean_string('customer_id') }} as customer_id,
-        {{ parse_timestamp('ordered_at', raw_types) }} as ordered_at,
-        {{ is_unparseable('ordered_at', parse_timestamp('ordered_at', raw_types), raw_types) }}
+        *,
+        {{ clean_string('order_id') }} as order_id_text,
+        {{ clean_string('customer_id') }} as customer_id_text,
+        {{ clean_string('ordered_at') }} as ordered_at_text,
+        {{ clean_enum('status') }} as status_enum,
+        {{ clean_enum('sales_channel') }} as sales_channel_enum
+    from source
+),
+
+new_rows as (
+    {%- set ordered_at = parse_timestamp('ordered_at', raw_types, 'ordered_at_text') %}
+    select
+        order_id_text as order_id,
+        customer_id_text as customer_id,
+        {{ ordered_at }} as ordered_at,
+        {{ is_unparseable('ordered_at', ordered_at, raw_types, 'ordered_at_text') }}
             as is_ordered_at_unparseable,
         -- var order_statuses maps the export's statuses; missing = delivered
-        case {{ clean_enum('status') }}
+        case status_enum
             {%- for raw, kept in var('order_statuses').items() %}
             when {{ sql_text_literal(raw) }} then {{ sql_text_literal(kept) }}  -- noqa: LT02
             {%- endfor %}
-            else coalesce({{ clean_enum('status') }}, 'delivered')
+            else coalesce(status_enum, 'delivered')
         end as status,
-        {{ clean_enum('sales_channel') }} as sales_channel,
+        sales_channel_enum as sales_channel,
         {{ raw_columns_as_text('orders') }}
-    from source
+    from cleaned
 ),
 
 parsed as {{ not_materialized(new_files_only) }} (

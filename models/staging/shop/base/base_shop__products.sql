@@ -6,16 +6,29 @@ source as (
     select * from {{ source('shop', 'products') }}
 ),
 
-parsed as (
+cleaned as (
+    -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
+    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
     select
-        {{ clean_string('product_id') }} as product_id,
-        {{ clean_string('product_name') }} as product_name,
-        {{ clean_enum('category') }} as category,
-        {{ parse_money('list_price', raw_types) }} as list_price,
-        {{ is_unparseable('list_price', parse_money('list_price', raw_types), raw_types) }}
+        *,
+        {{ clean_string('product_id') }} as product_id_text,
+        {{ clean_string('product_name') }} as product_name_text,
+        {{ clean_string('category') }} as category_text,
+        {{ clean_string('list_price') }} as list_price_text
+    from source
+),
+
+parsed as (
+    {%- set list_price = parse_money('list_price', raw_types, 'list_price_text') %}
+    select
+        product_id_text as product_id,
+        product_name_text as product_name,
+        {{ clean_enum('category', 'category_text') }} as category,
+        {{ list_price }} as list_price,
+        {{ is_unparseable('list_price', list_price, raw_types, 'list_price_text') }}
             as is_list_price_unparseable,
         {{ raw_columns_as_text('products') }}
-    from source
+    from cleaned
 ),
 
 flagged as (

@@ -6,13 +6,28 @@ source as (
     select * from {{ source('shop', 'returns') }}
 ),
 
+cleaned as (
+    -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
+    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    select
+        *,
+        {{ clean_string('return_id') }} as return_id_text,
+        {{ clean_string('order_id') }} as order_id_text,
+        {{ clean_string('line_number') }} as line_number_text,
+        {{ clean_string('quantity') }} as quantity_text,
+        {{ clean_string('returned_at') }} as returned_at_text,
+        {{ clean_string('reason') }} as reason_text,
+        {{ clean_string('refund_amount') }} as refund_amount_text
+    from source
+),
+
 returned_lines as (
     -- only the staged lines that some raw return points at: the validation join then works
     -- on about as many lines as there are returns, not on every line sold
     select order_items.*
     from {{ ref('stg_shop__order_items') }} as order_items
-    semi join source
-        on order_items.order_id = {{ clean_string('source.order_id') }}
+    semi join cleaned
+        on order_items.order_id = cleaned.order_id_text
 ),
 
 order_lines as (
@@ -29,29 +44,28 @@ order_lines as (
 ),
 
 parsed as (
+    {%- set line_number = parse_integer('line_number', raw_types, 'line_number_text') %}
+    {%- set quantity = parse_integer('quantity', raw_types, 'quantity_text') %}
+    {%- set returned_at = parse_timestamp('returned_at', raw_types, 'returned_at_text') %}
+    {%- set refund_amount = parse_money('refund_amount', raw_types, 'refund_amount_text') %}
     select
-        {{ clean_string('return_id') }} as return_id,
-        {{ clean_string('order_id') }} as order_id,
-        {{ parse_integer('line_number', raw_types) }} as line_number,
-        {{ parse_integer('quantity', raw_types) }} as quantity,
-        {{ parse_timestamp('returned_at', raw_types) }} as returned_at,
-        {{ clean_enum('reason') }} as reason,
-        {{ parse_money('refund_amount', raw_types) }} as refund_amount_reported,
-        {{ is_unparseable('line_number', parse_integer('line_number', raw_types), raw_types) }}
+        return_id_text as return_id,
+        order_id_text as order_id,
+        {{ line_number }} as line_number,
+        {{ quantity }} as quantity,
+        {{ returned_at }} as returned_at,
+        {{ clean_enum('reason', 'reason_text') }} as reason,
+        {{ refund_amount }} as refund_amount_reported,
+        {{ is_unparseable('line_number', line_number, raw_types, 'line_number_text') }}
             as is_line_number_unparseable,
-        {{ is_unparseable(
-            'quantity', parse_integer('quantity', raw_types), raw_types
-        ) }} as is_quantity_unparseable,
-        {{ is_unparseable(
-            'returned_at', parse_timestamp('returned_at', raw_types), raw_types
-        ) }}
+        {{ is_unparseable('quantity', quantity, raw_types, 'quantity_text') }}
+            as is_quantity_unparseable,
+        {{ is_unparseable('returned_at', returned_at, raw_types, 'returned_at_text') }}
             as is_returned_at_unparseable,
-        {{ is_unparseable(
-            'refund_amount', parse_money('refund_amount', raw_types), raw_types
-        ) }}
+        {{ is_unparseable('refund_amount', refund_amount, raw_types, 'refund_amount_text') }}
             as is_refund_unparseable,
         {{ raw_columns_as_text('returns') }}
-    from source
+    from cleaned
 ),
 
 flagged as (

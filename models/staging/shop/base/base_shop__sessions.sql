@@ -21,28 +21,45 @@ known_customers as (
     select customer_id from {{ ref('stg_shop__customers') }}
 ),
 
-new_rows as (
+cleaned as (
+    -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
+    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
     select
-        {{ clean_string('session_id') }} as session_id,
-        {{ clean_string('customer_id') }} as customer_id,
-        {{ parse_timestamp('started_at', raw_types) }} as started_at,
-        {{ is_unparseable('started_at', parse_timestamp('started_at', raw_types), raw_types) }}
-            as is_started_at_unparseable,
-        coalesce({{ parse_integer('page_views', raw_types) }}, 0) as page_views,
-        coalesce({{ parse_integer('product_views', raw_types) }}, 0) as product_views,
-        coalesce({{ parse_integer('cart_adds', raw_types) }}, 0) as cart_adds,
-        (
-            {{ is_unparseable(
-                'page_views', parse_integer('page_views', raw_types), raw_types
-            ) }}
-            or {{ is_unparseable(
-                'product_views', parse_integer('product_views', raw_types), raw_types
-            ) }}
-            or {{ is_unparseable('cart_adds', parse_integer('cart_adds', raw_types), raw_types) }}
-        ) as is_count_unparseable,
-        {{ clean_enum('device') }} as device,
-        {{ raw_columns_as_text('sessions') }}
+        *,
+        {{ clean_string('session_id') }} as session_id_text,
+        {{ clean_string('customer_id') }} as customer_id_text,
+        {{ clean_string('started_at') }} as started_at_text,
+        {{ clean_string('page_views') }} as page_views_text,
+        {{ clean_string('product_views') }} as product_views_text,
+        {{ clean_string('cart_adds') }} as cart_adds_text,
+        {{ clean_string('device') }} as device_text
     from source
+),
+
+new_rows as (
+    {%- set started_at = parse_timestamp('started_at', raw_types, 'started_at_text') %}
+    {%- set page_views = parse_integer('page_views', raw_types, 'page_views_text') %}
+    {%- set product_views = parse_integer('product_views', raw_types, 'product_views_text') %}
+    {%- set cart_adds = parse_integer('cart_adds', raw_types, 'cart_adds_text') %}
+    select
+        session_id_text as session_id,
+        customer_id_text as customer_id,
+        {{ started_at }} as started_at,
+        {{ is_unparseable('started_at', started_at, raw_types, 'started_at_text') }}
+            as is_started_at_unparseable,
+        coalesce({{ page_views }}, 0) as page_views,
+        coalesce({{ product_views }}, 0) as product_views,
+        coalesce({{ cart_adds }}, 0) as cart_adds,
+        (
+            {{ is_unparseable('page_views', page_views, raw_types, 'page_views_text') }}
+            or {{ is_unparseable(
+                'product_views', product_views, raw_types, 'product_views_text'
+            ) }}
+            or {{ is_unparseable('cart_adds', cart_adds, raw_types, 'cart_adds_text') }}
+        ) as is_count_unparseable,
+        {{ clean_enum('device', 'device_text') }} as device,
+        {{ raw_columns_as_text('sessions') }}
+    from cleaned
 ),
 
 parsed as {{ not_materialized(new_files_only) }} (
