@@ -8,6 +8,7 @@ the same warehouse and metastore as `dbt build --target spark`.
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -53,36 +54,50 @@ def session(profiles: Path = PROFILES):
 
 def copy_to_duckdb(spark, tables: list[tuple[str, str]], db_path: Path) -> list[tuple[str, int]]:
     """Copy Spark tables (schema, name) into a new DuckDB file, under the same schema and
-    name, through Arrow: what `segmentation publish --from-spark` publishes from, so that the
-    Parquet files, the serving file, the Power BI project and the report are made by the
-    same code as on DuckDB. Timestamps (instants in Spark) arrive as UTC TIMESTAMP. The file
-    is replaced only once every table is in it. Returns (schema.name, rows) per table."""
+    name: what `segmentation publish --from-spark` publishes from, so that the Parquet
+    files, the serving file, the Power BI project and the report are made by the same code
+    as on DuckDB. Returns (schema.name, rows) per table.
+
+    Spark's executors write each table as Parquet files into a scratch folder beside the
+    DuckDB file, and DuckDB reads those files: no row passes through the Spark driver (a
+    collect, or toArrow, brings a whole table into the driver and stops at
+    spark.driver.maxResultSize: 1 GB was too little for the 1M-customer marts). Timestamps
+    are written as UTC instants (TIMESTAMP_MICROS) and arrive as UTC TIMESTAMP. The file is
+    replaced only once every table is in it."""
     import duckdb
-    import pyarrow as pa
 
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     partial = db_path.with_name(db_path.name + ".partial")
     partial.unlink(missing_ok=True)
     copied = []
+    timestamp_type = "spark.sql.parquet.outputTimestampType"
+    earlier = spark.conf.get(timestamp_type)
+    spark.conf.set(timestamp_type, "TIMESTAMP_MICROS")
     con = duckdb.connect(str(partial))
     try:
-        for schema, name in tables:
-            table = spark.table(f"{schema}.{name}").toArrow()
-            fields = [
-                pa.field(f.name, pa.timestamp(f.type.unit))
-                if pa.types.is_timestamp(f.type) and f.type.tz is not None
-                else f
-                for f in table.schema
-            ]
-            table = table.cast(pa.schema(fields))
-            con.execute(f'create schema if not exists "{schema}"')
-            con.register("copied_from_spark", table)
-            con.execute(f'create table "{schema}"."{name}" as select * from copied_from_spark')
-            con.unregister("copied_from_spark")
-            copied.append((f"{schema}.{name}", table.num_rows))
+        con.execute("set TimeZone = 'UTC'")
+        with tempfile.TemporaryDirectory(prefix=".spark-copy-", dir=db_path.parent) as scratch:
+            for schema, name in tables:
+                folder = Path(scratch) / f"{schema}.{name}"
+                spark.table(f"{schema}.{name}").write.parquet(folder.resolve().as_uri())
+                files = str(folder / "*.parquet").replace("'", "''")
+                con.execute(f'create schema if not exists "{schema}"')
+                con.execute(
+                    f'create table "{schema}"."{name}" as select * from read_parquet(\'{files}\')'
+                )
+                instants = con.execute(
+                    "select column_name from information_schema.columns where table_schema = ?"
+                    " and table_name = ? and data_type = 'TIMESTAMP WITH TIME ZONE'",
+                    [schema, name],
+                ).fetchall()
+                for (column,) in instants:
+                    con.execute(f'alter table "{schema}"."{name}" alter "{column}" type timestamp')
+                rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()
+                copied.append((f"{schema}.{name}", rows[0][0]))
     finally:
         con.close()
+        spark.conf.set(timestamp_type, earlier)
     os.replace(partial, db_path)
     return copied
 

@@ -117,3 +117,51 @@ def test_the_fit_step_appends_to_a_models_table_as_dbt_incremental_does(spark):
     ]  # fmt: skip
     rows = sorted(tuple(row) for row in table.collect())
     assert rows == [(1, 2, None, None), (1, 3, None, None), (2, 4, None, 0.5)]
+
+
+def test_marts_are_copied_to_duckdb_through_files_not_through_the_driver(
+    spark, tmp_path, monkeypatch
+):
+    """The copy that publish reads (segmentation.spark.copy_to_duckdb) must not collect a
+    table into the Spark driver: at 1M customers a mart's rows were more than
+    spark.driver.maxResultSize (1 GB) and the Spark `make run` stopped after a 47-minute
+    build. Every way of collecting is made to fail here; values and types still arrive:
+    instants as UTC timestamps, exact decimals, ids with leading zeros, nulls, dates."""
+    from segmentation.spark import copy_to_duckdb
+
+    spark.sql("create database if not exists copy_test")
+    spark.sql("drop table if exists copy_test.mart")
+    spark.sql("drop table if exists copy_test.empty")
+    spark.sql(
+        "create table copy_test.mart using parquet as select * from values"
+        " ('007', timestamp'2026-03-01 23:30:00', cast(12.3456 as decimal(18,4)),"
+        "  date'2026-02-28', true, 3),"
+        " ('010', null, null, null, null, null) as t(customer_id, scored_at, monetary,"
+        "  first_order_date, is_active, k)"
+    )
+    spark.sql("create table copy_test.empty using parquet as select 1 as k where false")
+
+    def collecting(*args, **kwargs):
+        raise AssertionError("a table was collected into the Spark driver")
+
+    dataframe = type(spark.range(1))  # the session's DataFrame class (pyspark's classic one)
+    for method in ("collect", "toArrow", "toPandas", "toLocalIterator", "take", "tail"):
+        monkeypatch.setattr(dataframe, method, collecting)
+    db = tmp_path / "marts.duckdb"
+    copied = copy_to_duckdb(spark, [("copy_test", "mart"), ("copy_test", "empty")], db)
+    assert copied == [("copy_test.mart", 2), ("copy_test.empty", 0)]
+    con = duckdb.connect(str(db), read_only=True)
+    types = con.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_name = 'mart' order by ordinal_position"
+    ).fetchall()
+    assert types == [
+        ("customer_id", "VARCHAR"), ("scored_at", "TIMESTAMP"), ("monetary", "DECIMAL(18,4)"),
+        ("first_order_date", "DATE"), ("is_active", "BOOLEAN"), ("k", "INTEGER"),
+    ]  # fmt: skip
+    rows = con.execute("select * from copy_test.mart order by customer_id").fetchall()
+    assert [tuple(map(str, row)) for row in rows] == [
+        ("007", "2026-03-01 23:30:00", "12.3456", "2026-02-28", "True", "3"),
+        ("010", "None", "None", "None", "None", "None"),
+    ]
+    assert not list(tmp_path.glob(".spark-copy-*")), "the scratch Parquet files are removed"
