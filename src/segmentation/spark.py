@@ -82,17 +82,20 @@ def copy_to_duckdb(spark, tables: list[tuple[str, str]], db_path: Path) -> list[
                 folder = Path(scratch) / f"{schema}.{name}"
                 spark.table(f"{schema}.{name}").write.parquet(folder.resolve().as_uri())
                 files = str(folder / "*.parquet").replace("'", "''")
+                source = f"read_parquet('{files}')"
+                # one pass: instants (TIMESTAMP WITH TIME ZONE) become UTC TIMESTAMP on the way
+                columns = [
+                    f'cast("{column}" as timestamp) as "{column}"'
+                    if data_type == "TIMESTAMP WITH TIME ZONE"
+                    else f'"{column}"'
+                    for column, data_type, *_ in con.execute(
+                        f"describe select * from {source}"
+                    ).fetchall()
+                ]
                 con.execute(f'create schema if not exists "{schema}"')
                 con.execute(
-                    f'create table "{schema}"."{name}" as select * from read_parquet(\'{files}\')'
+                    f'create table "{schema}"."{name}" as select {", ".join(columns)} from {source}'
                 )
-                instants = con.execute(
-                    "select column_name from information_schema.columns where table_schema = ?"
-                    " and table_name = ? and data_type = 'TIMESTAMP WITH TIME ZONE'",
-                    [schema, name],
-                ).fetchall()
-                for (column,) in instants:
-                    con.execute(f'alter table "{schema}"."{name}" alter "{column}" type timestamp')
                 rows = con.execute(f'select count(*) from "{schema}"."{name}"').fetchall()
                 copied.append((f"{schema}.{name}", rows[0][0]))
     finally:
