@@ -1,8 +1,8 @@
 -- The customers whose rows in an incremental customer model (int_customer_daily_activity,
--- the month-end snapshots: every incremental model that reads this one, each with its own
--- ledger in raw.applied_raw_files) may differ from what the model holds: every customer
--- that a raw file one of them has not applied yet can touch, whether its rows are kept or
--- quarantined:
+-- the month-end snapshots, the order and return facts: every incremental model that reads
+-- this one, each with its own ledger in raw.applied_raw_files) may differ from what the model
+-- holds: every customer that a raw file one of them has not applied yet can touch, whether
+-- its rows are kept or quarantined:
 -- - the customer a new customer, order or session row names, and the customer of the order
 --   that a new order line or return names;
 -- - for a key sent before, whatever every other version of it touches (the version a new

@@ -3,14 +3,34 @@
 -- it is not cancelled and has at least one kept line: an order whose lines were all
 -- quarantined (or that came without lines) is not one, so it counts in no frequency. No
 -- returns (fct_orders adds them). Read by fct_orders, segment_trends and the daily activity.
+-- Incremental by customer (dbt_project.yml, docs/incremental.md): a build with new raw files
+-- recomputes the rows of the customers they touch (int_customers_changed) and keeps the
+-- others' rows; the first build and --full-refresh compute every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
+{%- set changed_only = changed_customers_only(session_columns=false) %}
+{{- require_parents_selected([
+    'stg_shop__orders', 'stg_shop__order_items', 'int_customers_changed',
+]) }}
 with
+{%- if changed_only %}
+
+changed_customers as (
+    select * from {{ ref('int_customers_changed') }}
+),
+{%- endif %}
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
+    {%- if changed_only %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 order_items as (
     select * from {{ ref('stg_shop__order_items') }}
+    {%- if changed_only %}
+    where order_id in (select order_id from orders)
+    {%- endif %}
 ),
 
 line_totals as (

@@ -34,6 +34,8 @@ CUSTOMERS = 1500
 # the same month ends (a build in a new month recomputes them all)
 END_DATE = dt.date(2026, 9, 20)
 TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
+#: The order and return facts, incremental by customer on DuckDB.
+FACTS = ("fct_orders", "fct_order_items", "fct_returns")
 PLANTED = "2026-10-02.parquet"  # sorts after every generated batch file
 LATE_CUSTOMER = "LATE-CUSTOMER-1"
 
@@ -275,7 +277,16 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             compiled / "segmentation" / "int_customer_segments_monthly.sql",
         ]
     }
-    base = root / "inc" / "target" / "compiled" / "segmentation" / "models" / "staging"
+    models = root / "inc" / "target" / "compiled" / "segmentation" / "models"
+    before["fact_sql"] = {
+        path.stem: path.read_text()
+        for path in [
+            models / "intermediate" / "int_orders_summarised.sql",
+            models / "intermediate" / "int_returns_joined_to_order_items.sql",
+            *(models / "marts" / "orders" / f"{name}.sql" for name in FACTS),
+        ]
+    }
+    base = models / "staging"
     before["base_sql"] = {
         table: (base / "shop" / "base" / f"base_shop__{table}.sql").read_text()
         for table in ("orders", "order_items", "sessions")
@@ -368,9 +379,14 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         ("base_shop__order_items", 6, files),
         ("base_shop__orders", 6, files),
         ("base_shop__sessions", 6, files),
+        ("fct_order_items", 6, files),
+        ("fct_orders", 6, files),
+        ("fct_returns", 6, files),
         ("int_customer_daily_activity", 6, files),
         ("int_customer_features_monthly", 6, files),
         ("int_customer_segments_monthly", 6, files),
+        ("int_orders_summarised", 6, files),
+        ("int_returns_joined_to_order_items", 6, files),
     ]
 
 
@@ -393,6 +409,13 @@ def test_the_month_end_snapshots_recompute_only_the_touched_customers(builds):
     assert builds["before"]["month_ends"] == builds["before"]["month_ends_after"]
     for name, sql in builds["before"]["month_end_sql"].items():
         assert "int_customers_changed" in sql, name
+
+
+def test_the_facts_recompute_only_the_touched_customers(builds):
+    # the order and return facts (and the models between staging and them) read the lines,
+    # orders and returns of the customers of int_customers_changed only, and keep the rest
+    for name, sql in builds["before"]["fact_sql"].items():
+        assert "where customer_id in (select customer_id from changed_customers)" in sql, name
 
 
 def test_incremental_equals_a_full_refresh_of_a_copy(builds):

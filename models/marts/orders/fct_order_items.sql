@@ -1,12 +1,33 @@
 -- One row per kept order line with its returns.
+-- Incremental by customer (dbt_project.yml, docs/incremental.md): a build with new raw files
+-- recomputes the rows of the customers they touch (int_customers_changed) and keeps the
+-- others' rows; the first build and --full-refresh compute every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
+{%- set changed_only = changed_customers_only(session_columns=false) %}
+{{- require_parents_selected([
+    'stg_shop__orders', 'stg_shop__order_items', 'stg_shop__products', 'stg_shop__returns',
+    'int_customers_changed',
+]) }}
 with
+{%- if changed_only %}
+
+changed_customers as (
+    select * from {{ ref('int_customers_changed') }}
+),
+{%- endif %}
 
 order_lines as (
     select * from {{ ref('int_order_lines') }}
+    {%- if changed_only %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
+    {%- if changed_only %}
+    where order_id in (select order_id from order_lines)
+    {%- endif %}
 ),
 
 returns_per_line as (

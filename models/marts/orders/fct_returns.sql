@@ -1,8 +1,23 @@
 -- One row per kept return with the returned line's customer, product and reason group.
+-- Incremental by customer (dbt_project.yml, docs/incremental.md): a build with new raw files
+-- recomputes the rows of the customers they touch (int_customers_changed) and keeps the
+-- others' rows; the first build and --full-refresh compute every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
+{%- set changed_only = changed_customers_only(session_columns=false) %}
+{{- require_parents_selected(['int_returns_joined_to_order_items', 'int_customers_changed']) }}
 with
+{%- if changed_only %}
+
+changed_customers as (
+    select * from {{ ref('int_customers_changed') }}
+),
+{%- endif %}
 
 returns as (
     select * from {{ ref('int_returns_joined_to_order_items') }}
+    {%- if changed_only %}
+    where customer_id in (select customer_id from changed_customers)
+    {%- endif %}
 ),
 
 reason_groups as (
