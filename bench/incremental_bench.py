@@ -39,6 +39,8 @@ import run_bench  # noqa: E402
 from batches_bench import batch_folders  # noqa: E402
 
 TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
+#: How many of the slowest models and tests the report names per step.
+TOP = 12
 WATCHED = [
     "int_customers_changed",
     "int_customer_daily_activity",
@@ -133,6 +135,18 @@ def report(results: dict) -> str:
             f"{models} |"
         )
     lines.append(f"\nincremental / full: {walls['incremental'] / walls['full']:.2f}x")
+    for step in ("incremental", "full"):
+        rs = runs(step)
+        times = {
+            name: med([r["models"][name]["time"] for r in rs if name in r["models"]])
+            for name in {name for r in rs for name in r["models"]}
+        }
+        largest = sorted(times.items(), key=lambda item: -item[1])[:TOP]
+        summed = med([sum(m["time"] for m in r["models"].values()) for r in rs])
+        lines.append(
+            f"\n{step}: summed model and test time {summed:.1f} s; largest (median s): "
+            + ", ".join(f"`{name}` {t:.1f}" for name, t in largest)
+        )
     return "\n".join(lines)
 
 
