@@ -1,7 +1,7 @@
 -- One row per kept order line: the line, its order (customer, time, status) and its product's
 -- category. The one place where lines meet their orders and products; fct_order_items (which
--- adds the line's returns), int_returns_joined_to_order_items, int_customer_daily_activity
--- and the segment marts read it.
+-- adds the line's returns and which the segment marts read), int_returns_joined_to_order_items
+-- and int_customer_daily_activity read it.
 with
 
 order_items as (

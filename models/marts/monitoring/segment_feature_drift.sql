@@ -6,6 +6,7 @@
 -- PSI = sum over bins of (actual - expected) * ln(actual / expected), shares floored at
 -- 0.0001. Rule of thumb: < 0.1 stable, 0.1-0.25 moderate shift, > 0.25 major shift.
 -- No rows on the first build, when there is no model yet.
+{%- set bins = 10 %}
 with
 
 fit_samples as (
@@ -52,7 +53,7 @@ reference_deciles as (
     select
         feature,
         feature_value,
-        ntile(10) over (partition by feature order by feature_value) as decile
+        ntile({{ bins }}) over (partition by feature order by feature_value) as decile
     from reference_values
     where feature_value is not null
 ),
@@ -82,9 +83,14 @@ reference_ranges as (
     group by feature
 ),
 
-top_edges as (
+edge_columns as (
+    -- one row per feature with its (at most {{ bins }}) upper edges side by side, so that a
+    -- value finds its bin with one comparison per edge instead of a join to every edge
     select
         feature,
+        {%- for bin in range(1, bins + 1) %}
+            max(case when bin = {{ bin }} then upper_edge end) as upper_edge_{{ bin }},
+        {%- endfor %}
         max(bin) as top_bin
     from edges
     group by feature
@@ -115,22 +121,19 @@ binned as (
         all_values.feature,
         case
             when all_values.feature_value is null then 0
-            when min(reference_ranges.highest_value) is null then 1
-            when all_values.feature_value < min(reference_ranges.lowest_value) then -1
-            when all_values.feature_value > min(reference_ranges.highest_value)
-                then max(top_edges.top_bin) + 1
-            else min(edges.bin)
+            when reference_ranges.highest_value is null then 1
+            when all_values.feature_value < reference_ranges.lowest_value then -1
+            when all_values.feature_value > reference_ranges.highest_value
+                then edge_columns.top_bin + 1
+            {%- for bin in range(1, bins + 1) %}
+                when all_values.feature_value <= edge_columns.upper_edge_{{ bin }} then {{ bin }}
+            {%- endfor %}
         end as bin
     from all_values
-    left join edges
-        on
-            all_values.feature = edges.feature
-            and all_values.feature_value <= edges.upper_edge
-    left join top_edges
-        on all_values.feature = top_edges.feature
+    left join edge_columns
+        on all_values.feature = edge_columns.feature
     left join reference_ranges
         on all_values.feature = reference_ranges.feature
-    group by all_values.side, all_values.row_key, all_values.feature, all_values.feature_value
 ),
 
 shares as (

@@ -19,12 +19,12 @@ analysis_date as (
     select * from {{ ref('int_analysis_date') }}
 ),
 
-order_lines as (
-    select all_lines.*
-    from {{ ref('int_order_lines') }} as all_lines
+order_items as (
+    select all_items.*
+    from {{ ref('fct_order_items') }} as all_items
     inner join analysis_date
-        on all_lines.ordered_date < analysis_date.as_of_date
-    where not all_lines.is_cancelled
+        on all_items.ordered_date < analysis_date.as_of_date
+    where not all_items.is_cancelled
 ),
 
 orders as (
@@ -72,7 +72,7 @@ customer_attributes as (
         customer_id,
         'category_bought' as attribute_name,
         category as attribute_value
-    from order_lines
+    from order_items
     union all
     select distinct
         customer_id,

@@ -33,8 +33,8 @@ attribute_lift as (
     select * from {{ ref('segment_attribute_lift') }}
 ),
 
-all_order_lines as (
-    select * from {{ ref('int_order_lines') }}
+all_order_items as (
+    select * from {{ ref('fct_order_items') }}
     where not is_cancelled
 ),
 
@@ -42,12 +42,12 @@ all_returns as (
     select * from {{ ref('fct_returns') }}
 ),
 
-order_lines as (
+order_items as (
     -- what the customers bought before the analysis date, like their features: no look-ahead
-    select all_order_lines.*
-    from all_order_lines
+    select all_order_items.*
+    from all_order_items
     inner join analysis_date
-        on all_order_lines.ordered_date < analysis_date.as_of_date
+        on all_order_items.ordered_date < analysis_date.as_of_date
 ),
 
 returns as (
@@ -100,15 +100,15 @@ segment_totals as (
 category_ranked as (
     select
         customer_segments.segment_id,
-        order_lines.category,
+        order_items.category,
         row_number() over (
             partition by customer_segments.segment_id
-            order by sum(order_lines.net_amount) desc, order_lines.category asc
+            order by sum(order_items.net_amount) desc, order_items.category asc
         ) as category_rank
-    from order_lines
+    from order_items
     inner join customer_segments
-        on order_lines.customer_id = customer_segments.customer_id
-    group by customer_segments.segment_id, order_lines.category
+        on order_items.customer_id = customer_segments.customer_id
+    group by customer_segments.segment_id, order_items.category
 ),
 
 reason_ranked as (
