@@ -4,15 +4,23 @@
     nothing when new_files_only is false, so the model is then the plain build.
 -#}
 
-{% macro union_held_rows(new_files_only) -%}
+{% macro union_held_rows(new_files_only, joined_columns=[]) -%}
     {#- After the select of the new rows in the model's `parsed` step (which sets is_new_row
         true): the rows the table holds, with the reject reason the rules gave them
         (held_reject_reason), so that the rules check them again (a customer or an order
-        that arrived, a row no longer from the future). -#}
+        that arrived, a row no longer from the future). joined_columns: columns the model
+        joins to the rows again (the returns' order line), held as held_<column> so that
+        the model can see which rows they changed. -#}
     {%- if new_files_only %}
     union all by name
     select
-        * exclude (row_reject_reason, reject_reason, superseded_by_file),
+        * exclude (
+            row_reject_reason, reject_reason, superseded_by_file
+            {%- for column in joined_columns %}, {{ column }}{% endfor %}
+        ),
+        {%- for column in joined_columns %}
+        {{ column }} as held_{{ column }},
+        {%- endfor %}
         row_reject_reason as held_reject_reason,
         false as is_new_row
     from {{ this }}

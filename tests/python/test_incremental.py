@@ -289,7 +289,7 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
     base = models / "staging"
     before["base_sql"] = {
         table: (base / "shop" / "base" / f"base_shop__{table}.sql").read_text()
-        for table in ("orders", "order_items", "sessions")
+        for table in ("orders", "order_items", "returns", "sessions")
     }
     full_db = root / "full" / "w.duckdb"
     shutil.copy(db, full_db)
@@ -378,6 +378,7 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
     ) == [
         ("base_shop__order_items", 6, files),
         ("base_shop__orders", 6, files),
+        ("base_shop__returns", 6, files),
         ("base_shop__sessions", 6, files),
         ("fct_order_items", 6, files),
         ("fct_orders", 6, files),
@@ -391,8 +392,8 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
 
 
 def test_the_base_tables_read_only_the_new_files(builds, arrivals):
-    # the incremental build's SQL of the orders, order lines and web sessions reads the raw
-    # files that landed, no other, and checks the rows the table holds again
+    # the incremental build's SQL of the orders, order lines, returns and web sessions reads
+    # the raw files that landed, no other, and checks the rows the table holds again
     for table, sql in builds["before"]["base_sql"].items():
         new = sorted(path.name for path in (arrivals["later"] / table).iterdir())
         assert new, table

@@ -1,9 +1,26 @@
 -- Every raw return row, typed, with the first rule it breaks (null = kept).
+-- Incremental: a build reads only the raw files it has not applied (its ledger in
+-- raw.applied_raw_files) and checks the rows it holds again against their order lines (an
+-- order or line that arrived or changed); the returns of the orders with a new row or a
+-- changed answer, and of every order a version of one of those returns is on, are ranked
+-- again, and their rows replace the held ones (by raw row identity). Equal to a build from
+-- every file (docs/incremental.md; configured in dbt_project.yml).
 {%- set raw_types = raw_column_types('returns') %}
-with
+{%- set new_files_only = applies_new_files_only() %}
+{#- the order line's columns, joined to every row again -#}
+{%- set line_columns = ['sold_quantity', 'line_net_amount'] %}
+{#- the steps' own columns, left out of the table -#}
+{%- set step_columns = ['is_new_row'] + (
+    ['held_reject_reason', 'held_sold_quantity', 'held_line_net_amount']
+    if new_files_only else []
+) %}
+with{{ ' recursive' if new_files_only }}
 
 source as (
     select * from {{ source('shop', 'returns') }}
+    {%- if new_files_only %}
+    where {{ in_files('_source_file', new_raw_files('returns')) }}
+    {%- endif %}
 ),
 
 cleaned as (
@@ -21,29 +38,7 @@ cleaned as (
     from source
 ),
 
-returned_lines as (
-    -- only the staged lines that some raw return points at: the validation join then works
-    -- on about as many lines as there are returns, not on every line sold
-    select order_items.*
-    from {{ ref('stg_shop__order_items') }} as order_items
-    semi join cleaned
-        on order_items.order_id = cleaned.order_id_text
-),
-
-order_lines as (
-    select
-        returned_lines.order_id,
-        returned_lines.line_number,
-        returned_lines.quantity as sold_quantity,
-        returned_lines.net_amount,
-        orders.ordered_at,
-        orders.is_cancelled
-    from returned_lines
-    inner join {{ ref('stg_shop__orders') }} as orders
-        on returned_lines.order_id = orders.order_id
-),
-
-parsed as (
+new_rows as (
     {%- set line_number = parse_integer('line_number', raw_types, 'line_number_text') %}
     {%- set quantity = parse_integer('quantity', raw_types, 'quantity_text') %}
     {%- set returned_at = parse_timestamp('returned_at', raw_types, 'returned_at_text') %}
@@ -66,6 +61,38 @@ parsed as (
             as is_refund_unparseable,
         {{ raw_columns_as_text('returns') }}
     from cleaned
+),
+
+parsed as (
+    -- the new rows and, on an incremental build, the held ones with their earlier answer and
+    -- order line
+    select
+        *,
+        true as is_new_row
+    from new_rows
+    {{- union_held_rows(new_files_only, line_columns) }}
+),
+
+returned_lines as (
+    -- only the staged lines that some raw return points at: the validation join then works
+    -- on about as many lines as there are returns, not on every line sold
+    select order_items.*
+    from {{ ref('stg_shop__order_items') }} as order_items
+    semi join parsed
+        on order_items.order_id = parsed.order_id
+),
+
+order_lines as (
+    select
+        returned_lines.order_id,
+        returned_lines.line_number,
+        returned_lines.quantity as sold_quantity,
+        returned_lines.net_amount,
+        orders.ordered_at,
+        orders.is_cancelled
+    from returned_lines
+    inner join {{ ref('stg_shop__orders') }} as orders
+        on returned_lines.order_id = orders.order_id
 ),
 
 flagged as (
@@ -99,11 +126,41 @@ flagged as (
             and parsed.line_number = order_lines.line_number
 ),
 
+{%- if new_files_only %}
+
+changed_orders (order_id) as (
+    -- on an incremental build, the orders whose returns are ranked again: those with a new
+    -- row or a held row whose answer or order line changed, and every order that a version
+    -- of one of their returns is on, repeated until no new order comes (a return's rank
+    -- reads its versions, the cumulative rule the other returns of its line)
+    select order_id from flagged
+    where
+        is_new_row
+        or row_reject_reason is distinct from held_reject_reason
+        or sold_quantity is distinct from held_sold_quantity
+        or line_net_amount is distinct from held_line_net_amount
+    union
+    select versions.order_id
+    from changed_orders
+    inner join parsed as on_order
+        on changed_orders.order_id = on_order.order_id
+    inner join parsed as versions
+        on on_order.return_id = versions.return_id
+),
+{%- endif %}
+
+changed as (
+    select * from flagged
+    {%- if new_files_only %}
+    where is_new_row or order_id in (select changed_orders.order_id from changed_orders)
+    {%- endif %}
+),
+
 repeated_returns as (
     -- the return ids with more than one valid row: only their rows can be a duplicate or an
     -- update
     select return_id
-    from flagged
+    from changed
     where row_reject_reason is null
     group by return_id
     having count(*) > 1
@@ -115,7 +172,7 @@ repeated_lines as (
     select
         order_id,
         line_number
-    from flagged
+    from changed
     where row_reject_reason is null
     group by order_id, line_number
     having count(*) > 1
@@ -128,19 +185,19 @@ checked as (
         *,
         exists (
             select 1 from repeated_returns
-            where repeated_returns.return_id = flagged.return_id
+            where repeated_returns.return_id = changed.return_id
         )
         or exists (
             select 1 from repeated_lines
             where
-                repeated_lines.order_id = flagged.order_id
-                and repeated_lines.line_number = flagged.line_number
+                repeated_lines.order_id = changed.order_id
+                and repeated_lines.line_number = changed.line_number
         ) as is_ranked
-    from flagged
+    from changed
 ),
 
 ranked as (
-    select {{ all_columns_except(['is_ranked']) }} from checked
+    select {{ all_columns_except(['is_ranked'] + step_columns) }} from checked
     where is_ranked
 ),
 
@@ -176,7 +233,7 @@ with_cumulative_quantity as (
 
 final as (
     select
-        {{ all_columns_except(['is_ranked']) }},
+        {{ all_columns_except(['is_ranked'] + step_columns) }},
         row_reject_reason as reject_reason,
         cast(null as {{ dbt.type_string() }}) as superseded_by_file
     from checked
