@@ -1,5 +1,8 @@
 -- Every customer's segment as of each month end of the trend window, scored with the
--- current model in the same steps as customer_segments (same macros for the column lists).
+-- current model in the same steps as customer_segments (same macros for the column lists),
+-- with the customer's totals at that month end that segment_trends sums and the segment at
+-- the customer's previous month end that segment_migration counts, so that neither joins
+-- two month-end tables of every customer again.
 --
 -- Incremental like int_customer_features_monthly: with the same month ends and the same
 -- model version as the last build (its ledger and its rows), only the customers of
@@ -23,6 +26,11 @@
     session_columns=false
 ) %}
 {{- require_parents_selected(['int_customer_features_monthly', 'int_customers_changed']) }}
+{#- the month-end totals segment_trends sums, carried through the scoring steps -#}
+{%- set totals = [
+    'first_order_at', 'units_sold', 'units_returned', 'orders_with_return', 'frequency',
+    'net_sales', 'refund_amount',
+] %}
 with
 
 {%- if changed_only %}
@@ -55,6 +63,9 @@ standardised as (
     select
         customer_features.as_of_date,
         customer_features.customer_id,
+        {%- for column in totals %}
+            customer_features.{{ column }},
+        {%- endfor %}
         {{ standardised_feature_columns('customer_features', 'scoring_params') }}
     from customer_features
     cross join scoring_params
@@ -64,6 +75,9 @@ distances as (
     select
         standardised.as_of_date,
         standardised.customer_id,
+        {%- for column in totals %}
+            standardised.{{ column }},
+        {%- endfor %}
         {{ slot_distance_columns('standardised', 'scoring_params') }}
     from standardised
     cross join scoring_params
@@ -80,6 +94,9 @@ chosen as (
     select
         nearest.as_of_date,
         nearest.customer_id,
+        {%- for column in totals %}
+            nearest.{{ column }},
+        {%- endfor %}
         nearest.distance,
         {{ first_slot_at('nearest', 'distance') }} as slot
     from nearest
@@ -92,11 +109,21 @@ final as (
         segments.segment_id,
         segments.segment_name,
         chosen.distance,
-        segments.model_version
+        segments.model_version,
+        {%- for column in totals %}
+            chosen.{{ column }},
+        {%- endfor %}
+        -- the customer's previous month end in the table and the segment there (a customer
+        -- has a row at every month end after their first kept order, and an incremental
+        -- build scores all month ends of the customers it recomputes)
+        lag(chosen.as_of_date) over customer_months as previous_as_of_date,
+        lag(segments.segment_id) over customer_months as previous_segment_id,
+        lag(segments.segment_name) over customer_months as previous_segment_name
     from chosen
     cross join scoring_params
     inner join segments
         on {{ slot_segment_id('scoring_params', 'chosen.slot') }} = segments.segment_id
+    window customer_months as (partition by chosen.customer_id order by chosen.as_of_date)
 )
 
 select * from final

@@ -21,28 +21,28 @@ consecutive as (
 ),
 
 moves as (
+    -- each customer's segment at a month end and at the month end before it
+    -- (int_customer_segments_monthly carries the previous one)
     select
         consecutive.from_as_of_date,
         consecutive.to_as_of_date,
-        from_segments.segment_id as from_segment_id,
-        from_segments.segment_name as from_segment_name,
-        to_segments.segment_id as to_segment_id,
-        to_segments.segment_name as to_segment_name,
+        monthly_segments.previous_segment_id as from_segment_id,
+        monthly_segments.previous_segment_name as from_segment_name,
+        monthly_segments.segment_id as to_segment_id,
+        monthly_segments.segment_name as to_segment_name,
         count(*) as customers
     from consecutive
-    inner join monthly_segments as from_segments
-        on consecutive.from_as_of_date = from_segments.as_of_date
-    inner join monthly_segments as to_segments
+    inner join monthly_segments
         on
-            consecutive.to_as_of_date = to_segments.as_of_date
-            and from_segments.customer_id = to_segments.customer_id
+            consecutive.to_as_of_date = monthly_segments.as_of_date
+            and consecutive.from_as_of_date = monthly_segments.previous_as_of_date
     group by
         consecutive.from_as_of_date,
         consecutive.to_as_of_date,
-        from_segments.segment_id,
-        from_segments.segment_name,
-        to_segments.segment_id,
-        to_segments.segment_name
+        monthly_segments.previous_segment_id,
+        monthly_segments.previous_segment_name,
+        monthly_segments.segment_id,
+        monthly_segments.segment_name
 ),
 
 final as (

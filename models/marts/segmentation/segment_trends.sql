@@ -11,35 +11,28 @@ monthly_segments as (
     select * from {{ ref('int_customer_segments_monthly') }}
 ),
 
-monthly_features as (
-    select * from {{ ref('int_customer_features_monthly') }}
-),
-
 orders as (
     select * from {{ ref('int_orders_summarised') }}
     where is_purchase
 ),
 
 segment_customers as (
+    -- the customers' totals at each month end (int_customer_segments_monthly carries them)
     select
         monthly_segments.as_of_date,
         monthly_segments.segment_id,
         monthly_segments.segment_name,
         count(*) as customers,
         sum(
-            case when monthly_features.first_order_at >= snapshots.month_start_at then 1 else 0 end
+            case when monthly_segments.first_order_at >= snapshots.month_start_at then 1 else 0 end
         ) as new_customers,
-        sum(monthly_features.units_sold) as units_sold,
-        sum(monthly_features.units_returned) as units_returned,
-        sum(monthly_features.orders_with_return) as orders_with_return,
-        sum(monthly_features.frequency) as frequency,
-        sum(monthly_features.net_sales) as net_sales,
-        sum(monthly_features.refund_amount) as refund_amount
+        sum(monthly_segments.units_sold) as units_sold,
+        sum(monthly_segments.units_returned) as units_returned,
+        sum(monthly_segments.orders_with_return) as orders_with_return,
+        sum(monthly_segments.frequency) as frequency,
+        sum(monthly_segments.net_sales) as net_sales,
+        sum(monthly_segments.refund_amount) as refund_amount
     from monthly_segments
-    inner join monthly_features
-        on
-            monthly_segments.as_of_date = monthly_features.as_of_date
-            and monthly_segments.customer_id = monthly_features.customer_id
     inner join snapshots
         on monthly_segments.as_of_date = snapshots.as_of_date
     group by monthly_segments.as_of_date, monthly_segments.segment_id, monthly_segments.segment_name
