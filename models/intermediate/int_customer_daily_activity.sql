@@ -242,7 +242,9 @@ final as (
         cast(coalesce(refund_days.units_returned, 0) as bigint) as units_returned,
         cast(coalesce(refund_days.refund_amount, 0) as {{ type_money() }}) as refund_amount,
         cast(coalesce(refund_days.orders_first_returned, 0) as integer)
-            as orders_first_returned
+            as orders_first_returned,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     {%- if uses_sessions %},
         cast(coalesce(session_days.session_count, 0) as integer) as session_count,
         cast(coalesce(session_days.page_views, 0) as bigint) as page_views,

@@ -25,6 +25,7 @@ RUN_METADATA_COLUMNS = frozenset(
         "run_started_at",
         "run_finished_at",
         "built_at",
+        "_built_at",
         "fitted_at",
         "fitted_run_id",
         "scored_at",

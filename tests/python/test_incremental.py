@@ -441,7 +441,7 @@ def test_incremental_equals_a_full_refresh_of_a_copy(builds):
     staging = [
         f"{layer}_shop__{table}"
         for layer in ("base", "stg", "quarantine")
-        for table in ("orders", "order_items", "sessions")
+        for table in ("orders", "order_items", "returns", "sessions")
     ]
     assert compare_warehouses(inc, full, schema="staging", tables=staging) == []
     # the full refresh rebuilt the daily activity from all files: nothing touched then
@@ -461,6 +461,79 @@ def test_a_build_with_nothing_new_changes_nothing(builds, arrivals, dbt_runner, 
         compare_warehouses(inc, db, schema="intermediate", tables=["int_customer_daily_activity"])
         == []
     )
+
+
+LATEST_BUILD_KEY_TESTS = {
+    "intermediate.int_customer_daily_activity": (
+        "unique_int_customer_daily_activity_customer_day_of_the_latest_build"
+    ),
+    **{
+        f"staging.base_shop__{table}": f"unique_base_shop__{table}_raw_row_of_the_latest_build"
+        for table in ("orders", "order_items", "returns", "sessions")
+    },
+}
+
+
+def test_the_key_tests_read_the_rows_the_latest_build_wrote(builds, arrivals):
+    # the incremental models' key tests read the rows with the latest _built_at: after an
+    # incremental build, the changed customers' days and every row of the new raw files,
+    # not the rest (macros/utils/where_subquery.sql)
+    run = builds["incremental"]
+
+    def latest(table):
+        return f"_built_at = (select max(_built_at) from {table})"
+
+    activity = "intermediate.int_customer_daily_activity"
+    written = run.query(f"select count(*) from {activity} where {latest(activity)}")[0][0]
+    changed = run.query(
+        f"select count(*) from {activity} where customer_id in "
+        "(select customer_id from intermediate.int_customers_changed)"
+    )[0][0]
+    assert 0 < written == changed < run.query(f"select count(*) from {activity}")[0][0]
+    for table in ("orders", "order_items", "returns", "sessions"):
+        base = f"staging.base_shop__{table}"
+        files = ", ".join(
+            f"'{path}'" for path in sorted((arrivals["raw"] / table).iterdir())
+            if path.name in {p.name for p in (arrivals["later"] / table).iterdir()}
+        )
+        new_rows, new_unwritten, total, written = run.query(
+            f"select count(*) filter (where _source_file in ({files})), "
+            f"count(*) filter (where _source_file in ({files}) and not {latest(base)}), "
+            f"count(*), count(*) filter (where {latest(base)}) from {base}"
+        )[0]
+        assert new_rows > 0 and new_unwritten == 0, table
+        assert written < total, table
+    compiled = (
+        run.db_path.parent / "target" / "compiled" / "segmentation" / "models"
+    )
+    for name in LATEST_BUILD_KEY_TESTS.values():
+        (sql,) = [p.read_text() for p in compiled.rglob(f"{name}.sql")]
+        assert "where _built_at = (select max(latest._built_at) from" in sql, name
+
+
+def test_a_key_test_fails_on_a_duplicate_the_latest_build_wrote(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    # a duplicate key among the rows the latest build wrote fails the test; one among the
+    # rows an earlier build wrote (tested then) is not read again
+    raw, db = _copy_of_the_incremental_build(builds, arrivals, tmp_path)
+    activity = "intermediate.int_customer_daily_activity"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            f"insert into {activity} select * from {activity} "
+            f"where _built_at < (select max(_built_at) from {activity}) limit 1"
+        )
+    name = LATEST_BUILD_KEY_TESTS[activity]
+    old = dbt_runner(["test", "--select", name], raw, db)
+    assert old.returncode == 0, old.output[-3000:]
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            f"insert into {activity} select * from {activity} "
+            f"where _built_at = (select max(_built_at) from {activity}) limit 1"
+        )
+    new = dbt_runner(["test", "--select", name], raw, db)
+    assert new.returncode != 0
+    assert f"Failure in test {name}" in new.output
 
 
 def _copy_of_the_incremental_build(builds: dict, arrivals: dict, tmp_path: Path) -> tuple:

@@ -44,7 +44,11 @@ customer_features as (
 ),
 
 final as (
-    select * from customer_features
+    select
+        *,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
+    from customer_features
     {%- if changed_only %}
     where customer_id in (select customer_id from changed_customers)
     {%- endif %}

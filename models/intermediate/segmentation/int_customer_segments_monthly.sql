@@ -118,7 +118,9 @@ final as (
         -- build scores all month ends of the customers it recomputes)
         lag(chosen.as_of_date) over customer_months as previous_as_of_date,
         lag(segments.segment_id) over customer_months as previous_segment_id,
-        lag(segments.segment_name) over customer_months as previous_segment_name
+        lag(segments.segment_name) over customer_months as previous_segment_name,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from chosen
     cross join scoring_params
     inner join segments

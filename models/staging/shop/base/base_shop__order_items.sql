@@ -122,7 +122,9 @@ final as (
     select
         {{ all_columns_except(step_columns) }},
         row_reject_reason as reject_reason,
-        cast(null as {{ dbt.type_string() }}) as superseded_by_file
+        cast(null as {{ dbt.type_string() }}) as superseded_by_file,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from changed
     where not exists (
             select 1 from repeated_keys
@@ -137,7 +139,9 @@ final as (
     select
         {{ all_columns_except(step_columns) }},
         {{ duplicate_key_reason('order_items') }} as reject_reason,
-        {{ superseded_by_file('order_items') }} as superseded_by_file
+        {{ superseded_by_file('order_items') }} as superseded_by_file,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from changed
     where exists (
             select 1 from repeated_keys

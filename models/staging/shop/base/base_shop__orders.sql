@@ -104,7 +104,9 @@ final as (
     select
         {{ all_columns_except(step_columns) }},
         row_reject_reason as reject_reason,
-        cast(null as {{ dbt.type_string() }}) as superseded_by_file
+        cast(null as {{ dbt.type_string() }}) as superseded_by_file,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from changed
     where not exists (
             select 1 from repeated_keys
@@ -118,7 +120,9 @@ final as (
     select
         {{ all_columns_except(step_columns) }},
         {{ duplicate_key_reason('orders') }} as reject_reason,
-        {{ superseded_by_file('orders') }} as superseded_by_file
+        {{ superseded_by_file('orders') }} as superseded_by_file,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from changed
     where exists (
             select 1 from repeated_keys

@@ -63,9 +63,9 @@ new_rows as (
     from cleaned
 ),
 
-parsed as (
+parsed as {{ not_materialized(new_files_only) }} (
     -- the new rows and, on an incremental build, the held ones with their earlier answer and
-    -- order line
+    -- order line (there this step and `flagged` are read twice: macro not_materialized)
     select
         *,
         true as is_new_row
@@ -95,7 +95,7 @@ order_lines as (
         on returned_lines.order_id = orders.order_id
 ),
 
-flagged as (
+flagged as {{ not_materialized(new_files_only) }} (
     select
         parsed.*,
         order_lines.sold_quantity,
@@ -235,7 +235,9 @@ final as (
     select
         {{ all_columns_except(['is_ranked'] + step_columns) }},
         row_reject_reason as reject_reason,
-        cast(null as {{ dbt.type_string() }}) as superseded_by_file
+        cast(null as {{ dbt.type_string() }}) as superseded_by_file,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from checked
     where not is_ranked
     union all
@@ -253,7 +255,9 @@ final as (
                     then 'return_exceeds_sold_quantity'
             end
         ) as reject_reason,
-        superseded_by_file
+        superseded_by_file,
+        -- the start of the build that wrote this row (tests check the latest build's rows)
+        {{ run_started_timestamp() }} as _built_at
     from with_cumulative_quantity
 )
 
