@@ -43,47 +43,49 @@ returns as (
 ),
 
 customer_attributes as (
-    -- one row per customer and attribute value they have
+    -- one row per customer and attribute value they have ('unknown' when missing): each
+    -- branch is distinct and the branches have different attribute names, so a value's
+    -- customers can be counted without a distinct count
     select
         customer_id,
         'region' as attribute_name,
-        region as attribute_value
+        coalesce(region, 'unknown') as attribute_value
     from customers
     union all
     select
         customer_id,
         'age_band' as attribute_name,
-        age_band as attribute_value
+        coalesce(age_band, 'unknown') as attribute_value
     from customers
     union all
     select
         customer_id,
         'acquisition_channel' as attribute_name,
-        acquisition_channel as attribute_value
+        coalesce(acquisition_channel, 'unknown') as attribute_value
     from customers
     union all
     select distinct
         customer_id,
         'sales_channel' as attribute_name,
-        sales_channel as attribute_value
+        coalesce(sales_channel, 'unknown') as attribute_value
     from orders
     union all
     select distinct
         customer_id,
         'category_bought' as attribute_name,
-        category as attribute_value
+        coalesce(category, 'unknown') as attribute_value
     from order_items
     union all
     select distinct
         customer_id,
         'category_returned' as attribute_name,
-        category as attribute_value
+        coalesce(category, 'unknown') as attribute_value
     from returns
     union all
     select distinct
         customer_id,
         'return_reason' as attribute_name,
-        return_reason as attribute_value
+        coalesce(return_reason, 'unknown') as attribute_value
     from returns
 ),
 
@@ -91,7 +93,7 @@ segmented_attributes as (
     select
         customer_segments.segment_id,
         customer_attributes.attribute_name,
-        coalesce(customer_attributes.attribute_value, 'unknown') as attribute_value,
+        customer_attributes.attribute_value,
         customer_attributes.customer_id
     from customer_attributes
     inner join customer_segments
@@ -112,7 +114,7 @@ value_counts as (
         segment_id,
         attribute_name,
         attribute_value,
-        count(distinct customer_id) as customers_with_value
+        count(*) as customers_with_value
     from segmented_attributes
     group by segment_id, attribute_name, attribute_value
 ),
