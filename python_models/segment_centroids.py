@@ -3,9 +3,9 @@ its centroids (standardised and original units) with the transform parameters, s
 aligned to the previous version and segment names. Incremental: one block per version."""
 
 from segmentation.dbt_models import (
+    FeatureSample,
     centroids_model,
     read_history,
-    sample_features,
     settings_from_dbt,
     to_pandas,
 )
@@ -14,7 +14,7 @@ from segmentation.dbt_models import (
 def model(dbt, session):
     dbt.config(materialized="incremental")
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
-    features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
+    features = FeatureSample(dbt.ref("int_customer_features_current"), settings.config)
     k_selection = to_pandas(dbt.ref("segment_k_selection"))
     history = read_history(session, dbt.this, dbt.is_incremental)
     return centroids_model(features, k_selection, history, settings)

@@ -3,9 +3,9 @@ gives them and their raw feature values. Used to prove the SQL scoring equals th
 labels and to measure feature drift against the fit sample."""
 
 from segmentation.dbt_models import (
+    FeatureSample,
     fit_sample_model,
     read_history,
-    sample_features,
     settings_from_dbt,
     to_pandas,
 )
@@ -14,7 +14,7 @@ from segmentation.dbt_models import (
 def model(dbt, session):
     dbt.config(materialized="incremental")
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
-    features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
+    features = FeatureSample(dbt.ref("int_customer_features_current"), settings.config)
     centroids = to_pandas(dbt.ref("segment_centroids"))
     history = read_history(session, dbt.this, dbt.is_incremental)
     return fit_sample_model(features, centroids, history, settings)

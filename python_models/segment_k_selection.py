@@ -3,10 +3,10 @@ feature drift above the threshold, or always), a new model version and its k swe
 (inertia, silhouette, Calinski-Harabasz, Davies-Bouldin) with the chosen k and why."""
 
 from segmentation.dbt_models import (
+    FeatureSample,
     k_selection_model,
     read_history,
     run_started,
-    sample_features,
     settings_from_dbt,
     to_pandas,
 )
@@ -17,7 +17,7 @@ def model(dbt, session):
     settings = settings_from_dbt(
         dbt.config.get("segmentation_settings"), run_started(dbt.ref("int_run_started"))
     )
-    features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
+    features = FeatureSample(dbt.ref("int_customer_features_current"), settings.config)
     drift = to_pandas(dbt.ref("segment_feature_drift"))
     history = read_history(session, dbt.this, dbt.is_incremental)
     return k_selection_model(features, history, settings, drift)

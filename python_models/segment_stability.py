@@ -2,8 +2,8 @@
 mean Jaccard per segment, verdict) and the mean adjusted Rand index across resamples."""
 
 from segmentation.dbt_models import (
+    FeatureSample,
     read_history,
-    sample_features,
     settings_from_dbt,
     stability_model,
     to_pandas,
@@ -13,7 +13,7 @@ from segmentation.dbt_models import (
 def model(dbt, session):
     dbt.config(materialized="incremental")
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
-    features = sample_features(dbt.ref("int_customer_features_current"), settings.config)
+    features = FeatureSample(dbt.ref("int_customer_features_current"), settings.config)
     centroids = to_pandas(dbt.ref("segment_centroids"))
     history = read_history(session, dbt.this, dbt.is_incremental)
     return stability_model(features, centroids, history, settings)

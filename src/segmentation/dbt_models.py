@@ -222,6 +222,20 @@ def read_history(session: Any, this: Any, is_incremental: bool) -> pd.DataFrame 
     return to_pandas(session.sql(f"select * from {this}"))
 
 
+def _sample_columns(relation: Any, config: SegmentationConfig) -> list[str]:
+    """customer_id and the configured features; a clear error when the relation lacks one."""
+    columns = [ID_COLUMN, *config.features]
+    available = set(relation.columns)
+    missing = [c for c in columns if c not in available]
+    if missing:
+        raise ValueError(
+            f"the segmentation features (int_customer_features_current) have no column(s) "
+            f"{missing} listed in segmentation_features; add the column to the `final` select "
+            "of models/intermediate/int_customer_features.sql, or remove the name from the var"
+        )
+    return columns
+
+
 def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
     """customer_id and the configured features of the segmentation input, as a frame.
 
@@ -235,19 +249,42 @@ def sample_features(relation: Any, config: SegmentationConfig) -> pd.DataFrame:
     package's seeded sampling then works on at most ``sample_size`` rows. ``relation`` is a
     DuckDB relation or a Spark DataFrame.
     """
-    columns = [ID_COLUMN, *config.features]
-    available = set(relation.columns)
-    missing = [c for c in columns if c not in available]
-    if missing:
-        raise ValueError(
-            f"the segmentation features (int_customer_features_current) have no column(s) "
-            f"{missing} listed in segmentation_features; add the column to the `final` select "
-            "of models/intermediate/int_customer_features.sql, or remove the name from the var"
-        )
-    selected = _select(relation, columns)
+    selected = _select(relation, _sample_columns(relation, config))
     if _count(selected) > config.sample_size:
         selected = _first_rows(selected, sample_order(config.seed), config.sample_size)
     return to_pandas(selected)
+
+
+class FeatureSample:
+    """The fit sample of the segmentation input (:func:`sample_features`), read from the
+    database only when a model needs its rows: a build that fits no new model version reads
+    none (the four fit models each drew 200,000 rows on every build before).
+
+    ``relation`` is int_customer_features_current (a DuckDB relation or a Spark DataFrame).
+    The configured feature columns are checked at once, as :func:`sample_features` does.
+    """
+
+    def __init__(self, relation: Any, config: SegmentationConfig):
+        self._relation, self._config = relation, config
+        self._frame: pd.DataFrame | None = None
+        _select(relation, _sample_columns(relation, config))
+
+    def frame(self) -> pd.DataFrame:
+        """The sample's rows (drawn on the first call)."""
+        if self._frame is None:
+            self._frame = sample_features(self._relation, self._config)
+        return self._frame
+
+    @property
+    def empty(self) -> bool:
+        """No customer to fit on (counted in the database unless the rows were drawn)."""
+        if self._frame is not None:
+            return self._frame.empty
+        return _count(self._relation) == 0
+
+
+def _rows(features: pd.DataFrame | FeatureSample) -> pd.DataFrame:
+    return features.frame() if isinstance(features, FeatureSample) else features
 
 
 _INTEGER_COLUMNS = {
@@ -293,7 +330,7 @@ def max_psi(drift: pd.DataFrame | None) -> float | None:
 
 
 def k_selection_model(
-    features: pd.DataFrame,
+    features: pd.DataFrame | FeatureSample,
     history: pd.DataFrame | None,
     settings: ModelSettings,
     drift: pd.DataFrame | None = None,
@@ -317,7 +354,7 @@ def k_selection_model(
     if settings.run_started_at is None:
         raise ValueError("the k selection needs the run's start time (int_run_started)")
     version = 1 if history is None or history.empty else int(history["model_version"].max()) + 1
-    prepared = prepare_sample(features, settings.config)
+    prepared = prepare_sample(_rows(features), settings.config)
     frame, _ = select_k_stage(prepared, settings.config, version, settings.run_started_at)
     frame["refit_reason"] = reason
     frame["configured_features"] = feature_list(settings.config.features)
@@ -370,7 +407,7 @@ def _pending_version(
 
 
 def centroids_model(
-    features: pd.DataFrame,
+    features: pd.DataFrame | FeatureSample,
     k_selection: pd.DataFrame,
     history: pd.DataFrame | None,
     settings: ModelSettings,
@@ -381,17 +418,17 @@ def centroids_model(
         return _empty(CENTROID_COLUMNS)
     version, k, fitted_at = pending
     previous = None if history is None or history.empty else _latest(history)
-    prepared = prepare_sample(features, settings.config)
+    prepared = prepare_sample(_rows(features), settings.config)
     outcome = fit_stage(prepared, k, settings.config, previous, version, fitted_at)
     return outcome.centroids
 
 
 def _scored_sample(
-    features: pd.DataFrame, centroids: pd.DataFrame, settings: ModelSettings
+    features: pd.DataFrame | FeatureSample, centroids: pd.DataFrame, settings: ModelSettings
 ) -> tuple[Any, np.ndarray, np.ndarray, list[str]]:
     """The fit sample of the latest centroid version, scored with its stored centroids."""
     latest = _latest(centroids)
-    prepared = prepare_sample(features, settings.config)
+    prepared = prepare_sample(_rows(features), settings.config)
     segment_ids, matrix = centroid_matrix(latest, prepared.params.features)
     positions = assign_labels(prepared.X, matrix)
     names = latest.drop_duplicates("segment_id").set_index("segment_id")["segment_name"]
@@ -399,7 +436,7 @@ def _scored_sample(
 
 
 def stability_model(
-    features: pd.DataFrame,
+    features: pd.DataFrame | FeatureSample,
     centroids: pd.DataFrame,
     history: pd.DataFrame | None,
     settings: ModelSettings,
@@ -418,7 +455,7 @@ def stability_model(
 
 
 def fit_sample_model(
-    features: pd.DataFrame,
+    features: pd.DataFrame | FeatureSample,
     centroids: pd.DataFrame,
     history: pd.DataFrame | None,
     settings: ModelSettings,

@@ -11,6 +11,7 @@ import pytest
 
 from segmentation.dbt_models import (
     K_SELECTION_MODEL_COLUMNS,
+    FeatureSample,
     ModelSettings,
     _empty,
     centroids_model,
@@ -149,3 +150,44 @@ def test_refit_never_with_another_feature_list_stops_with_a_message():
     legacy = history.drop(columns="configured_features")
     settings = settings_from_dbt({**never, "segmentation_features": ["frequency"]})
     assert k_selection_model(features, legacy, settings).empty
+
+
+def test_the_fit_models_draw_the_sample_only_for_a_new_version():
+    """The four fit models get the sample as a FeatureSample: a build that fits no new
+    version draws no row from the database (it counts them), one that fits draws them once
+    per model; the result is the one a drawn frame gives."""
+    settings = settings_from_dbt(SETTINGS)
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"C{i:04d}" for i in range(300)],
+            "recency_days": np.r_[rng.normal(20, 3, 150), rng.normal(200, 3, 150)],
+            "frequency": rng.integers(1, 5, 300).astype(float),
+        }
+    )
+    con = duckdb.connect()
+    relation = con.from_df(frame)
+
+    def sample():
+        return FeatureSample(relation, settings.config)
+
+    drawn = sample()
+    k_selection = k_selection_model(drawn, None, settings)
+    assert not k_selection.empty and drawn._frame is not None  # a new version: drawn
+    pd.testing.assert_frame_equal(k_selection, k_selection_model(frame, None, settings))
+    centroids = centroids_model(sample(), k_selection, None, settings)
+    pd.testing.assert_frame_equal(centroids, centroids_model(frame, k_selection, None, settings))
+    # the next build: the same configuration and no drift, so no new version
+    idle = [sample() for _ in range(4)]
+    assert k_selection_model(idle[0], k_selection, settings).empty
+    assert centroids_model(idle[1], k_selection, centroids, settings).empty
+    stored_sample = fit_sample_model(frame, centroids, None, settings)
+    stored_stability = stability_model(frame, centroids, None, settings)
+    assert fit_sample_model(idle[2], centroids, stored_sample, settings).empty
+    assert stability_model(idle[3], centroids, stored_stability, settings).empty
+    assert all(s._frame is None for s in idle)
+    # an empty input is seen without drawing, and a missing feature column is named at once
+    empty = FeatureSample(con.from_df(frame.head(0)), settings.config)
+    assert k_selection_model(empty, None, settings).empty and empty._frame is None
+    with pytest.raises(ValueError, match="frequency"):
+        FeatureSample(con.from_df(frame.drop(columns="frequency")), settings.config)

@@ -493,7 +493,8 @@ def test_the_key_tests_read_the_rows_the_latest_build_wrote(builds, arrivals):
     for table in ("orders", "order_items", "returns", "sessions"):
         base = f"staging.base_shop__{table}"
         files = ", ".join(
-            f"'{path}'" for path in sorted((arrivals["raw"] / table).iterdir())
+            f"'{path}'"
+            for path in sorted((arrivals["raw"] / table).iterdir())
             if path.name in {p.name for p in (arrivals["later"] / table).iterdir()}
         )
         new_rows, new_unwritten, total, written = run.query(
@@ -503,9 +504,7 @@ def test_the_key_tests_read_the_rows_the_latest_build_wrote(builds, arrivals):
         )[0]
         assert new_rows > 0 and new_unwritten == 0, table
         assert written < total, table
-    compiled = (
-        run.db_path.parent / "target" / "compiled" / "segmentation" / "models"
-    )
+    compiled = run.db_path.parent / "target" / "compiled" / "segmentation" / "models"
     for name in LATEST_BUILD_KEY_TESTS.values():
         (sql,) = [p.read_text() for p in compiled.rglob(f"{name}.sql")]
         assert "where _built_at = (select max(latest._built_at) from" in sql, name
