@@ -30,7 +30,7 @@ from engines import differences
 pytest.importorskip("pyspark", reason="the Spark extra is not installed (make setup-spark)")
 
 RUN_METADATA_TABLES = {"int_run_started"}
-RUN_METADATA_COLUMNS = {"run_id", "run_started_at", "fitted_at"}
+RUN_METADATA_COLUMNS = {"run_id", "run_started_at", "fitted_at", "_built_at"}
 SCHEMAS = ("staging", "intermediate", "marts")
 
 
