@@ -9,9 +9,9 @@
         true): the rows the table holds, with the reject reason the rules gave them
         (held_reject_reason), so that the rules check them again (a customer or an order
         that arrived, a row no longer from the future); the rows the model writes get this
-        build's _built_at. joined_columns: columns the model
-        joins to the rows again (the returns' order line), held as held_<column> so that
-        the model can see which rows they changed. -#}
+        build's _built_at. joined_columns: columns the model joins to the rows again (the
+        returns' order line), held as held_<column> so that the model can see which rows
+        they changed. -#}
     {%- if new_files_only %}
     union all by name
     select

@@ -267,7 +267,7 @@ class FeatureSample:
     def __init__(self, relation: Any, config: SegmentationConfig):
         self._relation, self._config = relation, config
         self._frame: pd.DataFrame | None = None
-        _select(relation, _sample_columns(relation, config))
+        _sample_columns(relation, config)
 
     def frame(self) -> pd.DataFrame:
         """The sample's rows (drawn on the first call)."""

@@ -199,7 +199,7 @@ changed_orders (order_id) as (
         or row_reject_reason is distinct from held_reject_reason
         or sold_quantity is distinct from held_sold_quantity
         or line_net_amount is distinct from held_line_net_amount
-    union
+    {{ recursive_union() }}
     select versions.order_id
     from changed_orders
     inner join parsed as on_order
