@@ -4,14 +4,17 @@
     nothing when new_files_only is false, so the model is then the plain build.
 -#}
 
-{% macro union_held_rows(new_files_only, joined_columns=[]) -%}
+{% macro union_held_rows(new_files_only, joined_columns=[], quarantined_only=false) -%}
     {#- After the select of the new rows in the model's `parsed` step (which sets is_new_row
         true): the rows the table holds, with the reject reason the rules gave them
         (held_reject_reason), so that the rules check them again (a customer or an order
         that arrived, a row no longer from the future); the rows the model writes get this
         build's _built_at. joined_columns: columns the model joins to the rows again (the
         returns' order line), held as held_<column> so that the model can see which rows
-        they changed. -#}
+        they changed. quarantined_only: only the held rows a rule rejected, for a table whose
+        rules cannot reject a row they kept unless a row of its own table comes (its kept
+        rows' customer or order stays kept, and time only moves forward); union_kept_versions
+        adds the kept versions of the keys whose rows are ranked again. -#}
     {%- if new_files_only %}
     union all by name
     select
@@ -25,6 +28,9 @@
         row_reject_reason as held_reject_reason,
         false as is_new_row
     from {{ this }}
+    {%- if quarantined_only %}
+    where row_reject_reason is not null
+    {%- endif %}
     {%- endif %}
 {%- endmacro %}
 
@@ -37,6 +43,31 @@
     where
         is_new_row
         or {{ key_column }} in (
+            select answers.{{ key_column }}
+            from {{ flagged }} as answers
+            where
+                answers.is_new_row
+                or answers.row_reject_reason is distinct from answers.held_reject_reason
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro union_kept_versions(flagged, key_column, new_files_only) -%}
+    {#- After where_key_changed, in a model whose `parsed` step holds only the quarantined
+        held rows (union_held_rows with quarantined_only): the held rows the rules kept, of
+        the keys with a new row or a held row whose answer changed, with the answer they
+        have (the rules would give it again), so that the duplicate-key and update rules rank
+        every version of those keys. -#}
+    {%- if new_files_only %}
+    union all by name
+    select
+        * exclude (reject_reason, superseded_by_file, _built_at),
+        row_reject_reason as held_reject_reason,
+        false as is_new_row
+    from {{ this }} as held
+    where
+        held.row_reject_reason is null
+        and held.{{ key_column }} in (
             select answers.{{ key_column }}
             from {{ flagged }} as answers
             where

@@ -10,7 +10,9 @@ customers and orders, late returns of old orders, orders re-sent with their fina
 customers re-sent with another country. Planted on top: an order moved to another customer,
 a return moved to another order, a product re-sent with another category, a customer
 arriving after the orders staging held back for lack of them (one of them a re-sent version
-of an order kept for another customer, which wins once the customer is known), an order
+of an order kept for another customer, which wins once the customer is known; with a line
+and a web session held back with them), a web session that was from the future at the first
+build and is not at the second, an order
 re-sent as cancelled whose return falls back to its earlier version on another customer's
 order, and rows that are quarantined."""
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -38,6 +41,9 @@ TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions
 FACTS = ("fct_orders", "fct_order_items", "fct_returns")
 PLANTED = "2026-10-02.parquet"  # sorts after every generated batch file
 LATE_CUSTOMER = "LATE-CUSTOMER-1"
+#: A planted web session is dated this long after the files are written: after the first
+#: build's start (quarantined as from the future), before the second's.
+FUTURE_SESSION_DELAY_S = 30
 
 
 def _copy_sql(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> None:
@@ -114,6 +120,28 @@ def arrivals(tmp_path_factory) -> dict:
         f"union all select * replace ('{LATE_CUSTOMER}' as customer_id) "
         f"from '{first['orders']}' where order_id = '{claimed[0]}'",
         raw / "orders" / ("~" + first["orders"].name),
+    )
+    # ... with a line, quarantined until its order is kept, a web session of that customer,
+    # quarantined until the customer arrives, and a web session dated just after the first
+    # build starts: quarantined then as from the future, kept by the next build without a new
+    # file (the base tables check their held quarantined rows again) ...
+    _copy_sql(
+        con,
+        f"select * replace ('ORPHAN-ORDER-1' as order_id) from '{first['order_items']}' "
+        f"where order_id = (select min(order_id) from '{first['orders']}')",
+        raw / "order_items" / ("~" + first["order_items"].name),
+    )
+    future_session_at = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(
+        seconds=FUTURE_SESSION_DELAY_S
+    )
+    _copy_sql(
+        con,
+        f"(select * replace ('ORPHAN-SESSION-1' as session_id, '{LATE_CUSTOMER}' as customer_id) "
+        f"from '{first['sessions']}' order by session_id limit 1) "
+        f"union all (select * replace ('FUTURE-SESSION-1' as session_id, "
+        f"timestamp '{future_session_at}' as started_at) from '{first['sessions']}' "
+        "where customer_id is not null order by session_id limit 1)",
+        raw / "sessions" / ("~" + first["sessions"].name),
     )
     # ... whose customer arrives later; with it, the moved order ...
     _copy_sql(
@@ -212,6 +240,7 @@ def arrivals(tmp_path_factory) -> dict:
         "claimed_order": claimed,
         "moved_return": moved_return,
         "fallback": fallback,
+        "future_session_at": future_session_at,
     }
 
 
@@ -257,6 +286,12 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
         "fallback": first.query(
             "select order_id from staging.stg_shop__returns where return_id = 'FALLBACK-RETURN-1'"
         ),
+        "held_back": first.query(
+            "select 'line', reject_reason from staging.quarantine_shop__order_items "
+            "where raw_order_id = 'ORPHAN-ORDER-1' union all "
+            "select raw_session_id, reject_reason from staging.quarantine_shop__sessions "
+            "where raw_session_id in ('ORPHAN-SESSION-1', 'FUTURE-SESSION-1') order by 1"
+        ),
     }
     month_ends = (
         "select list(as_of_date order by as_of_date) from intermediate.int_snapshot_dates "
@@ -264,6 +299,11 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
     )
     before["month_ends"] = first.query(month_ends)[0][0]
     _land(arrivals)
+    # the planted session's time comes before the second build starts
+    wait = (
+        arrivals["future_session_at"] - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    ).total_seconds()
+    time.sleep(max(0.0, wait + 1))
     incremental = dbt_runner(["build"], arrivals["raw"], db, data_tests=True)
     assert incremental.returncode == 0, incremental.output[-3000:]
     before["month_ends_after"] = incremental.query(month_ends)[0][0]
@@ -305,6 +345,18 @@ def test_the_scenarios_are_in_the_new_files(builds, arrivals):
     assert run.query(
         "select customer_id from staging.stg_shop__orders where order_id = 'ORPHAN-ORDER-1'"
     ) == [(LATE_CUSTOMER,)]
+    # so are its line, the customer's web session and the session that was from the future
+    # (held rows checked again without a new row of their own)
+    assert builds["before"]["held_back"] == [
+        ("FUTURE-SESSION-1", "future_started_at"),
+        ("ORPHAN-SESSION-1", "unknown_customer"),
+        ("line", "unknown_order"),
+    ]
+    assert run.query(
+        "select 'line' from staging.stg_shop__order_items where order_id = 'ORPHAN-ORDER-1' "
+        "union all select session_id from staging.stg_shop__sessions "
+        "where session_id in ('ORPHAN-SESSION-1', 'FUTURE-SESSION-1') order by 1"
+    ) == [("FUTURE-SESSION-1",), ("ORPHAN-SESSION-1",), ("line",)]
     # the order re-sent for that customer was quarantined beside its kept version, and wins
     # now that the customer has arrived
     assert builds["before"]["claimed"] == [(arrivals["claimed_order"][1],)]

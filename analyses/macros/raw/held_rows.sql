@@ -1,6 +1,7 @@
--- union_held_rows, where_key_changed and not_materialized (macros/raw/held_rows.sql) as an
--- incremental base model renders them on an incremental build: the held rows checked again
--- beside the new ones, and every version of the keys whose answer changed.
+-- union_held_rows, where_key_changed, union_kept_versions and not_materialized
+-- (macros/raw/held_rows.sql) as an incremental base model renders them on an incremental
+-- build: the held rows checked again beside the new ones (all of them, or the quarantined
+-- ones), and every version of the keys whose answer changed.
 with
 
 new_rows as (
@@ -17,6 +18,11 @@ parsed as {{ not_materialized(true) }} (
     {{- union_held_rows(true) }}
 ),
 
+quarantined_parsed as (
+    select * from new_rows
+    {{- union_held_rows(true, quarantined_only=true) }}
+),
+
 flagged as {{ not_materialized(true) }} (
     select
         *,
@@ -27,6 +33,16 @@ flagged as {{ not_materialized(true) }} (
 changed as (
     select * from flagged
     {{- where_key_changed('flagged', 'order_id', true) }}
+),
+
+with_kept_versions as (
+    select * from flagged
+    {{- where_key_changed('flagged', 'order_id', true) }}
+    {{- union_kept_versions('flagged', 'order_id', true) }}
 )
 
 select * from changed
+union all by name
+select * from quarantined_parsed
+union all by name
+select * from with_kept_versions

@@ -3,8 +3,8 @@
 -- entry error (price in cents, a stray digit), not a customer: quarantined as
 -- outlier_line_value so one typo cannot dominate monetary and the segmentation.
 -- Incremental: a build reads only the raw files it has not applied (its ledger in
--- raw.applied_raw_files) and checks the rows it holds again (an order may have arrived or
--- changed); the orders with a new line or a line whose answer changed are ranked again with
+-- raw.applied_raw_files) and checks again the held rows a rule rejected (an order may have
+-- arrived); the orders with a new line or a line whose answer changed are ranked again with
 -- every version of their lines, and those rows replace the held ones (by raw row identity).
 -- Equal to a build from every file (docs/incremental.md; configured in dbt_project.yml).
 {%- set raw_types = raw_column_types('order_items') %}
@@ -62,17 +62,18 @@ new_rows as (
     from cleaned
 ),
 
-parsed as {{ not_materialized(new_files_only) }} (
-    -- the new rows and, on an incremental build, the held ones with their earlier answer
-    -- (there this step and `flagged` are read twice: macro not_materialized)
+parsed as (
+    -- the new rows and, on an incremental build, the held rows a rule rejected, with their
+    -- earlier answer: the rules check them again (a kept row stays kept: its customer or
+    -- order stays kept, and time only moves forward)
     select
         *,
         true as is_new_row
     from new_rows
-    {{- union_held_rows(new_files_only) }}
+    {{- union_held_rows(new_files_only, quarantined_only=true) }}
 ),
 
-flagged as {{ not_materialized(new_files_only) }} (
+flagged as (
     select
         parsed.*,
         case
@@ -100,9 +101,11 @@ flagged as {{ not_materialized(new_files_only) }} (
 
 changed as (
     -- on an incremental build, every version of the orders that have a new row or a held
-    -- row whose answer changed
+    -- row whose answer changed: the rows checked above and the held kept versions of those
+    -- keys (union_kept_versions)
     select * from flagged
     {{- where_key_changed('flagged', 'order_id', new_files_only) }}
+    {{- union_kept_versions('flagged', 'order_id', new_files_only) }}
 ),
 
 repeated_keys as (

@@ -1,9 +1,10 @@
 -- Every raw order row, typed, with the first rule it breaks (null = kept).
 -- Incremental: a build reads only the raw files it has not applied (its ledger in
--- raw.applied_raw_files) and checks the rows it holds again (a customer may have arrived);
--- the orders with a new row or a changed answer are ranked again with every version they
--- have, and their rows replace the held ones (by raw row identity). Equal to a build from
--- every file (docs/incremental.md; configured in dbt_project.yml).
+-- raw.applied_raw_files) and checks again the held rows a rule rejected (a customer may
+-- have arrived, a row may be no longer from the future); the orders with a new row or a
+-- changed answer are ranked again with every version they have, and their rows replace the
+-- held ones (by raw row identity). Equal to a build from every file (docs/incremental.md;
+-- configured in dbt_project.yml).
 {%- set raw_types = raw_column_types('orders') %}
 {%- set new_files_only = applies_new_files_only() %}
 {#- the steps' own columns, left out of the table -#}
@@ -54,17 +55,18 @@ new_rows as (
     from cleaned
 ),
 
-parsed as {{ not_materialized(new_files_only) }} (
-    -- the new rows and, on an incremental build, the held ones with their earlier answer
-    -- (there this step and `flagged` are read twice: macro not_materialized)
+parsed as (
+    -- the new rows and, on an incremental build, the held rows a rule rejected, with their
+    -- earlier answer: the rules check them again (a kept row stays kept: its customer or
+    -- order stays kept, and time only moves forward)
     select
         *,
         true as is_new_row
     from new_rows
-    {{- union_held_rows(new_files_only) }}
+    {{- union_held_rows(new_files_only, quarantined_only=true) }}
 ),
 
-flagged as {{ not_materialized(new_files_only) }} (
+flagged as (
     select
         parsed.*,
         case
@@ -84,9 +86,11 @@ flagged as {{ not_materialized(new_files_only) }} (
 
 changed as (
     -- on an incremental build, every version of the orders that have a new row or a held
-    -- row whose answer changed
+    -- row whose answer changed: the rows checked above and the held kept versions of those
+    -- keys (union_kept_versions)
     select * from flagged
     {{- where_key_changed('flagged', 'order_id', new_files_only) }}
+    {{- union_kept_versions('flagged', 'order_id', new_files_only) }}
 ),
 
 repeated_keys as (
