@@ -523,7 +523,17 @@ LATEST_BUILD_KEY_TESTS = {
         f"staging.base_shop__{table}": f"unique_base_shop__{table}_raw_row_of_the_latest_build"
         for table in ("orders", "order_items", "returns", "sessions")
     },
+    # the kept rows of three of them (views over them)
+    "staging.stg_shop__orders": "unique_stg_shop__orders_order_id_of_the_latest_build",
+    "staging.stg_shop__order_items": "unique_stg_shop__order_items_order_line_of_the_latest_build",
+    "staging.stg_shop__sessions": "unique_stg_shop__sessions_session_id_of_the_latest_build",
 }
+#: Relationship tests that read the latest build's rows of the kept orders, lines and sessions.
+LATEST_BUILD_PARENT_TESTS = (
+    "relationships_stg_shop__orders_customer_id_of_the_latest_build",
+    "relationships_stg_shop__order_items_order_id_of_the_latest_build",
+    "relationships_stg_shop__sessions_customer_id_of_the_latest_build",
+)
 
 
 def test_the_key_tests_read_the_rows_the_latest_build_wrote(builds, arrivals):
@@ -557,7 +567,7 @@ def test_the_key_tests_read_the_rows_the_latest_build_wrote(builds, arrivals):
         assert new_rows > 0 and new_unwritten == 0, table
         assert written < total, table
     compiled = run.db_path.parent / "target" / "compiled" / "segmentation" / "models"
-    for name in LATEST_BUILD_KEY_TESTS.values():
+    for name in (*LATEST_BUILD_KEY_TESTS.values(), *LATEST_BUILD_PARENT_TESTS):
         (sql,) = [p.read_text() for p in compiled.rglob(f"{name}.sql")]
         assert "where _built_at = (select max(latest._built_at) from" in sql, name
 

@@ -17,7 +17,9 @@ final as (
         cast(quantity * unit_price as {{ type_money() }}) as gross_amount,
         cast(quantity * unit_price - discount_amount as {{ type_money() }}) as net_amount,
         -- the raw file this version of the row came from
-        _source_file
+        _source_file,
+        -- the build that wrote the base row (the key tests read the latest build's rows)
+        _built_at
     from checked
 )
 

@@ -18,7 +18,9 @@ final as (
         started_at,
         cast(started_at as date) as started_date,
         -- the raw file this version of the row came from
-        _source_file
+        _source_file,
+        -- the build that wrote the base row (the key tests read the latest build's rows)
+        _built_at
     from checked
 )
 
