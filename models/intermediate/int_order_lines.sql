@@ -31,7 +31,9 @@ final as (
         order_items.discount_amount,
         order_items.net_amount,
         orders.ordered_at,
-        orders.ordered_date
+        orders.ordered_date,
+        -- the build that wrote the line's base row (the key test reads the latest build's)
+        order_items._built_at
     from order_items
     inner join orders
         on order_items.order_id = orders.order_id

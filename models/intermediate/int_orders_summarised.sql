@@ -60,7 +60,9 @@ final as (
             as discount_amount,
         cast(coalesce(line_totals.net_amount, 0) as {{ type_money() }}) as net_amount,
         orders.ordered_at,
-        orders.ordered_date
+        orders.ordered_date,
+        -- the start of the build that wrote this row (the key test reads the latest build's)
+        {{ run_started_timestamp() }} as _built_at
     from orders
     left join line_totals
         on orders.order_id = line_totals.order_id

@@ -42,7 +42,9 @@ final as (
         returns.is_refund_estimated,
         order_lines.ordered_at,
         returns.returned_at,
-        returns.returned_date
+        returns.returned_date,
+        -- the start of the build that wrote this row (the key test reads the latest build's)
+        {{ run_started_timestamp() }} as _built_at
     from returns
     inner join order_lines
         on

@@ -528,11 +528,15 @@ LATEST_BUILD_KEY_TESTS = {
     "staging.stg_shop__order_items": "unique_stg_shop__order_items_order_line_of_the_latest_build",
     "staging.stg_shop__sessions": "unique_stg_shop__sessions_session_id_of_the_latest_build",
 }
-#: Relationship tests that read the latest build's rows of the kept orders, lines and sessions.
-LATEST_BUILD_PARENT_TESTS = (
+#: Other tests that read the latest build's rows: the kept orders', lines' and sessions'
+#: parents, the line view's key and the intermediate order and return tables' keys.
+LATEST_BUILD_OTHER_TESTS = (
     "relationships_stg_shop__orders_customer_id_of_the_latest_build",
     "relationships_stg_shop__order_items_order_id_of_the_latest_build",
     "relationships_stg_shop__sessions_customer_id_of_the_latest_build",
+    "unique_int_order_lines_order_line_of_the_latest_build",
+    "unique_int_orders_summarised_order_id_of_the_latest_build",
+    "unique_int_returns_joined_to_order_items_return_id_of_the_latest_build",
 )
 
 
@@ -567,7 +571,7 @@ def test_the_key_tests_read_the_rows_the_latest_build_wrote(builds, arrivals):
         assert new_rows > 0 and new_unwritten == 0, table
         assert written < total, table
     compiled = run.db_path.parent / "target" / "compiled" / "segmentation" / "models"
-    for name in (*LATEST_BUILD_KEY_TESTS.values(), *LATEST_BUILD_PARENT_TESTS):
+    for name in (*LATEST_BUILD_KEY_TESTS.values(), *LATEST_BUILD_OTHER_TESTS):
         (sql,) = [p.read_text() for p in compiled.rglob(f"{name}.sql")]
         assert "where _built_at = (select max(latest._built_at) from" in sql, name
 
