@@ -3,9 +3,11 @@
 -- order and customer it names, cleaned as the base models clean them. No rule is checked and
 -- nothing is joined, so a read of one file or of one key's versions stays cheap: this is
 -- what int_customers_changed reads to find the customers that new files touch, including
--- the customers of the versions those files replace. One CTE per table with the ids it
--- has, each cleaned once; `final` says which of them is the key (they differ: an order line
--- follows its order).
+-- the customers of the versions those files replace. The orders, lines, returns and web
+-- sessions come from their base tables, which hold every raw row's ids already cleaned (a
+-- scan of two or three columns instead of a parse of every raw file); the customers and
+-- products, whose base models are views, from the raw files. `final` says which id is the
+-- key (they differ: an order line follows its order).
 with
 
 customers as (
@@ -20,26 +22,26 @@ orders as (
     select
         _source_file,
         _source_row,
-        {{ clean_string('order_id') }} as order_id,
-        {{ clean_string('customer_id') }} as customer_id
-    from {{ source('shop', 'orders') }}
+        order_id,
+        customer_id
+    from {{ ref('base_shop__orders') }}
 ),
 
 order_items as (
     select
         _source_file,
         _source_row,
-        {{ clean_string('order_id') }} as order_id
-    from {{ source('shop', 'order_items') }}
+        order_id
+    from {{ ref('base_shop__order_items') }}
 ),
 
 returns as (
     select
         _source_file,
         _source_row,
-        {{ clean_string('return_id') }} as return_id,
-        {{ clean_string('order_id') }} as order_id
-    from {{ source('shop', 'returns') }}
+        return_id,
+        order_id
+    from {{ ref('base_shop__returns') }}
 ),
 
 products as (
@@ -54,9 +56,9 @@ sessions as (
     select
         _source_file,
         _source_row,
-        {{ clean_string('session_id') }} as session_id,
-        {{ clean_string('customer_id') }} as customer_id
-    from {{ source('shop', 'sessions') }}
+        session_id,
+        customer_id
+    from {{ ref('base_shop__sessions') }}
 ),
 
 final as (
