@@ -3,11 +3,11 @@
 -- order and customer it names, cleaned as the base models clean them. No rule is checked and
 -- nothing is joined, so a read of one file or of one key's versions stays cheap: this is
 -- what int_customers_changed reads to find the customers that new files touch, including
--- the customers of the versions those files replace. The orders, lines, returns and web
--- sessions come from their base tables, which hold every raw row's ids already cleaned (a
--- scan of two or three columns instead of a parse of every raw file); the customers and
--- products, whose base models are views, from the raw files. `final` says which id is the
--- key (they differ: an order line follows its order).
+-- the customers of the versions those files replace. The orders, lines and returns come
+-- from their base tables, which hold every raw row's ids already cleaned (a scan of two or
+-- three columns instead of a parse of every raw file); the customers and products, whose
+-- base models are views, and the web sessions from the raw files. `final` says which id is
+-- the key (they differ: an order line follows its order).
 with
 
 customers as (
@@ -53,12 +53,14 @@ products as (
 ),
 
 sessions as (
+    -- from the raw files, like the customers: int_customers_changed reads the web sessions
+    -- only for a session feature, and the default segmentation must not depend on them
     select
         _source_file,
         _source_row,
-        session_id,
-        customer_id
-    from {{ ref('base_shop__sessions') }}
+        {{ clean_string('session_id') }} as session_id,
+        {{ clean_string('customer_id') }} as customer_id
+    from {{ source('shop', 'sessions') }}
 ),
 
 final as (
