@@ -79,12 +79,14 @@
 
 {% macro not_materialized(new_files_only) -%}
     {#- Written between `name as` and the `(` of the steps that an incremental build reads
-        twice (`parsed` and `flagged`: the rows, and the keys whose answer changed). DuckDB
-        keeps a step that is read twice in memory as a whole, here every held row with its
-        raw text (about 4 GB for the web sessions at 1M customers); NOT MATERIALIZED makes
-        each reader scan the held table for the columns it needs. Nothing on a build from
-        every file (its `changed` step, read three times, is what DuckDB keeps, so the raw
-        text is parsed once) and on engines without the keyword. -#}
+        twice and that hold every held row (the returns' `parsed`, `candidates` and
+        `flagged`; the other base models read only their quarantined held rows there).
+        DuckDB keeps a step that is read twice in memory as a whole, here every held row
+        with its raw text (it was about 4 GB for the web sessions at 1M customers, when they
+        read every held row); NOT MATERIALIZED makes each reader scan the held table for the
+        columns it needs. Nothing on a build from every file (its `changed` step, read three
+        times, is what DuckDB keeps, so the raw text is parsed once) and on engines without
+        the keyword. -#}
     {%- if new_files_only -%}
         {{ return(adapter.dispatch('not_materialized', 'segmentation')()) }}
     {%- endif -%}
