@@ -43,13 +43,20 @@
     where
         is_new_row
         or {{ key_column }} in (
-            select answers.{{ key_column }}
+            {{ keys_ranked_again(flagged, key_column) }}
+        )
+    {%- endif %}
+{%- endmacro %}
+
+{% macro keys_ranked_again(flagged, key_column) -%}
+    {#- The select of the keys (key_column) whose rows an incremental build ranks again: those
+        with a new row or a held row whose answer changed, of the checked rows (flagged).
+        Read by where_key_changed and union_kept_versions. -#}
+    select answers.{{ key_column }}
             from {{ flagged }} as answers
             where
                 answers.is_new_row
                 or answers.row_reject_reason is distinct from answers.held_reject_reason
-        )
-    {%- endif %}
 {%- endmacro %}
 
 {% macro union_kept_versions(flagged, key_column, new_files_only) -%}
@@ -68,11 +75,7 @@
     where
         held.row_reject_reason is null
         and held.{{ key_column }} in (
-            select answers.{{ key_column }}
-            from {{ flagged }} as answers
-            where
-                answers.is_new_row
-                or answers.row_reject_reason is distinct from answers.held_reject_reason
+            {{ keys_ranked_again(flagged, key_column) }}
         )
     {%- endif %}
 {%- endmacro %}
