@@ -120,9 +120,10 @@ candidates as {{ not_materialized(new_files_only) }} (
     from parsed
 ),
 
-returned_lines as (
+returned_lines as {{ materialized_step() }} (
     -- only the staged lines that a checked return points at: the validation join then works
-    -- on about as many lines as there are returns, not on every line sold
+    -- on about as many lines as there are returns, not on every line sold (kept as a step:
+    -- otherwise DuckDB may join every line to its order before this filter)
     select order_items.*
     from {{ ref('stg_shop__order_items') }} as order_items
     semi join candidates
