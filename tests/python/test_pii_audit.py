@@ -8,6 +8,9 @@ unique (``first.last123@example.com``). After a build, a publish and the HTML re
 every column of
 
 * every table and view in the ``marts`` and ``intermediate`` schemas of the warehouse,
+* the rows of the customers' base table (``staging.base_shop__customers``) that staging keeps
+  or a later file superseded (it keeps the raw text of rejected rows only, for the quarantine;
+  its typed birth date, which the kept customers carry too, aside),
 * every published Parquet file and every table of the serving database ``segmentation.duckdb``,
 
 cast to text, must not equal (ignoring case and surrounding spaces) any raw email, first name,
@@ -175,6 +178,16 @@ def test_no_mart_or_intermediate_model_holds_raw_pii(audit):
     assert len(scanned) >= 20
     found = {rel: leaks(con, rel) + date_leaks(con, rel) for rel in scanned}
     assert {rel: hits for rel, hits in found.items() if hits} == {}
+
+
+def test_the_customers_base_table_keeps_raw_pii_only_on_rejected_rows(audit):
+    con, _pii, _bi = audit
+    kept = (
+        "(SELECT * EXCLUDE (birth_date) FROM wh.staging.base_shop__customers"
+        " WHERE reject_reason IS NULL) AS kept_rows"
+    )
+    assert con.execute(f"SELECT count(*) FROM {kept}").fetchone()[0] >= 1_000
+    assert leaks(con, kept) + date_leaks(con, kept) == []
 
 
 def test_no_published_parquet_file_holds_raw_pii(audit):

@@ -1,7 +1,7 @@
 -- Kept customers: one row per customer_id. Personal data ends here: the email is only kept
--- as hashes (MD5 and SHA-256 of its normalised form) and names are dropped. The birth date
--- stays for dim_customers, which turns it into an age band at the analysis date; no later
--- model keeps it.
+-- as hashes (MD5 and SHA-256 of its normalised form, taken in base_shop__customers) and
+-- names are dropped. The birth date stays for dim_customers, which turns it into an age
+-- band at the analysis date; no later model keeps it.
 with
 
 checked as (
@@ -12,11 +12,8 @@ checked as (
 final as (
     select
         customer_id,
-        case when email_normalized is not null then {{ hash_key('email_normalized') }} end
-            as email_hash,
-        -- the same normalised email as SHA-256, for audiences handed to ad platforms
-        case when email_normalized is not null then {{ sha256_hex('email_normalized') }} end
-            as email_sha256,
+        email_hash,
+        email_sha256,
         case
             when gender_raw in ('f', 'female', 'woman', 'w') then 'female'
             when gender_raw in ('m', 'male', 'man') then 'male'

@@ -1,4 +1,8 @@
--- Every raw customer row, typed, with the first rule it breaks (null = kept).
+-- Every raw customer row, typed, with the first rule it breaks (null = kept). A table
+-- rebuilt from every raw file on each build (the kept and quarantine models and the tests
+-- read it instead of parsing the raw text again) that keeps personal data only as the
+-- quarantine needs it: the email as hashes of its normalised form, the raw text (email,
+-- names, every contract column) only on the rows staging rejects.
 {%- set raw_types = raw_column_types('customers') %}
 with
 
@@ -47,7 +51,7 @@ flagged as (
     from parsed
 ),
 
-final as (
+ranked as (
     -- duplicate keys: the first valid row of each key in each file is kept; a key sent again
     -- in a later batch file is an update, the earlier row superseded
     -- (macros/utils/duplicate_keys.sql)
@@ -56,6 +60,32 @@ final as (
         {{ duplicate_key_reason('customers') }} as reject_reason,
         {{ superseded_by_file('customers') }} as superseded_by_file
     from flagged
+),
+
+final as (
+    select
+        customer_id,
+        case when email_normalized is not null then {{ hash_key('email_normalized') }} end
+            as email_hash,
+        -- the same normalised email as SHA-256, for audiences handed to ad platforms
+        case when email_normalized is not null then {{ sha256_hex('email_normalized') }} end
+            as email_sha256,
+        gender_raw,
+        country_code,
+        acquisition_channel,
+        birth_date,
+        signup_at,
+        is_signup_at_unparseable,
+        -- the raw text only where the quarantine shows it
+        {%- for column in var('raw_contract')['customers'].columns %}
+            case when reject_reason is not null then raw_{{ column }} end as raw_{{ column }},
+        {%- endfor %}
+        row_reject_reason,
+        reject_reason,
+        superseded_by_file,
+        _source_file,
+        _source_row
+    from ranked
 )
 
 select * from final

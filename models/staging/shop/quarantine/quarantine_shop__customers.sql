@@ -1,18 +1,12 @@
 -- Rejected raw customer rows, one row each: the first rule the row breaks, every contract
--- column as the original text, and the row's place in the raw files.
--- The base view's final reject_reason is not read (its duplicate-key window would rank every
--- raw row): the row-level reasons are, and only the valid rows of duplicated keys are ranked.
+-- column as the original text, and the row's place in the raw files. The base model is a
+-- table (dbt_project.yml) that keeps the raw text of these rows only, so its final reason,
+-- duplicate keys included, is read as is.
 with
 
 base_customers as (
-    -- every raw row: the columns of the duplicate-key rule, the row-level reason, the raw text
-    -- and the row's place in the files. Read once: DuckDB materializes a CTE that is read twice
-    -- and holds a window (the CSV row number), which would copy every raw row.
     select
-        customer_id,
-        signup_at,
-        email_normalized,
-        row_reject_reason,
+        reject_reason,
         raw_customer_id,
         raw_email,
         raw_first_name,
@@ -27,44 +21,8 @@ base_customers as (
     from {{ ref('base_shop__customers') }}
 ),
 
-valid_keys as (
-    -- the keys of the rows that pass the row-level rules, from a scan that reads the keys only
-    select customer_id
-    from {{ ref('base_shop__customers') }}
-    where row_reject_reason is null
-),
-
-duplicated_keys as (
-    -- keys held by more than one valid row
-    select customer_id
-    from valid_keys
-    group by customer_id
-    having count(*) > 1
-),
-
-rejected_or_duplicated as (
-    -- few rows in practice; the steps below read them, not every raw row
-    select base_customers.*
-    from base_customers
-    left join duplicated_keys
-        on base_customers.customer_id = duplicated_keys.customer_id
-    where
-        base_customers.row_reject_reason is not null
-        or duplicated_keys.customer_id is not null
-),
-
-reasons as (
-    -- a row-level reason stays; the valid rows of a duplicated key are ranked with the
-    -- table's duplicate-key rule: the first of each key gets no reason (it is kept), the
-    -- others duplicate_<key>
-    select
-        rejected_or_duplicated.*,
-        {{ duplicate_key_reason('customers') }} as reject_reason
-    from rejected_or_duplicated
-),
-
 rejected as (
-    select * from reasons
+    select * from base_customers
     where reject_reason is not null
 ),
 
