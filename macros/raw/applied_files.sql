@@ -141,12 +141,13 @@
     ).columns[0].values() | list) }}
 {% endmacro %}
 
-{% macro record_applied_files(snapshot_dates=none) %}
+{% macro record_applied_files(snapshot_dates=none, snapshot_set='month_end') %}
     {#- post-hook of an incremental model: its ledger becomes this build's raw files (it has
         applied all of them), with this build's future cutoff (rows dated after it were
         quarantined), the fingerprint of the code and vars it was built with and, for a model
-        of month-end snapshots, the snapshot dates (snapshot_dates: int_snapshot_dates). Not
-        with --empty, which applies none. -#}
+        of snapshots, the dates of one snapshot set (snapshot_dates: int_snapshot_dates;
+        snapshot_set: its month ends, or the analysis date for `current`). Not with --empty,
+        which applies none. -#}
     {%- if flags.EMPTY or not segmentation.keeps_file_ledger() -%}
         {{ return('select 1') }}
     {%- endif -%}
@@ -161,16 +162,18 @@
         current_timestamp,
         {{ future_cutoff() }},
         '{{ incremental_fingerprint(model.unique_id) }}',
-        {{ month_end_dates_sql(snapshot_dates) if snapshot_dates is not none else 'null' }}
+        {{ month_end_dates_sql(snapshot_dates, snapshot_set) if snapshot_dates is not none
+            else 'null' }}
     from raw.raw_files
 {% endmacro %}
 
-{% macro month_end_dates_sql(snapshot_dates) -%}
-    {#- SQL: the month-end snapshot dates of snapshot_dates (int_snapshot_dates) as one text. -#}
+{% macro month_end_dates_sql(snapshot_dates, snapshot_set='month_end') -%}
+    {#- SQL: the snapshot dates of one set of snapshot_dates (int_snapshot_dates; by default
+        the month ends) as one text. -#}
     (
         select string_agg(cast(as_of_date as varchar), ',' order by as_of_date)
         from {{ snapshot_dates }}
-        where snapshot_set = 'month_end'
+        where snapshot_set = '{{ snapshot_set }}'
     )
 {%- endmacro %}
 
@@ -325,6 +328,51 @@
         session_columns=session_columns
     ) %}
     where customer_id in (select customer_id from {{ changed_customers }})
+    {%- endif %}
+{% endmacro %}
+
+{% macro customers_summed_again(changed_customers, daily_activity, snapshot_dates) %}
+    {#- At run time, for int_customer_totals_current (the sums of every customer's days before
+        the analysis date): SQL select of the customers whose totals an incremental build
+        sums again - those of changed_customers (int_customers_changed), whose days changed,
+        and those with a day between the analysis date the model's ledger recorded at its
+        last build and this build's (either way round: the days the date moved over). None
+        when the build sums every customer: changed_customers_only is false, or the ledger
+        holds no analysis date. -#}
+    {%- if not changed_customers_only() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set recorded = run_query(
+        "select distinct snapshot_dates from raw.applied_raw_files where model_name = '"
+        ~ this.identifier ~ "'"
+    ).rows -%}
+    {%- if recorded | length != 1 or recorded[0][0] is none or ',' in recorded[0][0] -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set previous = "cast('" ~ recorded[0][0] ~ "' as date)" -%}
+    {%- set current = "(select as_of_date from " ~ snapshot_dates
+        ~ " where snapshot_set = 'current')" -%}
+    {%- set customers -%}
+        select changed.customer_id from {{ changed_customers }} as changed
+        union
+        select moved_over.customer_id from {{ daily_activity }} as moved_over
+        where
+            moved_over.activity_date >= least({{ previous }}, {{ current }})
+            and moved_over.activity_date < greatest({{ previous }}, {{ current }})
+    {%- endset -%}
+    {{ return(customers) }}
+{% endmacro %}
+
+{% macro delete_customers(customers) %}
+    {#- pre-hook of an incremental model of customer rows: deletes the rows of the customers
+        that the select `customers` lists, or every row when it is none (the model rebuilds
+        every customer). Nothing on the first build, with --full-refresh and with --empty. -#}
+    {%- if not is_incremental() or flags.EMPTY -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    delete from {{ this }}
+    {%- if customers is not none %}
+    where customer_id in ({{ customers }})
     {%- endif %}
 {% endmacro %}
 

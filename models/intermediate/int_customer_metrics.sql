@@ -1,15 +1,17 @@
 -- Customer metrics as of every snapshot date (int_snapshot_dates): one row per snapshot
--- set, date and customer with a kept order before that date. Each day of the daily activity
--- goes to the first snapshot it counts in (its bucket) and the days are summed per customer
--- and bucket. The `current` set has one snapshot, so its one bucket is the total; for the
--- `month_end` set a running sum over a customer's buckets gives the totals as of each
--- bucket, and each month end takes the customer's latest bucket on or before it. Cost grows
--- with active days + customers x snapshots (the rows written).
+-- set, date and customer with a kept order before that date. The `current` set (the
+-- analysis date) reads the customers' totals from int_customer_totals_current, which sums
+-- every day before it (and, incrementally, only the customers whose totals changed). For
+-- the `month_end` set each day of the daily activity goes to the first month end it counts
+-- in (its bucket), the days are summed per customer and bucket, a running sum over a
+-- customer's buckets gives the totals as of each bucket, and each month end takes the
+-- customer's latest bucket on or before it. Cost grows with active days + customers x
+-- snapshots (the rows written).
 --
--- A view: int_customer_features_current selects the `current` set (on the path to the
+-- A view: int_customers_with_orders_current selects the `current` set (on the path to the
 -- segments) and int_customer_features_monthly the `month_end` set; the filter on
--- snapshot_set reaches the buckets, so each build computes each set once and the path to
--- the segments never waits for the monthly snapshots.
+-- snapshot_set reaches each part, so each build computes each set once and the path to the
+-- segments never waits for the monthly snapshots.
 --
 -- When int_customer_features_monthly is built incrementally (it keeps every other
 -- customer's month ends), the `month_end` set holds only the customers it recomputes
@@ -20,12 +22,7 @@
 {%- set month_ends_of_changed_only = changed_customers_only(
     model_name='int_customer_features_monthly', snapshot_dates=ref('int_snapshot_dates')
 ) %}
-{%- set sums = [
-    'orders_placed', 'orders_cancelled', 'orders_kept', 'units_sold', 'gross_amount',
-    'discount_amount', 'net_sales', 'new_categories', 'units_returned', 'refund_amount',
-    'orders_first_returned',
-] + (['session_count', 'page_views', 'product_views', 'cart_adds', 'sessions_with_cart_add']
-     if uses_sessions else []) %}
+{%- set sums = daily_activity_sums() %}
 with
 
 daily_activity as (
@@ -35,6 +32,10 @@ daily_activity as (
 snapshot_dates as (
     select * from {{ ref('int_snapshot_dates') }}
 ),
+
+current_customer_totals as (
+    select * from {{ ref('int_customer_totals_current') }}
+),
 {%- if month_ends_of_changed_only %}
 
 changed_customers as (
@@ -43,14 +44,15 @@ changed_customers as (
 {%- endif %}
 
 snapshot_intervals as (
-    -- a snapshot adds the days from the previous snapshot of its set (the first one: all
-    -- days) up to the day before its date
+    -- a month end adds the days from the previous month end (the first one: all days) up to
+    -- the day before its date
     select
         snapshot_set,
         as_of_date,
         lag(as_of_date) over (partition by snapshot_set order by as_of_date)
             as previous_as_of_date
     from snapshot_dates
+    where snapshot_set = 'month_end'
 ),
 
 activity_dates as (
@@ -59,8 +61,8 @@ activity_dates as (
 ),
 
 date_buckets as (
-    -- each day with activity and the snapshot of each set it first counts in (days on or
-    -- after the last snapshot count in none)
+    -- each day with activity and the month end it first counts in (days on or after the
+    -- last month end count in none)
     select
         snapshot_intervals.snapshot_set,
         snapshot_intervals.as_of_date,
@@ -80,29 +82,34 @@ bucket_totals as (
         date_buckets.snapshot_set,
         date_buckets.as_of_date,
         daily_activity.customer_id,
-        {%- for column in sums %}
-            sum(daily_activity.{{ column }}) as {{ column }},
-        {%- endfor %}
-        {%- if uses_sessions %}
-        max(daily_activity.last_session_at) as last_session_at,
-        {%- endif %}
-        min(daily_activity.first_order_at) as first_order_at,
-        max(daily_activity.last_order_at) as last_order_at
+        {{- daily_activity_totals('daily_activity') | indent(4) }}
     from daily_activity
     inner join date_buckets
         on daily_activity.activity_date = date_buckets.activity_date
     {%- if month_ends_of_changed_only %}
-    where
-        date_buckets.snapshot_set = 'current'
-        or daily_activity.customer_id in (select customer_id from changed_customers)
+    where daily_activity.customer_id in (select customer_id from changed_customers)
     {%- endif %}
     group by date_buckets.snapshot_set, date_buckets.as_of_date, daily_activity.customer_id
 ),
 
 current_totals as (
-    -- one snapshot: its bucket holds every day before it (columns as in running_totals)
-    select * from bucket_totals
-    where snapshot_set = 'current'
+    -- one snapshot, the analysis date: every customer's totals of the days before it
+    -- (columns as in running_totals)
+    select
+        snapshot_dates.snapshot_set,
+        snapshot_dates.as_of_date,
+        current_customer_totals.customer_id,
+        {%- for column in sums %}
+            current_customer_totals.{{ column }},
+        {%- endfor %}
+        {%- if uses_sessions %}
+        current_customer_totals.last_session_at,
+        {%- endif %}
+        current_customer_totals.first_order_at,
+        current_customer_totals.last_order_at
+    from current_customer_totals
+    cross join snapshot_dates
+    where snapshot_dates.snapshot_set = 'current'
 ),
 
 bucket_running_totals as (

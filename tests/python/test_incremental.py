@@ -231,9 +231,44 @@ def arrivals(tmp_path_factory) -> dict:
         f"where order_id = '{fallback[0]}'",
         later / "orders" / "2026-10-03.parquet",
     )
+    # a return dated on the day after the first build's last order (its analysis date), of a
+    # customer no later file touches: the first build's totals leave it out, the second
+    # build's count it because the analysis date moves over it
+    moved_over = con.sql(
+        f"""
+        select o.order_id, o.customer_id,
+            (select max(ordered_at) from '{raw}/orders/*.parquet')::date
+                + interval 1 day + interval 12 hour
+        from '{first["orders"]}' as o
+        inner join '{first["order_items"]}' as i on i.order_id = o.order_id
+            and i.line_number = 1
+        where o.status = 'delivered'
+        and o.order_id not in (select order_id from '{raw}/returns/*.parquet')
+        and o.customer_id not in (
+            {touched_later}
+            union all select customer_id from '{raw}/orders/*.parquet'
+            where order_id = '{moved_return[1]}'
+            union all select unnest([
+                '{moved[1]}', '{new_owner}', '{claimed[1]}', '{moved_return[3]}',
+                '{fallback[1]}', '{fallback[3]}'
+            ])
+        )
+        order by o.order_id desc
+        limit 1
+        """
+    ).fetchall()[0]
+    _copy_sql(
+        con,
+        f"select 'MOVED-OVER-RETURN-1' as return_id, '{moved_over[0]}' as order_id, "
+        f"1::integer as line_number, 1::integer as quantity, "
+        f"timestamp '{moved_over[2]}' as returned_at, 'too_small' as reason, "
+        f"1.00::decimal(18, 2) as refund_amount",
+        raw / "returns" / "2026-09-20c.parquet",
+    )
     con.close()
     return {
         "raw": raw,
+        "moved_over": moved_over,
         "later": later,
         "moved_order": moved,
         "new_owner": new_owner,
@@ -286,6 +321,11 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
         "fallback": first.query(
             "select order_id from staging.stg_shop__returns where return_id = 'FALLBACK-RETURN-1'"
         ),
+        "moved_over": first.query(
+            "select units_returned from intermediate.int_customer_totals_current "
+            f"where customer_id = '{arrivals['moved_over'][1]}'"
+        ),
+        "analysis_date": first.query("select as_of_date from intermediate.int_analysis_date"),
         "held_back": first.query(
             "select 'line', reject_reason from staging.quarantine_shop__order_items "
             "where raw_order_id = 'ORPHAN-ORDER-1' union all "
@@ -406,6 +446,25 @@ def test_the_scenarios_are_in_the_new_files(builds, arrivals):
     assert quarantined == 2  # the order of nobody, and the second row of the key sent twice
 
 
+def test_todays_totals_count_a_day_the_analysis_date_moved_over(builds, arrivals):
+    # the planted return is kept by both builds, dated on the first build's analysis date:
+    # out of that build's totals; no later file touches its customer, yet the second build
+    # counts it, as a sum of every day would
+    customer = arrivals["moved_over"][1]
+    totals = (
+        "select units_returned from intermediate.int_customer_totals_current "
+        f"where customer_id = '{customer}'"
+    )
+    kept = "select count(*) from staging.stg_shop__returns where return_id = 'MOVED-OVER-RETURN-1'"
+    assert builds["incremental"].query(kept) == [(1,)]
+    assert builds["before"]["analysis_date"] == [(arrivals["moved_over"][2].date(),)]
+    assert builds["incremental"].query(
+        f"select count(*) from intermediate.int_customers_changed where customer_id = '{customer}'"
+    ) == [(0,)]
+    assert builds["incremental"].query(totals) == builds["full"].query(totals)
+    assert builds["incremental"].query(totals)[0][0] == builds["before"]["moved_over"][0][0] + 1
+
+
 def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arrivals):
     run = builds["incremental"]
     changed = {
@@ -438,6 +497,7 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         ("int_customer_daily_activity", 6, files),
         ("int_customer_features_monthly", 6, files),
         ("int_customer_segments_monthly", 6, files),
+        ("int_customer_totals_current", 6, files),
         ("int_orders_summarised", 6, files),
         ("int_returns_joined_to_order_items", 6, files),
     ]
@@ -483,6 +543,8 @@ def test_incremental_equals_a_full_refresh_of_a_copy(builds):
             schema="intermediate",
             tables=[
                 "int_customer_daily_activity",
+                "int_customer_totals_current",
+                "int_customers_with_orders_current",
                 "int_customer_features_monthly",
                 "int_customer_segments_monthly",
             ],

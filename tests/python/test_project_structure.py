@@ -154,6 +154,7 @@ NOT_SQL_MACROS = {
     "incremental_fingerprint", "ledger_models", "require_parents_selected", "ledger_matches",
     "require_run_started",
     "applies_new_files_only", "new_raw_files", "clear_unless_new_files_only",
+    "customers_summed_again", "delete_customers", "daily_activity_sums",
 }  # fmt: skip
 
 
