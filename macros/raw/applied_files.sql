@@ -319,16 +319,13 @@
         model rebuilds all customers (changed_customers_only, given the same arguments, is
         false). Nothing on the first build and with --full-refresh, which create the table
         anew. -#}
-    {%- if not is_incremental() or flags.EMPTY -%}
-        {{ return('select 1') }}
-    {%- endif -%}
-    delete from {{ this }}
-    {%- if changed_customers_only(
+    {%- set changed_only = is_incremental() and changed_customers_only(
         snapshot_dates=snapshot_dates, model_version=model_version,
         session_columns=session_columns
-    ) %}
-    where customer_id in (select customer_id from {{ changed_customers }})
-    {%- endif %}
+    ) -%}
+    {{ return(delete_customers(
+        ('select customer_id from ' ~ changed_customers) if changed_only else none
+    )) }}
 {% endmacro %}
 
 {% macro customers_summed_again(changed_customers, daily_activity, snapshot_dates) %}
