@@ -355,6 +355,26 @@
     _source_row
 {%- endmacro %}
 
+{% macro raw_text_column_names(table_name) -%}
+    {#- The names of the raw_ columns of a raw table's contract (raw_columns_as_text), as a
+        list. -#}
+    {%- set names = [] %}
+    {%- for col in var('raw_contract')[table_name].columns %}
+        {%- do names.append('raw_' ~ col) %}
+    {%- endfor %}
+    {{- return(names) }}
+{%- endmacro %}
+
+{% macro raw_text_where(table_name, condition) -%}
+    {#- The raw_ columns of a raw table's contract as they are where condition holds, null
+        elsewhere: the base tables keep the raw text only on the rows the quarantine shows or
+        may come to show. -#}
+    {%- for col in var('raw_contract')[table_name].columns %}
+    case when {{ condition }} then raw_{{ col }} end as raw_{{ col }}
+    {%- if not loop.last %},{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {% macro iso_day_of_week(date_expr) -%}
     {#- The ISO day of the week of a date: 1 = Monday ... 7 = Sunday (dispatched). -#}
     {{- return(adapter.dispatch('iso_day_of_week')(date_expr)) -}}

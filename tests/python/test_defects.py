@@ -97,23 +97,24 @@ def defect_build(tmp_path_factory, dbt_runner):
     return run, manifest
 
 
-#: How the customers' base table shows a raw key on the rows it keeps: it keeps the raw text
-#: on rejected rows only (no raw personal data of kept rows), so a kept row is found by the
-#: typed id (the trimmed text) or by the hash of the normalised email.
-TYPED_CUSTOMER_KEYS = {
-    "customer_id": "customer_id = trim({})",
+#: How the base tables show a raw key on the rows they keep: the customers' table keeps the
+#: raw text on rejected rows only (no raw personal data of kept rows), the orders', lines'
+#: and web sessions' on rejected rows and on the kept row of a key its file holds more than
+#: once; so a kept row is found by the typed key (the trimmed text) or by the hash of the
+#: normalised email.
+TYPED_KEYS = {
     "email": "email_hash = md5(lower(trim({})))",
+    "line_number": "line_number = cast(trim({}) as integer)",
 }
 
 
 def _where(defect: Defect, kept: bool = False) -> str:
     """The rows of the planted defect, by its raw key (kept: the kept rows of the base table)."""
-    typed = kept and defect.table == "customers"
     conditions = []
     for col, value in defect.key.items():
         literal = "'" + value.replace("'", "''") + "'"
-        if typed:
-            conditions.append(TYPED_CUSTOMER_KEYS[col].format(literal))
+        if kept:
+            conditions.append(TYPED_KEYS.get(col, f"{col} = trim({{}})").format(literal))
         else:
             conditions.append(f"raw_{col} = {literal}")
     return " and ".join(conditions)

@@ -10,7 +10,9 @@ customers and orders, late returns of old orders, orders re-sent with their fina
 customers re-sent with another country. Planted on top: an order moved to another customer,
 a return moved to another order, a product re-sent with another category, a customer
 arriving after the orders staging held back for lack of them (one of them a re-sent version
-of an order kept for another customer, which wins once the customer is known; with a line
+of an order kept for another customer, which wins once the customer is known; another an
+order sent twice in one file, whose held-back earlier row then wins and makes the row kept
+before a duplicate; with a line
 and a web session held back with them), a web session that was from the future at the first
 build and is not at the second, an order
 re-sent as cancelled whose return falls back to its earlier version on another customer's
@@ -120,6 +122,19 @@ def arrivals(tmp_path_factory) -> dict:
         f"union all select * replace ('{LATE_CUSTOMER}' as customer_id) "
         f"from '{first['orders']}' where order_id = '{claimed[0]}'",
         raw / "orders" / ("~" + first["orders"].name),
+    )
+    # ... and an order sent twice in one file, for that customer a minute earlier
+    # (quarantined) and for the claimed order's customer (kept): once the customer arrives,
+    # the earlier row is valid and wins (the duplicate-key rule keeps a file's earliest row),
+    # and the kept row becomes a duplicate whose raw text the quarantine shows
+    _copy_sql(
+        con,
+        f"select * replace ('SIBLING-ORDER-1' as order_id, '{LATE_CUSTOMER}' as customer_id, "
+        f"ordered_at - interval 1 minute as ordered_at) from '{first['orders']}' "
+        f"where order_id = '{claimed[0]}' "
+        f"union all select * replace ('SIBLING-ORDER-1' as order_id) "
+        f"from '{first['orders']}' where order_id = '{claimed[0]}'",
+        raw / "orders" / ("~~" + first["orders"].name),
     )
     # ... with a line, quarantined until its order is kept, a web session of that customer,
     # quarantined until the customer arrives, and a web session dated just after the first
@@ -309,6 +324,12 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             "select count(*) from staging.quarantine_shop__orders "
             "where raw_order_id = 'ORPHAN-ORDER-1'"
         )[0][0],
+        "sibling": first.query(
+            "select 'kept', customer_id from staging.stg_shop__orders "
+            "where order_id = 'SIBLING-ORDER-1' union all "
+            "select reject_reason, raw_customer_id from staging.quarantine_shop__orders "
+            "where raw_order_id = 'SIBLING-ORDER-1' order by 1"
+        ),
         "claimed": first.query(
             "select customer_id from staging.stg_shop__orders "
             f"where order_id = '{arrivals['claimed_order'][0]}'"
@@ -404,6 +425,19 @@ def test_the_scenarios_are_in_the_new_files(builds, arrivals):
         "select customer_id from staging.stg_shop__orders "
         f"where order_id = '{arrivals['claimed_order'][0]}'"
     ) == [(LATE_CUSTOMER,)]
+    # of the order sent twice in one file, the earlier row, held back for the customer, wins
+    # now, and the row kept before is quarantined as a duplicate with its raw text
+    claimed_customer = arrivals["claimed_order"][1]
+    assert builds["before"]["sibling"] == [
+        ("kept", claimed_customer),
+        ("unknown_customer", LATE_CUSTOMER),
+    ]
+    assert run.query(
+        "select 'kept', customer_id from staging.stg_shop__orders "
+        "where order_id = 'SIBLING-ORDER-1' union all "
+        "select reject_reason, raw_customer_id from staging.quarantine_shop__orders "
+        "where raw_order_id = 'SIBLING-ORDER-1' order by 1"
+    ) == [("duplicate_order_id", claimed_customer), ("kept", LATE_CUSTOMER)]
     # the return re-sent on another order's line is kept there
     assert builds["before"]["moved_return"][0][0] == arrivals["moved_return"][1]
     assert run.query(

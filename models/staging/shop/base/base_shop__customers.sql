@@ -77,9 +77,7 @@ final as (
         signup_at,
         is_signup_at_unparseable,
         -- the raw text only where the quarantine shows it
-        {%- for column in var('raw_contract')['customers'].columns %}
-            case when reject_reason is not null then raw_{{ column }} end as raw_{{ column }},
-        {%- endfor %}
+        {{ raw_text_where('customers', 'reject_reason is not null') }},
         row_reject_reason,
         reject_reason,
         superseded_by_file,

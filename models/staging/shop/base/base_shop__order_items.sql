@@ -120,7 +120,7 @@ repeated_keys as (
     having count(*) > 1
 ),
 
-final as (
+decided as (
     -- a key with one valid row: every row keeps the answer of the rules
     select
         {{ all_columns_except(step_columns) }},
@@ -152,6 +152,57 @@ final as (
                 repeated_keys.order_id = changed.order_id
                 and repeated_keys.line_number = changed.line_number
         )
+),
+
+keys_twice_in_a_file as (
+    -- the keys a file holds more than once: those with a row a rule rejected, and those with more
+    -- than one valid row in one file. The duplicate-key rule may rank the rows of such a key again
+    -- (a rejected one turns valid: its order arrives; a later file sends the key), so their kept
+    -- row keeps the raw text that the rank or the quarantine may read (a kept row of any other key
+    -- can only be superseded by a later file)
+    select
+        _source_file,
+        order_id,
+        line_number
+    from changed
+    where row_reject_reason is not null and order_id is not null and line_number is not null
+    union
+    select
+        _source_file,
+        order_id,
+        line_number
+    from changed
+    where
+        row_reject_reason is null
+        and exists (
+            select 1 from repeated_keys
+            where
+                repeated_keys.order_id = changed.order_id
+                and repeated_keys.line_number = changed.line_number
+        )
+    group by _source_file, order_id, line_number
+    having count(*) > 1
+),
+
+keeps_raw_text as (
+    select
+        decided.*,
+        decided.reject_reason is not null
+        or keys_twice_in_a_file._source_file is not null as keeps_raw_text
+    from decided
+    left join keys_twice_in_a_file
+        on
+            decided._source_file = keys_twice_in_a_file._source_file
+            and decided.order_id = keys_twice_in_a_file.order_id
+            and decided.line_number = keys_twice_in_a_file.line_number
+),
+
+final as (
+    -- the raw text only on the rows the quarantine shows or may come to show
+    select
+        {{ all_columns_except(raw_text_column_names('order_items') + ['keeps_raw_text']) }},
+        {{ raw_text_where('order_items', 'keeps_raw_text') }}
+    from keeps_raw_text
 )
 
 select * from final
