@@ -12,6 +12,20 @@
     case when {{ trimmed }} not in ({{ missing | join(', ') }}) then {{ trimmed }} end
 {%- endmacro %}
 
+{% macro clean_text_to_parse(column, types={}) -%}
+    {#- The cleaned text (clean_string) of a raw column that parse_integer, parse_money,
+        parse_timestamp and is_unparseable read: null when the file gives the column a
+        number, timestamp or date type, since they read the typed value then. Not for
+        parse_date (it reads the text of a timestamp). An unread cleaned column still costs
+        DuckDB a join per row (the null tokens' list), so the base models do not compute it. -#}
+    {%- set typed = ['integer', 'number', 'timestamp', 'timestamptz', 'date'] -%}
+    {%- if raw_type_class(column, types) in typed -%}
+        cast(null as {{ dbt.type_string() }})
+    {%- else -%}
+        {{ clean_string(column) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro trim_characters(text) -%}
     {#- `text` without the characters of var raw_trim_code_points at either end. -#}
     {{ return(adapter.dispatch('trim_characters', 'segmentation')(text)) }}
@@ -153,7 +167,11 @@
 {%- endmacro %}
 
 {% macro default__parse_timestamp(column, types={}, cleaned=none) -%}
-    {{ dbt.safe_cast(cleaned or clean_string(column), dbt.type_timestamp()) }}
+    {%- if raw_type_class(column, types) in ['timestamp', 'timestamptz', 'date'] -%}
+        cast({{ column }} as {{ dbt.type_timestamp() }})
+    {%- else -%}
+        {{ dbt.safe_cast(cleaned or clean_string(column), dbt.type_timestamp()) }}
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro duckdb__parse_timestamp(column, types={}, cleaned=none) -%}

@@ -12,7 +12,8 @@ source as (
 
 cleaned as (
     -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
-    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    -- (clean_string; clean_text_to_parse: only where the file gives the column as text); the
+    -- raw values stay beside them for the quarantine's raw_ columns
     select
         *,
         {{ clean_string('customer_id') }} as customer_id_text,
@@ -21,7 +22,7 @@ cleaned as (
         {{ clean_string('country', real_values=['NA']) }} as country_text,  -- NA: Namibia
         {{ clean_string('acquisition_channel') }} as acquisition_channel_text,
         {{ clean_string('birth_date') }} as birth_date_text,
-        {{ clean_string('signup_at') }} as signup_at_text
+        {{ clean_text_to_parse('signup_at', raw_types) }} as signup_at_text
     from source
 ),
 

@@ -26,15 +26,16 @@ known_orders as (
 
 cleaned as (
     -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
-    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    -- (clean_string; clean_text_to_parse: only where the file gives the column as text); the
+    -- raw values stay beside them for the quarantine's raw_ columns
     select
         *,
         {{ clean_string('order_id') }} as order_id_text,
-        {{ clean_string('line_number') }} as line_number_text,
+        {{ clean_text_to_parse('line_number', raw_types) }} as line_number_text,
         {{ clean_string('product_id') }} as product_id_text,
-        {{ clean_string('quantity') }} as quantity_text,
-        {{ clean_string('unit_price') }} as unit_price_text,
-        {{ clean_string('discount_amount') }} as discount_amount_text
+        {{ clean_text_to_parse('quantity', raw_types) }} as quantity_text,
+        {{ clean_text_to_parse('unit_price', raw_types) }} as unit_price_text,
+        {{ clean_text_to_parse('discount_amount', raw_types) }} as discount_amount_text
     from source
 ),
 

@@ -24,12 +24,13 @@ known_customers as (
 
 cleaned as (
     -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
-    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    -- (clean_string; clean_text_to_parse: only where the file gives the column as text); the
+    -- raw values stay beside them for the quarantine's raw_ columns
     select
         *,
         {{ clean_string('order_id') }} as order_id_text,
         {{ clean_string('customer_id') }} as customer_id_text,
-        {{ clean_string('ordered_at') }} as ordered_at_text,
+        {{ clean_text_to_parse('ordered_at', raw_types) }} as ordered_at_text,
         {{ clean_enum('status') }} as status_enum,
         {{ clean_enum('sales_channel') }} as sales_channel_enum
     from source

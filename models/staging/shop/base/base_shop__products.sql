@@ -8,13 +8,14 @@ source as (
 
 cleaned as (
     -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
-    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    -- (clean_string; clean_text_to_parse: only where the file gives the column as text); the
+    -- raw values stay beside them for the quarantine's raw_ columns
     select
         *,
         {{ clean_string('product_id') }} as product_id_text,
         {{ clean_string('product_name') }} as product_name_text,
         {{ clean_string('category') }} as category_text,
-        {{ clean_string('list_price') }} as list_price_text
+        {{ clean_text_to_parse('list_price', raw_types) }} as list_price_text
     from source
 ),
 

@@ -28,16 +28,17 @@ source as (
 
 cleaned as (
     -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
-    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    -- (clean_string; clean_text_to_parse: only where the file gives the column as text); the
+    -- raw values stay beside them for the quarantine's raw_ columns
     select
         *,
         {{ clean_string('return_id') }} as return_id_text,
         {{ clean_string('order_id') }} as order_id_text,
-        {{ clean_string('line_number') }} as line_number_text,
-        {{ clean_string('quantity') }} as quantity_text,
-        {{ clean_string('returned_at') }} as returned_at_text,
+        {{ clean_text_to_parse('line_number', raw_types) }} as line_number_text,
+        {{ clean_text_to_parse('quantity', raw_types) }} as quantity_text,
+        {{ clean_text_to_parse('returned_at', raw_types) }} as returned_at_text,
         {{ clean_string('reason') }} as reason_text,
-        {{ clean_string('refund_amount') }} as refund_amount_text
+        {{ clean_text_to_parse('refund_amount', raw_types) }} as refund_amount_text
     from source
 ),
 

@@ -24,15 +24,16 @@ known_customers as (
 
 cleaned as (
     -- every text value once trimmed, with the null tokens (NULL, N/A, ...) as null
-    -- (clean_string); the raw values stay beside them for the quarantine's raw_ columns
+    -- (clean_string; clean_text_to_parse: only where the file gives the column as text); the
+    -- raw values stay beside them for the quarantine's raw_ columns
     select
         *,
         {{ clean_string('session_id') }} as session_id_text,
         {{ clean_string('customer_id') }} as customer_id_text,
-        {{ clean_string('started_at') }} as started_at_text,
-        {{ clean_string('page_views') }} as page_views_text,
-        {{ clean_string('product_views') }} as product_views_text,
-        {{ clean_string('cart_adds') }} as cart_adds_text,
+        {{ clean_text_to_parse('started_at', raw_types) }} as started_at_text,
+        {{ clean_text_to_parse('page_views', raw_types) }} as page_views_text,
+        {{ clean_text_to_parse('product_views', raw_types) }} as product_views_text,
+        {{ clean_text_to_parse('cart_adds', raw_types) }} as cart_adds_text,
         {{ clean_string('device') }} as device_text
     from source
 ),
