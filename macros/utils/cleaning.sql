@@ -18,8 +18,7 @@
         number, timestamp or date type, since they read the typed value then. Not for
         parse_date (it reads the text of a timestamp). An unread cleaned column still costs
         DuckDB a join per row (the null tokens' list), so the base models do not compute it. -#}
-    {%- set typed = ['integer', 'number', 'timestamp', 'timestamptz', 'date'] -%}
-    {%- if raw_type_class(column, types) in typed -%}
+    {%- if raw_type_class(column, types) != 'text' -%}
         cast(null as {{ dbt.type_string() }})
     {%- else -%}
         {{ clean_string(column) }}
