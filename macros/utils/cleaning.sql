@@ -362,19 +362,25 @@
     sha256(cast({{ expression }} as {{ dbt.type_string() }}))
 {%- endmacro %}
 
-{% macro raw_columns_as_text(table_name) -%}
-    {#- Every contract column of a raw table as text, prefixed raw_, for quarantine rows, then
-        the row's identity in the raw files: _source_file, _source_row. -#}
+{% macro raw_columns(table_name, as_text) -%}
+    {#- Every contract column of a raw table, prefixed raw_ (the quarantine's original values),
+        then the row's identity in the raw files: _source_file, _source_row. as_text: cast to
+        text here; otherwise the values stay as the file types them until raw_text_where casts
+        the rows that keep them (a build from every file then carries no text of the kept
+        rows through its steps). -#}
     {%- for col in var('raw_contract')[table_name].columns %}
+    {%- if as_text %}
     cast({{ col }} as {{ dbt.type_string() }}) as raw_{{ col }},
+    {%- else %}
+    {{ col }} as raw_{{ col }},
+    {%- endif %}
     {%- endfor %}
     _source_file,
     _source_row
 {%- endmacro %}
 
 {% macro raw_text_column_names(table_name) -%}
-    {#- The names of the raw_ columns of a raw table's contract (raw_columns_as_text), as a
-        list. -#}
+    {#- The names of the raw_ columns of a raw table's contract (raw_columns), as a list. -#}
     {%- set names = [] %}
     {%- for col in var('raw_contract')[table_name].columns %}
         {%- do names.append('raw_' ~ col) %}
@@ -383,11 +389,13 @@
 {%- endmacro %}
 
 {% macro raw_text_where(table_name, condition) -%}
-    {#- The raw_ columns of a raw table's contract as they are where condition holds, null
-        elsewhere: the base tables keep the raw text only on the rows the quarantine shows or
-        may come to show. -#}
+    {#- The raw_ columns of a raw table's contract (raw_columns) as text where condition
+        holds, null elsewhere: the base tables keep the raw text only on the rows the
+        quarantine shows or may come to show. -#}
     {%- for col in var('raw_contract')[table_name].columns %}
-    case when {{ condition }} then raw_{{ col }} end as raw_{{ col }}
+    case
+        when {{ condition }} then cast(raw_{{ col }} as {{ dbt.type_string() }})
+    end as raw_{{ col }}
     {%- if not loop.last %},{% endif %}
     {%- endfor %}
 {%- endmacro %}

@@ -38,7 +38,7 @@ parsed as (
         {{ signup_at }} as signup_at,
         {{ is_unparseable('signup_at', signup_at, raw_types, 'signup_at_text') }}
             as is_signup_at_unparseable,
-        {{ raw_columns_as_text('customers') }}
+        {{ raw_columns('customers', as_text=false) }}
     from cleaned
 ),
 

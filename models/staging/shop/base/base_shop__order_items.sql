@@ -59,7 +59,7 @@ new_rows as (
             as is_unit_price_unparseable,
         {{ is_unparseable('discount_amount', discount, raw_types, 'discount_amount_text') }}
             as is_discount_unparseable,
-        {{ raw_columns_as_text('order_items') }}
+        {{ raw_columns('order_items', as_text=new_files_only) }}
     from cleaned
 ),
 

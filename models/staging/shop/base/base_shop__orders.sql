@@ -52,7 +52,7 @@ new_rows as (
             else coalesce(status_enum, 'delivered')
         end as status,
         sales_channel_enum as sales_channel,
-        {{ raw_columns_as_text('orders') }}
+        {{ raw_columns('orders', as_text=new_files_only) }}
     from cleaned
 ),
 

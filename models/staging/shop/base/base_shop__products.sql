@@ -28,7 +28,7 @@ parsed as (
         {{ list_price }} as list_price,
         {{ is_unparseable('list_price', list_price, raw_types, 'list_price_text') }}
             as is_list_price_unparseable,
-        {{ raw_columns_as_text('products') }}
+        {{ raw_columns('products', as_text=true) }}
     from cleaned
 ),
 

@@ -63,7 +63,7 @@ new_rows as (
             as is_returned_at_unparseable,
         {{ is_unparseable('refund_amount', refund_amount, raw_types, 'refund_amount_text') }}
             as is_refund_unparseable,
-        {{ raw_columns_as_text('returns') }}
+        {{ raw_columns('returns', as_text=true) }}
     from cleaned
 ),
 

@@ -60,7 +60,7 @@ new_rows as (
             or {{ is_unparseable('cart_adds', cart_adds, raw_types, 'cart_adds_text') }}
         ) as is_count_unparseable,
         {{ clean_enum('device', 'device_text') }} as device,
-        {{ raw_columns_as_text('sessions') }}
+        {{ raw_columns('sessions', as_text=new_files_only) }}
     from cleaned
 ),
 
