@@ -10,12 +10,14 @@ of that warehouse:
 - **incremental**: the files of --new-day land and plain `dbt build` applies them (the daily
   activity and the month-end snapshots recompute only the touched customers;
   docs/incremental.md);
+- **nothing_new**: plain `dbt build` again with no file landed: what every build costs
+  whatever it applies (the floor of an incremental build);
 - **full**: `dbt build --full-refresh` on the same files right after, which rebuilds every
   model from all files (the fitted models and build history are kept, as in the equality
   test, tests/python/test_incremental.py).
 
-Rounds run incremental, full, incremental, full, ...; medians per step. Both are complete
-`dbt build`s, tests included.
+Rounds run incremental, nothing_new, full, incremental, ...; medians per step. All three are
+complete `dbt build`s, tests included.
 
 usage: incremental_bench.py [--customers 1000000] [--runs 3] [--daily 11] [--new-day 2026-09-21]
 
@@ -38,6 +40,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_bench  # noqa: E402
 from batches_bench import batch_folders  # noqa: E402
 
+#: Each round's steps, in order, on one copy of the first build.
+STEPS = (
+    ("incremental", ["build"]),
+    ("nothing_new", ["build"]),
+    ("full", ["build", "--full-refresh"]),
+)
 TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions")
 #: How many of the slowest models and tests the report names per step.
 TOP = 12
@@ -97,7 +105,7 @@ def main() -> None:
         for path in raw.glob(f"*/{args.new_day}.*"):  # as the first build saw it, then the day
             path.unlink()
         link_tree(batched, raw, args.new_day, new=True)
-        for step, dbt_args in (("incremental", ["build"]), ("full", ["build", "--full-refresh"])):
+        for step, dbt_args in STEPS:
             print(f"[{args.customers:,} run {run}] {step} ...", flush=True)
             record = run_bench.dbt_step(dbt_args, run_dir, str(raw), step, args.timeout)
             record.update(step=step, run=run)
@@ -122,7 +130,7 @@ def report(results: dict) -> str:
         "|---:|---|---:|---:|" + "---:|" * len(WATCHED),
     ]
     walls = {}
-    for step in ("incremental", "full"):
+    for step, _ in STEPS:
         rs = runs(step)
         walls[step] = med([r["wall_s"] for r in rs])
         each = ", ".join(f"{r['wall_s']:.1f}" for r in rs)
@@ -134,8 +142,9 @@ def report(results: dict) -> str:
             f"| {results['customers']:,} | {step} | {walls[step]:.1f} ({each}) | {peak:.2f} | "
             f"{models} |"
         )
-    lines.append(f"\nincremental / full: {walls['incremental'] / walls['full']:.2f}x")
-    for step in ("incremental", "full"):
+    for step in ("incremental", "nothing_new"):
+        lines.append(f"\n{step} / full: {walls[step] / walls['full']:.2f}x")
+    for step, _ in STEPS:
         rs = runs(step)
         times = {
             name: med([r["models"][name]["time"] for r in rs if name in r["models"]])
