@@ -44,6 +44,24 @@ def test_every_dependency_is_written_in_the_models_own_file(manifest):
     assert not hidden, hidden
 
 
+def test_latest_build_from_names_a_parent_of_the_tested_model(manifest):
+    # get_where_subquery reads a test's __latest_build__ from the model its meta
+    # latest_build_from names; it must be a direct parent of the tested model, or the compile
+    # of that test stops (found by a build, not by a parse, so checked here)
+    nodes = manifest["nodes"]
+    named, wrong = 0, {}
+    for node in nodes.values():
+        name = node["resource_type"] == "test" and node["config"]["meta"].get("latest_build_from")
+        if not name:
+            continue
+        named += 1
+        tested = nodes[node["attached_node"]]
+        if f"model.segmentation.{name}" not in tested["depends_on"]["nodes"]:
+            wrong[node["name"]] = name
+    assert named >= 4  # the line view's key and not-null tests
+    assert not wrong, wrong
+
+
 def test_no_macro_calls_ref():
     offenders = [
         str(path.relative_to(REPO))
