@@ -64,6 +64,12 @@
         ~ "applied_at timestamp, future_cutoff timestamp, fingerprint varchar, "
         ~ "snapshot_dates varchar)"
     ) -%}
+    {#- which customers each incremental model of customer rows rewrote at its latest build
+        (record_rewritten_customers): every one, or those of int_customers_changed -#}
+    {%- do run_query(
+        "create table if not exists raw.rewritten_customers (model_name varchar, "
+        ~ "every_customer boolean, built_at timestamp)"
+    ) -%}
     {%- for column in [
         'future_cutoff timestamp', 'fingerprint varchar', 'snapshot_dates varchar',
     ] -%}
@@ -318,15 +324,32 @@
         in changed_customers before the model appends them again, or every row when the
         model rebuilds all customers (changed_customers_only, given the same arguments, is
         false). Nothing on the first build and with --full-refresh, which create the table
-        anew. -#}
+        anew. Then records which of the two the build does (record_rewritten_customers). -#}
     {%- set changed_only = is_incremental() and changed_customers_only(
         snapshot_dates=snapshot_dates, model_version=model_version,
         session_columns=session_columns
     ) -%}
-    {{ return(delete_customers(
+    {%- set delete = delete_customers(
         ('select customer_id from ' ~ changed_customers) if changed_only else none
-    )) }}
+    ) -%}
+    {%- if not segmentation.keeps_file_ledger() -%}
+        {{ return(delete) }}
+    {%- endif -%}
+    {{ return(delete ~ ';\n' ~ record_rewritten_customers(every_customer=not changed_only)) }}
 {% endmacro %}
+
+{% macro record_rewritten_customers(every_customer) %}
+    {#- Part of delete_changed_customers' pre-hook: records in raw.rewritten_customers whether
+        this build of the model rewrites every customer's rows or only those of
+        int_customers_changed. The tests configured `where: "__rewritten_customers__"` read
+        it (get_where_subquery). Rolled back with the model if its build fails. -#}
+    {%- if not segmentation.keeps_file_ledger() -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    delete from raw.rewritten_customers where model_name = '{{ this.identifier }}';
+    insert into raw.rewritten_customers
+    values ('{{ this.identifier }}', {{ every_customer }}, {{ run_started_timestamp() }})
+{%- endmacro %}
 
 {% macro customers_summed_again(changed_customers, daily_activity, snapshot_dates) %}
     {#- At run time, for int_customer_totals_current (the sums of every customer's days before

@@ -6,11 +6,18 @@
         model, every row after a build from all files. For a view that joins its `_built_at`
         table to others, the test's `meta: {latest_build_from: <model>}` names the parent
         whose `_built_at` the view carries: the maximum is read there, not through the view's
-        joins over every row. Wins over dbt's default (the project comes first in the
-        dispatch search order, dbt_project.yml). -#}
+        joins over every row. A second placeholder, __rewritten_customers__, keeps the rows of
+        the customers the latest build rewrote (rewritten_customers_condition). Wins over
+        dbt's default (the project comes first in the dispatch search order,
+        dbt_project.yml). -#}
     {%- set where = config.get('where', '') -%}
     {%- if not where -%}
         {{ return(relation) }}
+    {%- endif -%}
+    {%- if '__rewritten_customers__' in where -%}
+        {%- set where = where | replace(
+            '__rewritten_customers__', rewritten_customers_condition()
+        ) -%}
     {%- endif -%}
     {%- set built_at_relation = latest_build_relation(relation) -%}
     {%- set where = where | replace(
@@ -41,4 +48,46 @@
     {{ return(api.Relation.create(
         database=parent.database, schema=parent.schema, identifier=parent.alias
     )) }}
+{%- endmacro %}
+
+{% macro rewritten_customers_condition() -%}
+    {#- SQL condition for a test of the incremental models of customer rows (the order and
+        return facts): true for the rows of the customers the latest build rewrote. That is
+        every row when one of the test's parent models rewrote every customer at its latest
+        build (raw.rewritten_customers: the first build, --full-refresh, a changed
+        fingerprint) or has no record, and otherwise the rows of int_customers_changed's
+        customers: the rows of every other customer were tested by the build that wrote them,
+        and cannot collide with the new ones (a build rewrites every row of each customer it
+        recomputes, an order's old and new customer included). Every parent model of the
+        test must be such a model, or the compile stops; on an engine without the file ledger
+        (every build rewrites every customer) the condition is true. -#}
+    {%- if not execute or not segmentation.keeps_file_ledger() -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set test_node = graph.nodes[model.unique_id] -%}
+    {%- set parents = [] -%}
+    {%- for parent_id in test_node.depends_on.nodes if parent_id.startswith('model.') -%}
+        {%- set parent = graph.nodes[parent_id] -%}
+        {%- if parent.name not in segmentation.ledger_models() -%}
+            {{ exceptions.raise_compiler_error(
+                '__rewritten_customers__ in the where of ' ~ test_node.name ~ ': '
+                ~ parent.name ~ ' is not an incremental model of customer rows (one that '
+                ~ 'reads int_customers_changed), so its rows are not rewritten by customer'
+            ) }}
+        {%- endif -%}
+        {%- do parents.append(parent.alias) -%}
+    {%- endfor -%}
+    {%- if not parents -%}
+        {{ return('true') }}
+    {%- endif -%}
+    {%- set changed = graph.nodes['model.' ~ project_name ~ '.int_customers_changed'] -%}
+    {%- set changed_relation = api.Relation.create(
+        database=changed.database, schema=changed.schema, identifier=changed.alias
+    ) -%}
+    {{ return(
+        '(customer_id in (select changed.customer_id from ' ~ changed_relation
+        ~ ' as changed) or (select count(*) from raw.rewritten_customers as rewritten'
+        ~ " where not rewritten.every_customer and rewritten.model_name in ('"
+        ~ parents | join("', '") ~ "')) < " ~ parents | length ~ ')'
+    ) }}
 {%- endmacro %}

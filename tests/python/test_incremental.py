@@ -359,6 +359,7 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
         "where snapshot_set = 'month_end'"
     )
     before["month_ends"] = first.query(month_ends)[0][0]
+    before["rewritten"] = first.query(REWRITTEN)
     _land(arrivals)
     # the planted session's time comes before the second build starts
     wait = (
@@ -633,6 +634,9 @@ LATEST_BUILD_OTHER_TESTS = (
     "unique_int_order_lines_order_line_of_the_latest_build",
     "unique_int_orders_summarised_order_id_of_the_latest_build",
     "unique_int_returns_joined_to_order_items_return_id_of_the_latest_build",
+    # the kept lines' row rule and the kept orders' accepted values
+    "stg_shop__order_items_net_amount_of_the_latest_build",
+    "accepted_values_stg_shop__orders_order_status_of_the_latest_build",
 )
 
 
@@ -695,6 +699,72 @@ def test_a_key_test_fails_on_a_duplicate_the_latest_build_wrote(
     new = dbt_runner(["test", "--select", name], raw, db)
     assert new.returncode != 0
     assert f"Failure in test {name}" in new.output
+
+
+REWRITTEN = "select model_name, every_customer from raw.rewritten_customers order by 1"
+#: The facts' tests that read the rows of the customers the latest build rewrote.
+REWRITTEN_CUSTOMERS_TESTS = (
+    "unique_fct_orders_order_id_of_the_rewritten_customers",
+    "unique_fct_order_items_order_item_id_of_the_rewritten_customers",
+    "unique_fct_returns_return_id_of_the_rewritten_customers",
+    "relationships_fct_order_items_order_id_of_the_rewritten_customers",
+    "fct_order_items_returned_quantity_of_the_rewritten_customers",
+)
+
+
+def test_the_facts_tests_read_the_customers_the_latest_build_rewrote(builds):
+    # raw.rewritten_customers records, per incremental model of customer rows, whether its
+    # latest build rewrote every customer: the first build and --full-refresh did, the
+    # incremental build rewrote int_customers_changed's customers only
+    first = dict(builds["before"]["rewritten"])
+    incremental = dict(builds["incremental"].query(REWRITTEN))
+    full = dict(builds["full"].query(REWRITTEN))
+    assert set(FACTS) <= set(first) and set(first) == set(incremental) == set(full)
+    assert all(first.values()) and all(full.values())
+    assert not any(incremental[name] for name in FACTS)
+    compiled = builds["incremental"].db_path.parent / "target" / "compiled"
+    for name in REWRITTEN_CUSTOMERS_TESTS:
+        (sql,) = [p.read_text() for p in compiled.rglob(f"{name}.sql")]
+        assert "customer_id in (select changed.customer_id from" in sql, name
+        assert "from raw.rewritten_customers as rewritten" in sql, name
+
+
+def test_a_fact_test_reads_every_row_unless_the_latest_build_rewrote_changed_customers_only(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    # a duplicate order of a customer the incremental build did not rewrite is not read
+    # again; the same test reads it when the fact's latest build rewrote every customer, and a
+    # duplicate of a rewritten customer's order fails it
+    raw, db = _copy_of_the_incremental_build(builds, arrivals, tmp_path)
+    orders = "marts.fct_orders"
+    changed = "select customer_id from intermediate.int_customers_changed"
+    with duckdb.connect(str(db)) as con:
+        assert con.execute(f"select count(*) from ({changed})").fetchone()[0] > 0
+        con.execute(
+            f"insert into {orders} select * from {orders} "
+            f"where customer_id not in ({changed}) limit 1"
+        )
+    name = REWRITTEN_CUSTOMERS_TESTS[0]
+    old = dbt_runner(["test", "--select", name], raw, db)
+    assert old.returncode == 0, old.output[-3000:]
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update raw.rewritten_customers set every_customer = true "
+            "where model_name = 'fct_orders'"
+        )
+    every = dbt_runner(["test", "--select", name], raw, db)
+    assert every.returncode != 0 and f"Failure in test {name}" in every.output
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update raw.rewritten_customers set every_customer = false "
+            "where model_name = 'fct_orders'"
+        )
+        con.execute(f"delete from {orders} where customer_id not in ({changed})")
+        con.execute(
+            f"insert into {orders} select * from {orders} where customer_id in ({changed}) limit 1"
+        )
+    new = dbt_runner(["test", "--select", name], raw, db)
+    assert new.returncode != 0 and f"Failure in test {name}" in new.output
 
 
 def _copy_of_the_incremental_build(builds: dict, arrivals: dict, tmp_path: Path) -> tuple:

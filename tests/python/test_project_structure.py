@@ -58,7 +58,35 @@ def test_latest_build_from_names_a_parent_of_the_tested_model(manifest):
         tested = nodes[node["attached_node"]]
         if f"model.segmentation.{name}" not in tested["depends_on"]["nodes"]:
             wrong[node["name"]] = name
-    assert named >= 4  # the line view's key and not-null tests
+    assert named >= 2  # the line view's key and customer tests
+    assert not wrong, wrong
+
+
+def test_rewritten_customers_tests_read_only_models_rewritten_by_customer(manifest):
+    # a test configured `where: "__rewritten_customers__"` reads only the rows of the
+    # customers the latest build rewrote (rewritten_customers_condition); that holds only for
+    # a model that rewrites its rows by customer (an incremental model reading
+    # int_customers_changed), for every model the test reads, or the compile stops
+    nodes = manifest["nodes"]
+    changed = "model.segmentation.int_customers_changed"
+    by_customer = {
+        uid
+        for uid, node in nodes.items()
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] == "incremental"
+        and changed in node["depends_on"]["nodes"]
+    }
+    tests, wrong = [], {}
+    for node in nodes.values():
+        if node["resource_type"] != "test" or "__rewritten_customers__" not in (
+            node["config"].get("where") or ""
+        ):
+            continue
+        tests.append(node["name"])
+        models = [p for p in node["depends_on"]["nodes"] if p.startswith("model.")]
+        if not models or set(models) - by_customer:
+            wrong[node["name"]] = sorted(set(models) - by_customer)
+    assert len(tests) >= 10  # the order and return facts' keys, not-nulls and row rules
     assert not wrong, wrong
 
 
@@ -175,6 +203,7 @@ NOT_SQL_MACROS = {
     "require_run_started",
     "applies_new_files_only", "new_raw_files", "clear_unless_new_files_only",
     "customers_summed_again", "delete_customers", "daily_activity_sums",
+    "record_rewritten_customers", "rewritten_customers_condition",
 }  # fmt: skip
 
 
