@@ -16,5 +16,6 @@ def model(dbt, session):
     settings = settings_from_dbt(dbt.config.get("segmentation_settings"))
     features = FeatureSample(dbt.ref("int_customer_features_current"), settings.config)
     centroids = to_pandas(dbt.ref("segment_centroids"))
-    history = read_history(session, dbt.this, dbt.is_incremental)
+    # the versions it holds (a version's sample is written once)
+    history = read_history(session, dbt.this, dbt.is_incremental, columns=["model_version"])
     return fit_sample_model(features, centroids, history, settings)

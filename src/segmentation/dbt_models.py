@@ -215,11 +215,15 @@ def decide_refit(
     return False, "configuration unchanged and no drift above the threshold"
 
 
-def read_history(session: Any, this: Any, is_incremental: bool) -> pd.DataFrame | None:
-    """A Python model's own previous table, or None on its first run."""
+def read_history(
+    session: Any, this: Any, is_incremental: bool, columns: list[str] | None = None
+) -> pd.DataFrame | None:
+    """A Python model's own previous table, or None on its first run. With ``columns``, only
+    their distinct values: the fit sample needs the versions it holds, not its rows."""
     if not is_incremental:
         return None
-    return to_pandas(session.sql(f"select * from {this}"))
+    select = f"distinct {', '.join(columns)}" if columns else "*"
+    return to_pandas(session.sql(f"select {select} from {this}"))
 
 
 def _sample_columns(relation: Any, config: SegmentationConfig) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime
 
 import duckdb
@@ -19,6 +21,7 @@ from segmentation.dbt_models import (
     fit_sample_model,
     k_selection_model,
     max_psi,
+    read_history,
     settings_from_dbt,
     stability_model,
 )
@@ -183,7 +186,11 @@ def test_the_fit_models_draw_the_sample_only_for_a_new_version():
     assert centroids_model(idle[1], k_selection, centroids, settings).empty
     stored_sample = fit_sample_model(frame, centroids, None, settings)
     stored_stability = stability_model(frame, centroids, None, settings)
-    assert fit_sample_model(idle[2], centroids, stored_sample, settings).empty
+    # the fit sample model reads only the versions its table holds
+    con.register("stored_sample", stored_sample)
+    versions = read_history(con, "stored_sample", True, columns=["model_version"])
+    assert list(versions.columns) == ["model_version"] and len(versions) == 1 < len(stored_sample)
+    assert fit_sample_model(idle[2], centroids, versions, settings).empty
     assert stability_model(idle[3], centroids, stored_stability, settings).empty
     assert all(s._frame is None for s in idle)
     # an empty input is seen without drawing, and a missing feature column is named at once
@@ -191,3 +198,16 @@ def test_the_fit_models_draw_the_sample_only_for_a_new_version():
     assert k_selection_model(empty, None, settings).empty and empty._frame is None
     with pytest.raises(ValueError, match="frequency"):
         FeatureSample(con.from_df(frame.drop(columns="frequency")), settings.config)
+
+
+def test_the_fit_libraries_load_only_when_a_version_is_fitted():
+    """A build that fits no new version runs the four Python models without scikit-learn,
+    SciPy or kneed: their import took about 2 s of every build (docs/benchmarks.md)."""
+    code = (
+        "import sys; import segmentation.dbt_models; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'kneed'}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"

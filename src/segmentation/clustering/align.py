@@ -20,8 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.spatial.distance import cdist
 
 from segmentation.clustering.transform import TransformParams, transform_values
 
@@ -77,6 +75,10 @@ def align_segments(
         max_previous_id: highest id ever used before (defaults to max(previous_ids), or 0).
         threshold: maximum Euclidean distance (in the new standardised space) for a match.
     """
+    # imported where used: a build that fits no new version does not load SciPy (fit.py)
+    from scipy.optimize import linear_sum_assignment
+    from scipy.spatial.distance import cdist
+
     new_original = np.atleast_2d(np.asarray(new_centroids_original, dtype=np.float64))
     k = new_original.shape[0]
     new_std = transform_values(new_original, new_params)

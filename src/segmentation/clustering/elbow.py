@@ -35,7 +35,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from kneed import KneeLocator
 
 
 @dataclass(frozen=True)
@@ -64,6 +63,8 @@ def knee_curve(inertia: np.ndarray, scale: str = "log") -> np.ndarray:
 
 def find_knee(ks: np.ndarray, inertia: np.ndarray, sensitivity: float = 1.0) -> int | None:
     """The knee of a decreasing convex curve with Kneedle, or None when there is none."""
+    from kneed import KneeLocator  # imported where used: it loads SciPy (fit.py)
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kneed warns "No knee/elbow found"; we handle None
         locator = KneeLocator(

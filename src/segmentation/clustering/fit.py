@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.cluster import KMeans
+
+if TYPE_CHECKING:
+    from sklearn.cluster import KMeans
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +18,9 @@ FINAL_N_INIT = 10
 
 def make_kmeans(k: int, seed: int, n_init: int) -> KMeans:
     """A KMeans estimator with the project's fixed settings (lloyd, k-means++, seeded)."""
+    # imported here: a build that fits no new version does not pay for scikit-learn
+    from sklearn.cluster import KMeans
+
     return KMeans(n_clusters=k, n_init=n_init, random_state=seed, init="k-means++")
 
 

@@ -25,8 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import adjusted_rand_score
-from sklearn.metrics.cluster import contingency_matrix
 
 from segmentation.clustering.fit import make_kmeans
 from segmentation.clustering.sampling import sample_indices
@@ -66,6 +64,8 @@ def verdict(mean_jaccard: float) -> str:
 def _jaccard_best(original: np.ndarray, boot: np.ndarray, k: int) -> np.ndarray:
     """For each original label 0..k-1, the best Jaccard with any bootstrap cluster (0 for an
     original label without points here: dissolved)."""
+    from sklearn.metrics.cluster import contingency_matrix  # imported where used (fit.py)
+
     present, original_codes = np.unique(original, return_inverse=True)
     table = contingency_matrix(original_codes, boot).astype(np.float64)  # C x D
     sizes_c = table.sum(axis=1, keepdims=True)
@@ -102,6 +102,8 @@ def bootstrap_stability(
         raise ValueError(f"bootstrap must be >= 1, got {bootstrap}")
     if X.shape[0] != labels.shape[0]:
         raise ValueError("X and labels must have the same number of rows")
+    from sklearn.metrics import adjusted_rand_score  # imported where used (fit.py)
+
     keep = sample_indices(X.shape[0], max_rows, seed)
     X, labels = X[keep], labels[keep]
     n = X.shape[0]

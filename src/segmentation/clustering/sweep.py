@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
-from sklearn.metrics.pairwise import euclidean_distances
-from sklearn.utils import check_random_state
 
 from segmentation.clustering.fit import make_kmeans
 
@@ -57,6 +54,9 @@ def sweep_k(
         DataFrame with columns k (int64), inertia, silhouette, calinski_harabasz,
         davies_bouldin, smallest_segment_share (float64), one row per k tried, ascending k.
     """
+    # imported where used: a build that fits no new version does not load scikit-learn
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+
     X = np.asarray(X, dtype=np.float64)
     n = X.shape[0]
     rows: list[dict[str, float]] = []
@@ -113,6 +113,9 @@ def sampled_silhouettes(
         k -> silhouette; NaN when the sample holds fewer than 2 or more than m - 1 distinct
         labels (where scikit-learn raises).
     """
+    from sklearn.metrics.pairwise import euclidean_distances  # imported where used
+    from sklearn.utils import check_random_state
+
     n = X.shape[0]
     result: dict[int, float] = {k: np.nan for k in labelings}
     if n == 0 or not labelings:
