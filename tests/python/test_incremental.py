@@ -634,9 +634,8 @@ LATEST_BUILD_OTHER_TESTS = (
     "unique_int_order_lines_order_line_of_the_latest_build",
     "unique_int_orders_summarised_order_id_of_the_latest_build",
     "unique_int_returns_joined_to_order_items_return_id_of_the_latest_build",
-    # the kept lines' row rule and the kept orders' accepted values
+    # the kept lines' row rule
     "stg_shop__order_items_net_amount_of_the_latest_build",
-    "accepted_values_stg_shop__orders_order_status_of_the_latest_build",
 )
 
 
@@ -708,7 +707,6 @@ REWRITTEN_CUSTOMERS_TESTS = (
     "unique_fct_order_items_order_item_id_of_the_rewritten_customers",
     "unique_fct_returns_return_id_of_the_rewritten_customers",
     "relationships_fct_order_items_order_id_of_the_rewritten_customers",
-    "fct_order_items_returned_quantity_of_the_rewritten_customers",
 )
 
 
