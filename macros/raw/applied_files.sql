@@ -342,7 +342,8 @@
     {#- Part of delete_changed_customers' pre-hook: records in raw.rewritten_customers whether
         this build of the model rewrites every customer's rows or only those of
         int_customers_changed. The tests configured `where: "__rewritten_customers__"` read
-        it (get_where_subquery). Rolled back with the model if its build fails. -#}
+        it (get_where_subquery). When the model's build fails, its tests do not run, and its
+        next build writes the record again. -#}
     {%- if not segmentation.keeps_file_ledger() -%}
         {{ return('select 1') }}
     {%- endif -%}
