@@ -44,9 +44,14 @@
             'latest_build_from: ' ~ name ~ ' is not a parent of ' ~ tested.name
         ) }}
     {%- endif -%}
-    {%- set parent = graph.nodes[parent_id] -%}
+    {{ return(node_relation(graph.nodes[parent_id])) }}
+{%- endmacro %}
+
+{% macro node_relation(node) -%}
+    {#- The relation of a model node of the graph (graph.nodes[...]), for a test that reads
+        a model it does not name. -#}
     {{ return(api.Relation.create(
-        database=parent.database, schema=parent.schema, identifier=parent.alias
+        database=node.database, schema=node.schema, identifier=node.alias
     )) }}
 {%- endmacro %}
 
@@ -64,13 +69,13 @@
     {%- if not execute or not segmentation.keeps_file_ledger() -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set test_node = graph.nodes[model.unique_id] -%}
+    {%- set by_customer = segmentation.ledger_models() -%}
     {%- set parents = [] -%}
-    {%- for parent_id in test_node.depends_on.nodes if parent_id.startswith('model.') -%}
+    {%- for parent_id in model.depends_on.nodes if parent_id.startswith('model.') -%}
         {%- set parent = graph.nodes[parent_id] -%}
-        {%- if parent.name not in segmentation.ledger_models() -%}
+        {%- if parent.name not in by_customer -%}
             {{ exceptions.raise_compiler_error(
-                '__rewritten_customers__ in the where of ' ~ test_node.name ~ ': '
+                '__rewritten_customers__ in the where of ' ~ model.name ~ ': '
                 ~ parent.name ~ ' is not an incremental model of customer rows (one that '
                 ~ 'reads int_customers_changed), so its rows are not rewritten by customer'
             ) }}
@@ -80,9 +85,8 @@
     {%- if not parents -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set changed = graph.nodes['model.' ~ project_name ~ '.int_customers_changed'] -%}
-    {%- set changed_relation = api.Relation.create(
-        database=changed.database, schema=changed.schema, identifier=changed.alias
+    {%- set changed_relation = node_relation(
+        graph.nodes['model.' ~ project_name ~ '.int_customers_changed']
     ) -%}
     {{ return(
         '(customer_id in (select changed.customer_id from ' ~ changed_relation

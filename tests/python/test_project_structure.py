@@ -203,7 +203,7 @@ NOT_SQL_MACROS = {
     "require_run_started",
     "applies_new_files_only", "new_raw_files", "clear_unless_new_files_only",
     "customers_summed_again", "delete_customers", "daily_activity_sums",
-    "record_rewritten_customers", "rewritten_customers_condition",
+    "record_rewritten_customers", "rewritten_customers_condition", "node_relation",
 }  # fmt: skip
 
 
