@@ -37,6 +37,10 @@ MANIFEST = $(or $(DBT_TARGET_PATH),target)/manifest.json
 VARS ?=
 comma := ,
 DBT_ARGS = --project-dir . --vars '{raw_path: "$(SEGMENTATION_RAW)"$(if $(VARS),$(comma) $(VARS))}' $(if $(FULL_REFRESH),--full-refresh)
+# dbt's unit tests check the models' SQL on fixed inputs, so `make test` and plain `dbt build`
+# run them and the build of `make run` leaves them out, as dbt recommends for production
+# builds; UNIT_TESTS=1 runs them too
+UNIT_TESTS ?=
 
 .PHONY: setup setup-spark run check build data test lint pytest bench clean reset-warehouse
 
@@ -79,7 +83,7 @@ build: check setup-spark
 else ifeq ($(ENGINE),duckdb)
 build: check
 	mkdir -p $(dir $(SEGMENTATION_DB))
-	$(BIN)/dbt build $(DBT_ARGS)
+	$(BIN)/dbt build $(DBT_ARGS) $(if $(UNIT_TESTS),,--exclude-resource-type unit_test)
 PUBLISH_DB := $(SEGMENTATION_DB)
 else
 $(error ENGINE=$(ENGINE): use duckdb (default) or spark)

@@ -1,6 +1,7 @@
 """One warehouse per data set (docs/data-quality.md): a warehouse records the raw folder it
 was built from, and a build from another folder stops before any model, naming both folders
-and the ways out; `make run RAW=<folder>` builds into a warehouse of its own."""
+and the ways out; `make run RAW=<folder>` builds into a warehouse of its own (and, checked with
+the same dry run, leaves out dbt's unit tests)."""
 
 from __future__ import annotations
 
@@ -36,18 +37,28 @@ def test_a_build_from_another_raw_folder_stops_and_says_why(tmp_path: Path, dbt_
     assert again.returncode == 0, again.output
 
 
-def test_make_run_with_a_raw_folder_uses_a_warehouse_of_its_own(tmp_path: Path) -> None:
-    # as a user's shell would run it: not inside `make test`, which exports its own settings
+def dry_run(*args: str) -> str:
+    """The commands `make run` would run, as a user's shell would run it: not inside
+    `make test`, which exports its own settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SEGMENTATION_", "MAKE"))}
     env.pop("MFLAGS", None)
+    proc = subprocess.run(
+        ["make", "-n", "run", *args], cwd=REPO, env=env, capture_output=True, text=True,
+        check=True,
+    )  # fmt: skip
+    return proc.stdout
 
-    def dry_run(*args: str) -> str:
-        proc = subprocess.run(
-            ["make", "-n", "run", *args], cwd=REPO, env=env, capture_output=True, text=True,
-            check=True,
-        )  # fmt: skip
-        return proc.stdout
 
+def test_make_run_leaves_out_dbt_unit_tests_unless_asked() -> None:
+    """dbt's unit tests check the SQL on fixed inputs (make test runs them): the scheduled
+    build skips them, as dbt recommends for production builds; UNIT_TESTS=1 keeps them."""
+    build = [line for line in dry_run().splitlines() if "/dbt build" in line]
+    assert len(build) == 1 and build[0].endswith("--exclude-resource-type unit_test"), build
+    asked = [line for line in dry_run("UNIT_TESTS=1").splitlines() if "/dbt build" in line]
+    assert len(asked) == 1 and "unit_test" not in asked[0], asked
+
+
+def test_make_run_with_a_raw_folder_uses_a_warehouse_of_its_own(tmp_path: Path) -> None:
     assert f'--db "{REPO}/data/warehouses/my_shop.duckdb"' in dry_run(f"RAW={tmp_path}/my_shop")
     # a folder named like a schema (raw.duckdb would make `raw.<table>` ambiguous)
     shop = tmp_path / "shop"
