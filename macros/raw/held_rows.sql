@@ -89,7 +89,8 @@
         read every held row); NOT MATERIALIZED makes each reader scan the held table for the
         columns it needs. Nothing on a build from every file (its `changed` step, read three
         times, is what DuckDB keeps, so the raw text is parsed once) and on engines without
-        the keyword. -#}
+        the keyword. int_customers_changed writes it on its row keys (every raw row's ids),
+        which its steps read for one table each. -#}
     {%- if new_files_only -%}
         {{ return(adapter.dispatch('not_materialized', 'segmentation')()) }}
     {%- endif -%}

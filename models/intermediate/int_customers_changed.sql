@@ -54,7 +54,8 @@
 {%- set cutoff = "cast('" ~ (last_cutoff or '9999-12-31') ~ "' as timestamp)" %}
 with recursive
 
-row_keys as (
+row_keys as {{ not_materialized(incremental) }} (
+    -- read in place by each step (one table's keys each) rather than copied whole
     select * from {{ ref('base_shop__row_keys') }}
 ),
 
