@@ -255,6 +255,23 @@
     {{ return('') }}
 {% endmacro %}
 
+{% macro written_by_this_build(parent_name) -%}
+    {#- SQL condition on the rows of parent_name, an incremental model of customer rows with a
+        _built_at column: the rows this dbt invocation wrote when it builds that model too
+        (dbt builds a parent first), true otherwise. A model that recomputes only the changed
+        customers reads their rows of such a parent with it: the parent rewrote every row of
+        those customers in this build (or every row), and the rows it appended fill the
+        table's last row groups, which DuckDB then reads alone (it skips the others by the
+        range of their _built_at) instead of reading every customer's rows and keeping
+        the changed ones. A build of the model alone (no new file) still reads them all. -#}
+    {%- if execute and selected_resources is defined
+        and 'model.' ~ project_name ~ '.' ~ parent_name in selected_resources -%}
+        _built_at = {{ segmentation.run_started_timestamp() }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro in_files(column, paths) -%}
     {#- SQL condition: column is one of the file paths (false for none, so that DuckDB skips
         the read). -#}

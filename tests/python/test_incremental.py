@@ -563,7 +563,34 @@ def test_the_facts_recompute_only_the_touched_customers(builds):
     # the order and return facts (and the models between staging and them) read the lines,
     # orders and returns of the customers of int_customers_changed only, and keep the rest
     for name, sql in builds["before"]["fact_sql"].items():
-        assert "where customer_id in (select customer_id from changed_customers)" in sql, name
+        assert "customer_id in (select customer_id from changed_customers)" in sql, name
+    # and the facts with an incremental parent read only the rows the parent wrote in this
+    # build (written_by_this_build), like the month-end segments (an equal answer: below)
+    for name in ("fct_orders", "fct_returns"):
+        assert "_built_at = cast(" in builds["before"]["fact_sql"][name], name
+    segments_sql = builds["before"]["month_end_sql"]["int_customer_segments_monthly"]
+    assert "_built_at = cast(" in segments_sql
+
+
+def test_built_without_their_parents_they_read_every_row_of_them(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    """With nothing new to apply, the facts and the month-end segments may be built alone;
+    they recompute the customers int_customers_changed still lists from every row of their
+    parents then, whose rows were written by an earlier build: the same tables (reading only
+    this build's rows would delete those customers and append nothing)."""
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    models = ["fct_orders", "fct_returns", "int_customer_segments_monthly"]
+    alone = dbt_runner(["run", "--select", *models], arrivals["raw"], db)
+    assert alone.returncode == 0, alone.output[-3000:]
+    assert alone.query("select count(*) from intermediate.int_customers_changed")[0][0] > 0
+    inc = builds["incremental"].db_path
+    assert compare_warehouses(inc, db, tables=["fct_orders", "fct_returns"]) == []
+    assert (
+        compare_warehouses(inc, db, schema="intermediate", tables=["int_customer_segments_monthly"])
+        == []
+    )
 
 
 def test_incremental_equals_a_full_refresh_of_a_copy(builds):

@@ -43,7 +43,9 @@ changed_customers as (
 customer_features as (
     select * from {{ ref('int_customer_features_monthly') }}
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+    where
+        {{ written_by_this_build('int_customer_features_monthly') }}
+        and customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 

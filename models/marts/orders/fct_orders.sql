@@ -18,7 +18,9 @@ changed_customers as (
 orders as (
     select * from {{ ref('int_orders_summarised') }}
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+    where
+        {{ written_by_this_build('int_orders_summarised') }}
+        and customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 

@@ -16,7 +16,9 @@ changed_customers as (
 returns as (
     select * from {{ ref('int_returns_joined_to_order_items') }}
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+    where
+        {{ written_by_this_build('int_returns_joined_to_order_items') }}
+        and customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 
