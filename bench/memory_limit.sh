@@ -55,48 +55,13 @@ echo "build: memory_limit=$SEGMENTATION_MEMORY_LIMIT temp_directory=$SEGMENTATIO
 # Run dbt build and sample the process tree and the spill folder every 0.2 s.
 status=0
 "$PY" - "$WORK" "$SEGMENTATION_TEMP_DIR" "$VARS" <<'PYEOF' || status=$?
-import os
 import subprocess
 import sys
 import time
 
 work, spill, dbt_vars = sys.argv[1], sys.argv[2], sys.argv[3]
-page = os.sysconf("SC_PAGE_SIZE")
-
-
-def tree_rss(root):
-    parent, rss = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                stat = fh.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
-        parent[int(entry)] = int(fields[1])
-        rss[int(entry)] = int(fields[21]) * page
-    children = {}
-    for pid, ppid in parent.items():
-        children.setdefault(ppid, []).append(pid)
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, ()))
-    return total
-
-
-def dir_size(path):
-    total = 0
-    for dirpath, _dirs, files in os.walk(path):
-        for name in files:
-            try:
-                total += os.stat(os.path.join(dirpath, name)).st_blocks * 512
-            except OSError:
-                pass
-    return total
+sys.path.insert(0, "bench")
+from procmem import folder_bytes, tree_rss  # noqa: E402  (the benchmarks' measuring helpers)
 
 
 cmd = [
@@ -110,7 +75,7 @@ peak_rss = peak_spill = 0
 peak_rss_at = peak_spill_at = 0.0
 while proc.poll() is None:
     now = time.monotonic() - start
-    rss, spilled = tree_rss(proc.pid), dir_size(spill)
+    rss, spilled = tree_rss(proc.pid), folder_bytes(spill)
     if rss > peak_rss:
         peak_rss, peak_rss_at = rss, now
     if spilled > peak_spill:

@@ -1,9 +1,11 @@
-"""Run a command and measure its wall time and the peak RSS of its whole process tree.
+"""Run a command and measure its wall time, the peak RSS of its whole process tree and,
+optionally, the peak disk space of a folder.
 
 The sampler reads /proc every 0.2 s and sums the resident set size of the process and all of
 its descendants (dbt runs Python models and DuckDB in one process, but `segmentation` and
 subprocess-based steps spawn children; /usr/bin/time -v only reports the largest single
-process).
+process). With `disk_folder`, it also adds up the space allocated to the files under that
+folder (a warehouse file, its write-ahead log, DuckDB's spill folder) about once a second.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class Measurement:
     load_after: tuple[float, float, float]
     #: killed by run_measured because the tree's RSS passed max_rss_bytes
     over_memory_budget: bool = False
+    #: the most disk space the files under disk_folder took (None: not watched)
+    peak_disk_bytes: int | None = None
 
 
 def _proc_table() -> dict[int, tuple[int, int]]:
@@ -46,6 +50,19 @@ def _proc_table() -> dict[int, tuple[int, int]]:
         rss_pages = int(fields[21])
         table[int(entry)] = (ppid, rss_pages * PAGE_SIZE)
     return table
+
+
+def folder_bytes(folder: str) -> int:
+    """Disk space allocated to the files under folder (blocks, as du counts them); files
+    that vanish while it walks count as gone."""
+    total = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_blocks * 512
+            except OSError:
+                continue
+    return total
 
 
 def tree_rss(root: int) -> int:
@@ -71,10 +88,13 @@ def run_measured(
     timeout_s: float | None = None,
     interval_s: float = 0.2,
     max_rss_bytes: int | None = None,
+    disk_folder: str | None = None,
+    disk_interval_s: float = 1.0,
 ) -> Measurement:
     load_before = os.getloadavg()
     log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115
     peak = 0
+    peak_disk = folder_bytes(disk_folder) if disk_folder else None
     stop = threading.Event()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
@@ -82,9 +102,13 @@ def run_measured(
     over_budget = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_disk
+        next_disk = 0.0
         while not stop.is_set():
             peak = max(peak, tree_rss(proc.pid))
+            if disk_folder and time.perf_counter() >= next_disk:
+                peak_disk = max(peak_disk or 0, folder_bytes(disk_folder))
+                next_disk = time.perf_counter() + disk_interval_s
             if max_rss_bytes is not None and peak > max_rss_bytes and not over_budget.is_set():
                 # stop it before the kernel's OOM killer picks a victim on a shared machine
                 over_budget.set()
@@ -103,6 +127,8 @@ def run_measured(
     wall = time.perf_counter() - start
     stop.set()
     sampler.join()
+    if disk_folder:
+        peak_disk = max(peak_disk or 0, folder_bytes(disk_folder))
     if log_path:
         log.close()
     return Measurement(
@@ -111,6 +137,7 @@ def run_measured(
         returncode=None if timed_out else proc.returncode,
         timed_out=timed_out,
         over_memory_budget=over_budget.is_set(),
+        peak_disk_bytes=peak_disk,
         load_before=load_before,
         load_after=os.getloadavg(),
     )

@@ -201,6 +201,8 @@ def dbt_step(
         cwd=str(PROJECT["dir"]),
         log_path=str(run_dir / f"{name}.log"),
         timeout_s=timeout,
+        # the warehouse, its write-ahead log and DuckDB's spill (SEGMENTATION_TEMP_DIR) live here
+        disk_folder=str(run_dir),
     )
     step = measurement_dict(m)
     step["command"] = "dbt " + " ".join(args)
@@ -225,6 +227,7 @@ def measurement_dict(m) -> dict:
         "returncode": m.returncode,
         "timed_out": m.timed_out,
         "over_memory_budget": m.over_memory_budget,
+        "peak_disk_gb": None if m.peak_disk_bytes is None else m.peak_disk_bytes / GB,
         "load_before": m.load_before,
         "load_after": m.load_after,
     }
