@@ -40,7 +40,15 @@ orders as (
     {%- endif %}
 ),
 
+order_items as (
+    select * from {{ ref('stg_shop__order_items') }}
+    {%- if changed_only %}
+    where order_id in (select order_id from orders)
+    {%- endif %}
+),
+
 order_lines as (
+    -- the lines with their order's customer and day and their product's category
     select * from {{ ref('int_order_lines') }}
     where not is_cancelled
     {%- if changed_only %}
@@ -62,44 +70,52 @@ sessions as (
 ),
 {%- endif %}
 
-order_days as (
+order_item_totals as (
+    -- each order's kept lines summed by the order alone: the lines meet their orders after
+    -- this, one row per order
     select
-        customer_id,
-        ordered_date as activity_date,
-        count(*) as orders_placed,
-        sum(case when is_cancelled then 1 else 0 end) as orders_cancelled
-    from orders
-    group by customer_id, ordered_date
-),
-
-order_sales as (
-    -- a purchase is an order that is not cancelled and has a kept line, so an order whose
-    -- lines were all quarantined is none (fct_orders.is_purchase says the same)
-    select
-        customer_id,
-        ordered_date,
         order_id,
-        min(ordered_at) as ordered_at,
         sum(quantity) as units_sold,
         sum(gross_amount) as gross_amount,
         sum(discount_amount) as discount_amount,
         sum(net_amount) as net_sales
-    from order_lines
-    group by customer_id, ordered_date, order_id
+    from order_items
+    group by order_id
 ),
 
-sales_days as (
+order_totals as (
+    -- a purchase is an order that is not cancelled and has a kept line, so an order whose
+    -- lines were all quarantined is none (fct_orders.is_purchase says the same)
+    select
+        orders.customer_id,
+        orders.ordered_date,
+        orders.ordered_at,
+        orders.is_cancelled,
+        not orders.is_cancelled and order_item_totals.order_id is not null as is_purchase,
+        order_item_totals.units_sold,
+        order_item_totals.gross_amount,
+        order_item_totals.discount_amount,
+        order_item_totals.net_sales
+    from orders
+    left join order_item_totals
+        on orders.order_id = order_item_totals.order_id
+),
+
+order_days as (
+    -- every order placed that day; what the purchases among them sold
     select
         customer_id,
         ordered_date as activity_date,
-        count(*) as orders_kept,
-        min(ordered_at) as first_order_at,
-        max(ordered_at) as last_order_at,
-        sum(units_sold) as units_sold,
-        sum(gross_amount) as gross_amount,
-        sum(discount_amount) as discount_amount,
-        sum(net_sales) as net_sales
-    from order_sales
+        count(*) as orders_placed,
+        sum(case when is_cancelled then 1 else 0 end) as orders_cancelled,
+        sum(case when is_purchase then 1 else 0 end) as orders_kept,
+        min(case when is_purchase then ordered_at end) as first_order_at,
+        max(case when is_purchase then ordered_at end) as last_order_at,
+        sum(case when is_purchase then units_sold else 0 end) as units_sold,
+        sum(case when is_purchase then gross_amount else 0 end) as gross_amount,
+        sum(case when is_purchase then discount_amount else 0 end) as discount_amount,
+        sum(case when is_purchase then net_sales else 0 end) as net_sales
+    from order_totals
     group by customer_id, ordered_date
 ),
 
@@ -178,25 +194,11 @@ session_days as (
 {%- endif %}
 
 purchase_days as (
-    -- sales and first purchases of a category fall on days with an order
+    -- first purchases of a category fall on days with an order
     select
-        order_days.customer_id,
-        order_days.activity_date,
-        order_days.orders_placed,
-        order_days.orders_cancelled,
-        coalesce(sales_days.orders_kept, 0) as orders_kept,
-        sales_days.first_order_at,
-        sales_days.last_order_at,
-        coalesce(sales_days.units_sold, 0) as units_sold,
-        coalesce(sales_days.gross_amount, 0) as gross_amount,
-        coalesce(sales_days.discount_amount, 0) as discount_amount,
-        coalesce(sales_days.net_sales, 0) as net_sales,
+        order_days.*,
         coalesce(new_category_days.new_categories, 0) as new_categories
     from order_days
-    left join sales_days
-        on
-            order_days.customer_id = sales_days.customer_id
-            and order_days.activity_date = sales_days.activity_date
     left join new_category_days
         on
             order_days.customer_id = new_category_days.customer_id
