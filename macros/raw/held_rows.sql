@@ -80,18 +80,20 @@
     {%- endif %}
 {%- endmacro %}
 
-{% macro not_materialized(new_files_only) -%}
-    {#- Written between `name as` and the `(` of the steps that an incremental build reads
-        twice and that hold every held row (the returns' `parsed`, `candidates` and
-        `flagged`; the other base models read only their quarantined held rows there).
-        DuckDB keeps a step that is read twice in memory as a whole, here every held row
-        with its raw text (it was about 4 GB for the web sessions at 1M customers, when they
-        read every held row); NOT MATERIALIZED makes each reader scan the held table for the
-        columns it needs. Nothing on a build from every file (its `changed` step, read three
-        times, is what DuckDB keeps, so the raw text is parsed once) and on engines without
-        the keyword. int_customers_changed writes it on its row keys (every raw row's ids),
-        which its steps read for one table each. -#}
-    {%- if new_files_only -%}
+{% macro not_materialized(when) -%}
+    {#- Written between `name as` and the `(` of a step that is read twice and that DuckDB
+        should not keep in memory as a whole, when `when` is true: the steps of an incremental
+        base model that hold every held row (the returns' `parsed`, `candidates` and
+        `flagged`; the other base models read only their quarantined held rows there), with
+        their raw text (it was about 4 GB for the web sessions at 1M customers, when they
+        read every held row); int_customers_changed's row keys (every raw row's ids), which
+        its steps read for one table each; segment_trends' month-end segments (16.5 M rows
+        at 1M customers), which its two steps read for different columns. NOT MATERIALIZED
+        makes each reader scan the table for the rows and columns it needs. Nothing when
+        `when` is false (a base model's build from every file: its `changed` step, read
+        three times, is what DuckDB keeps, so the raw text is parsed once) and on engines
+        without the keyword. -#}
+    {%- if when -%}
         {{ return(adapter.dispatch('not_materialized', 'segmentation')()) }}
     {%- endif -%}
 {%- endmacro %}

@@ -7,7 +7,8 @@ snapshots as (
     select * from {{ ref('int_trend_snapshots') }}
 ),
 
-monthly_segments as (
+monthly_segments as {{ not_materialized(true) }} (
+    -- read by both steps below, each for its own columns: not kept in memory as a whole
     select * from {{ ref('int_customer_segments_monthly') }}
 ),
 
