@@ -72,7 +72,10 @@ sessions as (
 
 order_item_totals as (
     -- each order's kept lines summed by the order alone: the lines meet their orders after
-    -- this, one row per order
+    -- this, one row per order. int_orders_summarised sums them the same way for the order
+    -- facts; read from it, this model would wait for it on the path to the segments, and dbt
+    -- ran it beside the kept returns under one memory limit, both spilling
+    -- (docs/benchmarks.md, "Tried and reverted")
     select
         order_id,
         sum(quantity) as units_sold,
