@@ -1,6 +1,7 @@
 """The benchmarks' measuring helper (bench/procmem.py): the peak disk space of a watched folder
 counts a file that a command writes and deletes again (the 10M incremental benchmark reports
-the warehouse, its write-ahead log and DuckDB's spill this way)."""
+the warehouse, its write-ahead log and DuckDB's spill this way); the incremental benchmark's
+report sets each step against the full refresh, or against the first build without one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
+from incremental_bench import report  # noqa: E402
 from procmem import folder_bytes, run_measured  # noqa: E402
 
 MB = 1024**2
@@ -39,3 +41,30 @@ def test_peak_disk_counts_a_file_written_and_deleted_during_the_command(tmp_path
 def test_no_folder_watched_no_disk_figure(tmp_path: Path) -> None:
     m = run_measured([sys.executable, "-c", "pass"])
     assert m.returncode == 0 and m.peak_disk_bytes is None
+
+
+def step(name: str, wall_s: float) -> dict:
+    return {"step": name, "ok": True, "wall_s": wall_s, "models": {}, "peak_rss_gb": 1.0,
+            "peak_disk_gb": 2.0, "dbt_elapsed_s": wall_s - 1}  # fmt: skip
+
+
+FIRST = {"wall_s": 400.0, "peak_rss_gb": 3.0, "peak_disk_gb": 5.0, "dbt_elapsed_s": 390.0}
+
+
+def test_incremental_report_divides_by_the_full_refresh() -> None:
+    runs = [step("incremental", 30), step("nothing_new", 20), step("full", 200)]
+    for second in (40, 100):  # medians of 3 rounds: 40 (incremental), 20 (nothing new), 200
+        runs += [step("incremental", second), step("nothing_new", 20), step("full", 200)]
+    text = report({"customers": 1000, "first": FIRST, "runs": runs})
+    assert "incremental / full: 0.20x" in text and "nothing_new / full: 0.10x" in text
+    assert "first build" not in text
+
+
+def test_incremental_report_without_full_refresh_divides_by_the_first_build() -> None:
+    runs = [step("incremental", 40), step("nothing_new", 20)]
+    results = {"customers": 1000, "first": FIRST, "steps": ["incremental", "nothing_new"]}
+    text = report({**results, "runs": runs})
+    assert "incremental / first build: 0.10x" in text
+    assert "nothing_new / first build: 0.05x" in text
+    assert "first build (every file before the new day): 400.0 s" in text
+    assert "| full |" not in text
