@@ -48,8 +48,9 @@
 {#- rows dated after the earliest last build's start were quarantined as from the future
     then (none before the first build) -#}
 {%- set last_cutoff = run_query(
-    "select min(cutoff) from (select max(future_cutoff) as cutoff from raw.applied_raw_files "
-    ~ "where model_name in ('" ~ models | join("', '") ~ "') group by model_name) as cutoffs"
+    "select min(cutoff) from (select max(future_cutoff) as cutoff from "
+    ~ source('ingest', 'applied_raw_files') ~ " where model_name in ('"
+    ~ models | join("', '") ~ "') group by model_name) as cutoffs"
 ).rows[0][0] if incremental else none %}
 {%- set cutoff = "cast('" ~ (last_cutoff or '9999-12-31') ~ "' as timestamp)" %}
 with recursive

@@ -1,7 +1,9 @@
 """The project reads the way dbt shows it: every dependency dbt records is visible in the
 model's own file (a `ref`/`source` call or a `-- depends_on:` line), no macro hides a `ref`,
-staging reads only sources and staging, and the base and quarantine models have a primary
-key test on the raw row identity."""
+staging reads only sources and staging, every model has a primary-key test (the base and
+quarantine models on the raw row identity), every source is declared in the staging folder
+named after it, and no model names a warehouse table in its code (the rules of
+dbt-project-evaluator this project follows; docs/project-evaluator.md)."""
 
 from __future__ import annotations
 
@@ -123,26 +125,66 @@ def test_no_model_is_a_short_macro_call(manifest):
     assert not short, short
 
 
-def test_base_and_quarantine_models_have_a_primary_key_test(manifest):
-    tested = {}
+#: Models without a primary-key test, and why (docs/project-evaluator.md): two views that
+#: each of their tables computes for its own snapshot set (a test would compute every set
+#: again; the tables' keys are tested), and the raw row keys of every table (ids only, whose
+#: key is the raw row identity each table's base model tests).
+WITHOUT_PRIMARY_KEY_TEST = {"int_customer_metrics", "int_customer_features", "base_shop__row_keys"}
+
+
+def primary_key_tested(manifest) -> set[str]:
+    """Models with a primary-key test: dbt's unique and not_null on one column, or
+    unique_combination_of_columns (the rule dbt-project-evaluator applies, with the var
+    primary_key_test_macros in dbt_project.yml)."""
+    columns: dict[tuple[str, str], set[str]] = {}
+    tested = set()
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "test":
-            continue
         meta = node.get("test_metadata") or {}
-        if meta.get("name") in {"unique", "unique_combination_of_columns"}:
-            for parent in node["depends_on"]["nodes"]:
-                tested.setdefault(parent, []).append(meta.get("kwargs", {}))
-    # base_shop__row_keys is the raw rows of every table, ids only: its key is the raw row
-    # identity that each table's base model tests
-    wanted = [
-        n["unique_id"]
-        for n in _models(manifest)
-        if n["name"].startswith(("base_shop__", "quarantine_shop__"))
-        and n["name"] != "base_shop__row_keys"
-    ]
-    assert len(wanted) == 12
-    missing = [w for w in wanted if w not in tested]
-    assert not missing, missing
+        model = node.get("attached_node") or ""
+        if node["resource_type"] != "test" or not model.startswith("model."):
+            continue
+        if meta.get("name") == "unique_combination_of_columns":
+            tested.add(model)
+        elif meta.get("name") in {"unique", "not_null"}:
+            columns.setdefault((model, node["column_name"]), set()).add(meta["name"])
+    tested |= {model for (model, _), names in columns.items() if names == {"unique", "not_null"}}
+    return tested
+
+
+def test_every_model_has_a_primary_key_test(manifest):
+    tested = primary_key_tested(manifest)
+    models = {n["unique_id"]: n["name"] for n in _models(manifest)}
+    missing = sorted(name for uid, name in models.items() if uid not in tested)
+    assert missing == sorted(WITHOUT_PRIMARY_KEY_TEST)
+    # the base and quarantine models' keys are the raw row identity (file and row number)
+    assert sum(name.startswith(("base_shop__", "quarantine_shop__")) for name in models.values()) == 13
+
+
+def test_every_source_is_declared_in_the_staging_folder_named_after_it(manifest):
+    misplaced = {
+        source["unique_id"]: source["original_file_path"]
+        for source in manifest["sources"].values()
+        if not source["original_file_path"].startswith(f"models/staging/{source['source_name']}/")
+    }
+    assert len(manifest["sources"]) >= 9
+    assert not misplaced, misplaced
+
+
+#: A warehouse table named in a model's code instead of through ref() or source()
+SCHEMA_TABLE = re.compile(
+    r"\b(raw|staging|intermediate|marts|reference|segmentation_state|main)\.[a-z_]+"
+)
+
+
+def test_no_model_names_a_warehouse_table_in_its_code(manifest):
+    named = {}
+    for node in _models(manifest):
+        code = re.sub(r"\{#.*?#\}", "", node["raw_code"], flags=re.S)
+        code = re.sub(r"(--|#)[^\n]*", "", code)  # SQL and Python comments
+        found = [match.group(0) for match in SCHEMA_TABLE.finditer(code)]
+        if found:
+            named[node["name"]] = found
+    assert not named, named
 
 
 def test_test_yaml_lives_beside_the_models_it_tests(manifest):
