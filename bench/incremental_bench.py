@@ -112,7 +112,8 @@ def main() -> None:
     work = args.work / "runs" / "incremental"
     # every build runs in live/ (one warehouse path, one dbt target); base/ keeps the first
     raw, base, live = work / "raw", work / "base", work / "live"
-    results = {"machine": run_bench.machine(), "customers": args.customers,
+    results = {"machine": run_bench.machine(), "commit": run_bench.PROJECT["commit"],
+               "customers": args.customers,
                "new_day": args.new_day.isoformat(), "fresh_parse": args.fresh_parse,
                "steps": [step for step, _ in steps], "runs": []}  # fmt: skip
     out = run_bench.RESULTS / f"incremental-{dt.datetime.now():%Y%m%dT%H%M%S}.json"
