@@ -157,7 +157,8 @@ def test_every_model_has_a_primary_key_test(manifest):
     missing = sorted(name for uid, name in models.items() if uid not in tested)
     assert missing == sorted(WITHOUT_PRIMARY_KEY_TEST)
     # the base and quarantine models' keys are the raw row identity (file and row number)
-    assert sum(name.startswith(("base_shop__", "quarantine_shop__")) for name in models.values()) == 13
+    layers = ("base_shop__", "quarantine_shop__")
+    assert sum(name.startswith(layers) for name in models.values()) == 13
 
 
 def test_every_source_is_declared_in_the_staging_folder_named_after_it(manifest):
