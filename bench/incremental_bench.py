@@ -183,17 +183,17 @@ def report(results: dict) -> str:
             f"{peak:.2f} | {disk:.2f} | {models} |"
         )
     if "full" in steps:
-        reference, name = walls["full"], "full"
+        reference, reference_name = walls["full"], "full"
     else:  # --no-full: the first build, every file but the new day's
         first = results["first"]
-        reference, name = first["wall_s"], "first build"
+        reference, reference_name = first["wall_s"], "first build"
         nodes, disk = (first.get(key) or float("nan") for key in ("dbt_elapsed_s", "peak_disk_gb"))
         lines.append(
             f"\nfirst build (every file before the new day): {first['wall_s']:.1f} s, dbt's node "
             f"time {nodes:.1f} s, peak {first['peak_rss_gb']:.2f} GB, peak disk {disk:.2f} GB"
         )
     for step in ("incremental", "nothing_new"):
-        lines.append(f"\n{step} / {name}: {walls[step] / reference:.2f}x")
+        lines.append(f"\n{step} / {reference_name}: {walls[step] / reference:.2f}x")
     for step in steps:
         rs = runs(step)
         times = {
