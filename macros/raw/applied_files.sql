@@ -460,3 +460,38 @@
     {%- endif -%}
     delete from {{ this }}
 {% endmacro %}
+
+{% macro last_build_started() %}
+    {#- At run time, in a model with a file ledger (post-hook record_applied_files) that
+        recomputes only what its parents rewrote: the start of its last build, as a SQL
+        timestamp literal (the ledger's future_cutoff is that build's
+        run_started_timestamp), so that the rows a parent wrote after it (their _built_at is
+        later) are the ones to recompute. None when the model recomputes every row: the
+        first build, --full-refresh, --empty, no ledger, another fingerprint (ledger_matches:
+        the code upstream or the vars changed). Always none in a unit test. -#}
+    {%- if not execute or flags.EMPTY or model.resource_type != 'model' or not is_incremental()
+        or not ledger_matches(model.unique_id, this) -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set started = run_query(
+        "select max(future_cutoff) from raw.applied_raw_files where model_name = '"
+        ~ this.identifier ~ "'"
+    ).rows[0][0] -%}
+    {{ return(none if started is none else "cast('" ~ started ~ "' as timestamp)") }}
+{% endmacro %}
+
+{% macro delete_orders_rewritten_since_last_build(parent) %}
+    {#- pre-hook of an incremental model of rows per order that recomputes the orders whose
+        rows in parent (an incremental base model with _built_at) were written after the
+        model's last build (last_build_started): deletes those orders' rows before the model
+        appends them again, or every row when it recomputes every order. Nothing on the first
+        build, with --full-refresh and with --empty, which create the table anew. -#}
+    {%- if not is_incremental() or flags.EMPTY -%}
+        {{ return('select 1') }}
+    {%- endif -%}
+    {%- set since = last_build_started() -%}
+    delete from {{ this }}
+    {%- if since is not none %}
+    where order_id in (select order_id from {{ parent }} where _built_at > {{ since }})
+    {%- endif %}
+{% endmacro %}

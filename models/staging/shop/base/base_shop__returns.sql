@@ -80,21 +80,18 @@ parsed as {{ not_materialized(new_files_only) }} (
 {%- if new_files_only %}
 
 touched_orders as (
-    -- on an incremental build, the orders whose kept order or lines may differ from the last
-    -- build: those of the order and line rows the base models wrote in this build (their
-    -- latest _built_at; they write every version of a key with a new row or a changed
-    -- answer)
+    -- on an incremental build, the orders whose kept order or lines may differ from what
+    -- this model last checked: those of the order and line rows the base models wrote after
+    -- its last build started (last_build_started; they write every version of a key with a
+    -- new row or a changed answer). A build with nothing new touches none.
+    {%- set since = last_build_started() %}
     select written_orders.order_id
     from {{ ref('base_shop__orders') }} as written_orders
-    where written_orders._built_at = (
-        select max(latest._built_at) from {{ ref('base_shop__orders') }} as latest
-    )
+    where written_orders._built_at > {{ since }}
     union
     select written_lines.order_id
     from {{ ref('base_shop__order_items') }} as written_lines
-    where written_lines._built_at = (
-        select max(latest._built_at) from {{ ref('base_shop__order_items') }} as latest
-    )
+    where written_lines._built_at > {{ since }}
 ),
 {%- endif %}
 
