@@ -369,15 +369,18 @@
     values ('{{ this.identifier }}', {{ every_customer }}, {{ run_started_timestamp() }})
 {%- endmacro %}
 
-{% macro customers_summed_again(changed_customers, daily_activity, snapshot_dates) %}
+{% macro customers_summed_again(
+    changed_customers, daily_activity, snapshot_dates, session_columns=true
+) %}
     {#- At run time, for int_customer_totals_current (the sums of every customer's days before
-        the analysis date): SQL select of the customers whose totals an incremental build
+        the analysis date) and customer_returns (session_columns false: it has no web-session
+        columns): SQL select of the customers whose totals an incremental build
         sums again - those of changed_customers (int_customers_changed), whose days changed,
         and those with a day between the analysis date the model's ledger recorded at its
         last build and this build's (either way round: the days the date moved over). None
         when the build sums every customer: changed_customers_only is false, or the ledger
         holds no analysis date. -#}
-    {%- if not changed_customers_only() -%}
+    {%- if not changed_customers_only(session_columns=session_columns) -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set recorded = run_query(

@@ -529,6 +529,7 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         ("base_shop__orders", 6, files),
         ("base_shop__returns", 6, files),
         ("base_shop__sessions", 6, files),
+        ("customer_returns", 6, files),
         ("fct_order_items", 6, files),
         ("fct_orders", 6, files),
         ("fct_returns", 6, files),

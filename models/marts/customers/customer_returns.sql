@@ -1,9 +1,41 @@
 -- Return behaviour per customer with at least one kept order: units, orders and value
 -- returned, the three return rates, and the most frequent reason and category returned.
+--
+-- Incremental, like int_customer_totals_current: a customer's row changes only when their
+-- days do (int_customers_changed) or when the analysis date moves over one of their days
+-- (customers_summed_again), so a build deletes those customers' rows (pre-hook) and computes
+-- them again; every other row stays. The first build, --full-refresh and a change of the
+-- code upstream or of the vars it depends on compute every customer.
+-- depends_on: {{ ref('int_customers_changed') }}
+-- depends_on: {{ ref('int_customer_daily_activity') }}
+-- depends_on: {{ ref('int_snapshot_dates') }}
+{{ config(
+    materialized=materialized_incrementally(),
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_customers(customers_summed_again(
+        ref('int_customers_changed'), ref('int_customer_daily_activity'),
+        ref('int_snapshot_dates'), session_columns=false
+    )) }}",
+    post_hook="{{ record_applied_files(
+        snapshot_dates=ref('int_snapshot_dates'), snapshot_set='current'
+    ) }}",
+) }}
+{%- set summed_again = customers_summed_again(
+    ref('int_customers_changed'), ref('int_customer_daily_activity'), ref('int_snapshot_dates'),
+    session_columns=false
+) %}
+{{- require_parents_selected([
+    'int_customer_daily_activity', 'int_customers_changed', 'int_snapshot_dates',
+    'int_returns_joined_to_order_items', 'int_customers_with_orders_current',
+]) }}
 with
 
 customer_orders as (
     select * from {{ ref('int_customer_features_current') }}
+    {%- if summed_again %}
+    where customer_id in ({{ summed_again }})
+    {%- endif %}
 ),
 
 analysis_date as (
@@ -12,6 +44,9 @@ analysis_date as (
 
 all_returns as (
     select * from {{ ref('int_returns_joined_to_order_items') }}
+    {%- if summed_again %}
+    where customer_id in ({{ summed_again }})
+    {%- endif %}
 ),
 
 returns as (
