@@ -43,6 +43,14 @@ TABLES = ("customers", "orders", "order_items", "returns", "products", "sessions
 FACTS = ("fct_orders", "fct_order_items", "fct_returns")
 PLANTED = "2026-10-02.parquet"  # sorts after every generated batch file
 LATE_CUSTOMER = "LATE-CUSTOMER-1"
+TWICE_CUSTOMER = "TWICE-CUSTOMER-1"
+#: The kept row of TWICE_CUSTOMER (whether it has a sign-up time) and its quarantined rows.
+TWICE_CUSTOMER_ROWS = (
+    "select 'kept', case when signup_at is null then 'no sign-up' else 'signed up' end "
+    f"from staging.stg_shop__customers where customer_id = '{TWICE_CUSTOMER}' union all "
+    "select reject_reason, raw_first_name from staging.quarantine_shop__customers "
+    f"where raw_customer_id = '{TWICE_CUSTOMER}' order by 1"
+)
 #: A planted web session is dated this long after the files are written: after the first
 #: build's start (quarantined as from the future), before the second's.
 FUTURE_SESSION_DELAY_S = 30
@@ -157,6 +165,20 @@ def arrivals(tmp_path_factory) -> dict:
         f"timestamp '{future_session_at}' as started_at) from '{first['sessions']}' "
         "where customer_id is not null order by session_id limit 1)",
         raw / "sessions" / ("~" + first["sessions"].name),
+    )
+    # ... and a customer sent twice in one file: without a sign-up time (kept) and signed up
+    # at the same moment as that session (quarantined as from the future). Once the sign-up
+    # time has come, that row is valid and comes first in the file (the rule ranks a missing
+    # sign-up last), and the kept row becomes a duplicate whose raw text the quarantine shows
+    _copy_sql(
+        con,
+        f"(select * replace ('{TWICE_CUSTOMER}' as customer_id, 'Kept' as first_name, "
+        f"cast(null as timestamp) as signup_at) from '{first['customers']}' "
+        "order by customer_id limit 1) "
+        f"union all (select * replace ('{TWICE_CUSTOMER}' as customer_id, 'Later' as "
+        f"first_name, timestamp '{future_session_at}' as signup_at) "
+        f"from '{first['customers']}' order by customer_id limit 1)",
+        raw / "customers" / ("~" + first["customers"].name),
     )
     # ... whose customer arrives later; with it, the moved order ...
     _copy_sql(
@@ -347,6 +369,7 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
             f"where customer_id = '{arrivals['moved_over'][1]}'"
         ),
         "analysis_date": first.query("select as_of_date from intermediate.int_analysis_date"),
+        "twice": first.query(TWICE_CUSTOMER_ROWS),
         "held_back": first.query(
             "select 'line', reject_reason from staging.quarantine_shop__order_items "
             "where raw_order_id = 'ORPHAN-ORDER-1' union all "
@@ -394,7 +417,7 @@ def builds(arrivals, dbt_runner, tmp_path_factory) -> dict:
     base = models / "staging"
     before["base_sql"] = {
         table: (base / "shop" / "base" / f"base_shop__{table}.sql").read_text()
-        for table in ("orders", "order_items", "returns", "sessions")
+        for table in ("customers", "orders", "order_items", "returns", "sessions")
     }
     full_db = root / "full" / "w.duckdb"
     shutil.copy(db, full_db)
@@ -484,6 +507,17 @@ def test_the_scenarios_are_in_the_new_files(builds, arrivals):
     assert quarantined == 2  # the order of nobody, and the second row of the key sent twice
 
 
+def test_a_customer_row_whose_sign_up_time_came_is_ranked_again_within_its_file(builds):
+    # the first build keeps the row without a sign-up time and holds the other back as from
+    # the future; the next build, with no new row of that customer, lets it through and ranks
+    # the file's two rows again by their place in the file (set when the file was read): it
+    # wins, and the row kept before is a duplicate whose raw text the base table kept
+    assert builds["before"]["twice"] == [("future_signup_at", "Later"), ("kept", "no sign-up")]
+    after = builds["incremental"].query(TWICE_CUSTOMER_ROWS)
+    assert after == [("duplicate_customer_id", "Kept"), ("kept", "signed up")]
+    assert builds["full"].query(TWICE_CUSTOMER_ROWS) == after
+
+
 def test_todays_totals_count_a_day_the_analysis_date_moved_over(builds, arrivals):
     # the planted return is kept by both builds, dated on the first build's analysis date:
     # out of that build's totals; no later file touches its customer, yet the second build
@@ -525,6 +559,7 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         "select model_name, count(distinct table_name), count(*) from raw.applied_raw_files "
         "group by model_name order by model_name"
     ) == [
+        ("base_shop__customers", 6, files),
         ("base_shop__order_items", 6, files),
         ("base_shop__orders", 6, files),
         ("base_shop__returns", 6, files),
@@ -622,7 +657,7 @@ def test_incremental_equals_a_full_refresh_of_a_copy(builds):
     staging = [
         f"{layer}_shop__{table}"
         for layer in ("base", "stg", "quarantine")
-        for table in ("orders", "order_items", "returns", "sessions")
+        for table in ("customers", "orders", "order_items", "returns", "sessions")
     ]
     assert compare_warehouses(inc, full, schema="staging", tables=staging) == []
     # the full refresh rebuilt the daily activity from all files: nothing touched then
