@@ -2,7 +2,8 @@
     {#- Per raw table: its key, the order in which the first valid row of a key is kept (the
         others are rejected with `reason`). The customers' rank reads each row's place among
         its file's rows of the customer, which base_shop__customers sets in position_order_by
-        when it reads the file: a kept row keeps no raw text to be ranked by again. One place for the base model (which keeps) and
+        when it reads the file: a kept row keeps no raw text to be ranked by again. One place
+        for the base model (which keeps) and
         the quarantine model (which reports the rest). duplicate_key_reason breaks the ties
         that remain (identical rows) by the row's place in the raw files, so the first copy
         in the files is kept. -#}
