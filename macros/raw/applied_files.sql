@@ -483,18 +483,28 @@
     {{ return(none if started is none else "cast('" ~ started ~ "' as timestamp)") }}
 {% endmacro %}
 
-{% macro delete_orders_rewritten_since_last_build(parent) %}
-    {#- pre-hook of an incremental model of rows per order that recomputes the orders whose
-        rows in parent (an incremental base model with _built_at) were written after the
-        model's last build (last_build_started): deletes those orders' rows before the model
-        appends them again, or every row when it recomputes every order. Nothing on the first
-        build, with --full-refresh and with --empty, which create the table anew. -#}
+{% macro orders_rewritten_since_last_build(parent) %}
+    {#- At run time, for an incremental model of rows per order (stg_shop__returns): SQL select
+        of the orders whose rows in parent (an incremental base model with _built_at) were
+        written after the model's last build (last_build_started), the orders it computes
+        again; none when it computes every order. -#}
+    {%- set since = last_build_started() -%}
+    {%- if since is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("select order_id from " ~ parent ~ " where _built_at > " ~ since) }}
+{% endmacro %}
+
+{% macro delete_orders(orders) %}
+    {#- pre-hook of an incremental model of rows per order: deletes the rows of the orders that
+        the select `orders` lists (orders_rewritten_since_last_build), or every row when it is
+        none. Nothing on the first build, with --full-refresh and with --empty, which create
+        the table anew. -#}
     {%- if not is_incremental() or flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
-    {%- set since = last_build_started() -%}
     delete from {{ this }}
-    {%- if since is not none %}
-    where order_id in (select order_id from {{ parent }} where _built_at > {{ since }})
+    {%- if orders is not none %}
+    where order_id in ({{ orders }})
     {%- endif %}
 {% endmacro %}

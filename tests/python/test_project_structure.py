@@ -246,7 +246,7 @@ NOT_SQL_MACROS = {
     "require_run_started",
     "applies_new_files_only", "new_raw_files", "clear_unless_new_files_only",
     "customers_summed_again", "delete_customers", "daily_activity_sums", "last_build_started",
-    "delete_orders_rewritten_since_last_build",
+    "orders_rewritten_since_last_build", "delete_orders",
     "record_rewritten_customers", "rewritten_customers_condition", "node_relation",
 }  # fmt: skip
 

@@ -7,21 +7,14 @@
 -- base model rewrites whenever a return, the order or its lines change); the pre-hook deletes
 -- those orders' rows first. Equal to a build of every order (docs/incremental.md; configured
 -- in dbt_project.yml).
-{%- set since = last_build_started() %}
+{%- set rewritten_orders = orders_rewritten_since_last_build(ref('base_shop__returns')) %}
 with
-{%- if since is not none %}
-
-rewritten_orders as (
-    -- on an incremental build, the orders whose base rows were written after the last build
-    select order_id from {{ ref('base_shop__returns') }}
-    where _built_at > {{ since }}
-),
-{%- endif %}
 
 base_returns as (
     select * from {{ ref('base_shop__returns') }}
-    {%- if since is not none %}
-    where order_id in (select rewritten_orders.order_id from rewritten_orders)
+    {%- if rewritten_orders is not none %}
+    -- on an incremental build, the orders whose base rows were written after the last build
+    where order_id in ({{ rewritten_orders }})
     {%- endif %}
 ),
 
