@@ -127,12 +127,14 @@ def test_the_second_batch_is_applied_incrementally(real_batches):
 
 def test_the_updates_of_the_second_batch_win(real_batches):
     second, b2 = real_batches["second"], real_batches["work"] / "b2"
-    resent = f"read_parquet('{b2}/orders/part-002.parquet') where status = 'cancelled'"
+    resent = (
+        f"select order_id from read_parquet('{b2}/orders/part-002.parquet') "
+        f"where status = 'cancelled' and ordered_at < {CUT}"
+    )
     cancelled = second.query(
         "select count(*) filter (where is_cancelled), "
         "count(*) filter (where _source_file like '%/part-002.parquet') "
-        "from staging.stg_shop__orders "
-        f"where order_id in (select order_id from {resent} and ordered_at < {CUT})"
+        f"from staging.stg_shop__orders where order_id in ({resent})"
     )[0]
     assert cancelled == (RESENT_ORDERS, RESENT_ORDERS)
     moved = second.query(
