@@ -69,7 +69,7 @@ data: setup
 
 # Preflight: files, columns and value formats, before any model is built.
 check: data
-	$(BIN)/segmentation check "$(SEGMENTATION_RAW)"
+	$(BIN)/segmentation check "$(SEGMENTATION_RAW)" $(if $(VARS),--vars '{$(VARS)}')
 
 ifeq ($(ENGINE),spark)
 # dbt-spark cannot run dbt Python models: `segmentation spark-build` builds what the fit reads,

@@ -198,16 +198,29 @@ def find_project_dir(start: Path | None = None) -> Path:
     )
 
 
-def load_contract(project_dir: str | os.PathLike[str] | None = None) -> dict[str, dict[str, Any]]:
+def project_vars(
+    project_dir: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """dbt_project.yml's vars, with the build's --vars (overrides) on top, as dbt merges
+    them."""
+    folder = Path(project_dir) if project_dir else find_project_dir()
+    with (folder / "dbt_project.yml").open(encoding="utf-8") as handle:
+        project = yaml.safe_load(handle) or {}
+    variables = dict(project.get("vars") or {})
+    if isinstance(variables.get(project.get("name")), dict):
+        variables.update(variables.pop(project["name"]))
+    variables.update(overrides or {})
+    return variables
+
+
+def load_contract(
+    project_dir: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     """The raw input contract: dbt_project.yml vars ``raw_contract`` (table -> spec)."""
     folder = Path(project_dir) if project_dir else find_project_dir()
     path = folder / "dbt_project.yml"
-    with path.open(encoding="utf-8") as handle:
-        project = yaml.safe_load(handle) or {}
-    variables = project.get("vars") or {}
+    variables = project_vars(folder, overrides)
     contract = variables.get("raw_contract")
-    if contract is None and isinstance(variables.get(project.get("name")), dict):
-        contract = variables[project["name"]].get("raw_contract")
     if not contract:
         raise ValueError(f"{path} has no vars.raw_contract")
     return {
@@ -218,6 +231,17 @@ def load_contract(project_dir: str | os.PathLike[str] | None = None) -> dict[str
         }
         for table, spec in contract.items()
     }
+
+
+def load_quarantine_error_share(
+    project_dir: str | os.PathLike[str] | None = None, overrides: dict[str, Any] | None = None
+) -> float:
+    """The build's limit on a raw table's quarantined share: var ``quarantine_error_share``
+    (the test quarantined_share fails above it)."""
+    value = project_vars(project_dir, overrides).get("quarantine_error_share")
+    if value is None:
+        raise ValueError("dbt_project.yml has no var 'quarantine_error_share'")
+    return float(value)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,6 +439,11 @@ class _FileChecker:
         except duckdb.Error as exc:
             self.add_read_error(exc)
             return False
+        if self.is_csv and [n for n, *_ in described] != self.header_fields():
+            # DuckDB's sniffer took another line for the header: a line with another number
+            # of fields makes it guess the layout again (its header is then a data row)
+            if self.add_ragged_line_error():
+                return False
         self.present = {}
         for name, *_ in described:
             self.present.setdefault(name.strip().lower(), name)
@@ -426,6 +455,8 @@ class _FileChecker:
         )
         if over_long and self.add_long_line_error():
             return
+        if self.is_csv and self.add_ragged_line_error():
+            return
         detail = _clip(" ".join(str(exc).split()), 400)
         kind = "CSV" if self.is_csv else "Parquet"
         fix = (
@@ -435,6 +466,42 @@ class _FileChecker:
             else "export the Parquet file again (it is corrupt or truncated)"
         )
         self.add("error", f"not a readable {kind} file: {detail}", fix=fix)
+
+    def header_fields(self) -> list[str]:
+        """The first line's fields, as the CSV module splits them."""
+        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+            return next(csv.reader(handle), [])
+
+    def add_ragged_line_error(self) -> bool:
+        """The first line whose number of fields is not the header's, by its line number
+        (quoted line breaks counted). False when every line has the header's fields."""
+        with self.path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            try:
+                header = next(reader, [])
+                for fields in reader:
+                    if len(fields) != len(header) and fields:
+                        line = reader.line_num
+                        break
+                else:
+                    return False
+            except csv.Error as exc:
+                self.add(
+                    "error",
+                    f"malformed CSV at line {reader.line_num:,}: {exc}",
+                    fix="quote a value that contains a comma, a quote or a line break, and "
+                    'double the quotes inside it ("say ""hi""")',
+                )
+                return True
+        self.add(
+            "error",
+            f"line {line:,} has {len(fields)} field(s), the header (line 1) has {len(header)}: "
+            "the build reads no file with a malformed line (no row is skipped silently)",
+            example=f"line {line:,}: {_clip(','.join(fields))!r}",
+            fix='quote values that contain commas ("Smith, Ann"), or remove the extra '
+            "fields; every line must have the header's number of fields",
+        )
+        return True
 
     def add_long_line_error(self) -> bool:
         """The first line over the limit, by its real line number, and the setting to change.
@@ -605,9 +672,13 @@ class _FileChecker:
                     f"staging quarantines them (reject_reason {reason})",
                     column=col,
                     example=self._example(f"{parsed} {condition}", col),
-                    fix=f"{col} must be {'above' if '<=' in condition else 'at least'} 0; a "
-                    "refund, credit or cancellation belongs in returns or in the order status, "
-                    "not as a negative value",
+                    fix=f"{col} must be {'above' if '<=' in condition else 'at least'} 0; "
+                    + (
+                        "write the amount refunded as a positive number"
+                        if self.table == "returns"
+                        else "a refund, credit or cancellation belongs in returns or in the "
+                        "order status, not as a negative value"
+                    ),
                 )
 
     def check_statuses(self, rows: int) -> None:
@@ -698,6 +769,79 @@ class _FileChecker:
             example=f"{key_text} on {self.row_label(values[-2])} and {self.row_label(values[-1])}",
             fix="export each key once (check joins in the export query)",
         )
+
+    def rejected_conditions(self, parents: list[tuple[str, _FileChecker]]) -> list[str]:
+        """SQL conditions, one per rule these checks know, under which staging quarantines a
+        row of this table: unparseable, future or missing values, the value rules, unknown
+        statuses, and ids without a row in the parent's file (parents: column, checker)."""
+        cutoff = f"timestamp '{self.now:%Y-%m-%d %H:%M:%S}'"
+        conditions = []
+        for col in self.spec["columns"]:
+            parsed = self._parsed(col) if col in self.present else None
+            if parsed is None:
+                continue
+            conditions.append(f"({self._text(col)} is not null and {parsed} is null)")
+            if col in TIMESTAMP_COLUMNS:
+                conditions.append(f"{parsed} > {cutoff}")
+        for col in self.spec["required_columns"]:
+            if col in self.present:
+                conditions.append(f"{self._text(col)} is null")
+        for table, col, condition, _ in VALUE_RULES:
+            if table == self.table and col in self.present:
+                conditions.append(f"{self._parsed(col)} {condition}")
+        if self.table == "orders" and "status" in self.present:
+            status = parsing.order_status(_ident(self.present["status"]), self.rules)
+            known = ", ".join(parsing.sql_text_literal(s) for s in parsing.ORDER_STATUSES)
+            conditions.append(f"{status} not in ({known})")
+        for column, parent in parents:
+            if column in self.present and column in parent.present:
+                key, parent_key = self._text(column), parent._text(column)
+                conditions.append(
+                    f"{key} not in (select {parent_key} from {parent.reader} "
+                    f"where {parent_key} is not null)"
+                )
+        return [f"coalesce({c}, false)" for c in conditions]
+
+    def check_quarantined_share(
+        self, rows: int, limit: float, parents: list[tuple[str, _FileChecker]]
+    ) -> None:
+        """The build stops when staging quarantines more than var quarantine_error_share of a
+        raw table's rows (test quarantined_share): an error when the rows these checks expect
+        to be quarantined, all rules together, are already more than that. Rows of a key
+        that occurs again in the same file count once (staging keeps one of them)."""
+        conditions = self.rejected_conditions(parents)
+        if not rows or not conditions:
+            return
+        flagged = " or ".join(conditions)
+        key = [c for c in KEYS.get(self.table, ()) if c in self.present]
+        if isinstance(self, _FolderChecker) or len(key) != len(KEYS.get(self.table, ())):
+            duplicate = "false"  # a key in a later batch file is an update, not a duplicate
+            ranked = f"(select *, {flagged} as _flagged from {self._numbered()})"
+        else:
+            texts = ", ".join(self._text(c) for c in key)
+            not_null = " and ".join(f"{self._text(c)} is not null" for c in key)
+            ranked = (
+                f"(select *, row_number() over (partition by _flagged, {texts} order by _row) "
+                f"as _copy from (select *, {flagged} as _flagged from {self._numbered()}))"
+            )
+            duplicate = f"(not _flagged and {not_null} and _copy > 1)"
+        try:
+            (rejected,) = self.con.execute(
+                f"select count(*) filter (where _flagged or {duplicate}) from {ranked}"
+            ).fetchone()
+        except duckdb.Error:
+            return
+        if rejected > rows * limit:
+            self.add(
+                "error",
+                f"at least {rejected:,} of {rows:,} rows ({rejected / rows:.1%}) will be "
+                f"quarantined, the reasons these checks know together: more than the build allows "
+                f"(var quarantine_error_share, {limit:.0%}), so dbt build stops at the test "
+                "quarantined_share before any mart",
+                fix="fix the export (the warnings above name each reason), or, for a data set "
+                "where this is expected, raise the limit: --vars "
+                f"'{{quarantine_error_share: {min(1.0, round(rejected / rows + 0.05, 2))}}}'",
+            )
 
     def check_shared_emails(self) -> None:
         if "email" not in self.present or "customer_id" not in self.present:
@@ -893,12 +1037,15 @@ def check_raw_folder(
     now: dt.datetime | None = None,
     tables: Iterable[str] | None = None,
     rules: ParsingRules | None = None,
+    quarantine_share: float | None = None,
 ) -> CheckResult:
-    """Check a raw folder against the contract and the parsing rules (default: this
-    project's dbt_project.yml)."""
+    """Check a raw folder against the contract, the parsing rules and the build's limit on
+    a table's quarantined share (default: this project's dbt_project.yml)."""
     folder = Path(raw_dir)
     contract = contract if contract is not None else load_contract()
     rules = rules if rules is not None else ParsingRules.from_project(find_project_dir())
+    if quarantine_share is None:
+        quarantine_share = load_quarantine_error_share()
     result = CheckResult(folder)
     if not folder.is_dir():
         result.problems.append(
@@ -994,6 +1141,13 @@ def check_raw_folder(
         for child, column, parent in FOREIGN_KEYS:
             if child in readable and parent in readable:
                 _check_foreign_key(readable[child], column, readable[parent], error_share)
+        for table, checker in readable.items():
+            parents = [
+                (column, readable[parent])
+                for child, column, parent in FOREIGN_KEYS
+                if child == table and parent in readable
+            ]
+            checker.check_quarantined_share(result.rows.get(table, 0), quarantine_share, parents)
     finally:
         con.close()
     return result
@@ -1232,17 +1386,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share of unparseable values in a numeric/timestamp column above which it is an "
         "error rather than a warning (default %(default)s)",
     )
+    parser.add_argument(
+        "--vars",
+        default=None,
+        metavar="YAML",
+        help="the build's dbt vars, as given to dbt build --vars (e.g. \"{quarantine_error_"
+        "share: 0.5}\"): they override dbt_project.yml's, as in the build (the contract, the "
+        "parsing rules, order_statuses, quarantine_error_share); make run passes its VARS",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
     """Run the checks; print the report; 1 on any error, else 0."""
     raw_dir = args.raw_dir or os.environ.get("SEGMENTATION_RAW") or "data/raw"
     try:
-        contract = load_contract(args.project_dir)
-        rules = ParsingRules.from_project(args.project_dir or find_project_dir())
-    except (OSError, ValueError) as exc:
+        given = getattr(args, "vars", None)
+        overrides = yaml.safe_load(given) if given else {}
+        if not isinstance(overrides, dict):
+            raise ValueError(f"--vars must be a YAML mapping, got {given!r}")
+        contract = load_contract(args.project_dir, overrides)
+        rules = ParsingRules.from_vars(project_vars(args.project_dir, overrides))
+        quarantine_share = load_quarantine_error_share(args.project_dir, overrides)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    result = check_raw_folder(raw_dir, contract, error_share=args.error_share, rules=rules)
+    result = check_raw_folder(
+        raw_dir,
+        contract,
+        error_share=args.error_share,
+        rules=rules,
+        quarantine_share=quarantine_share,
+    )
     print(result.format())
     return 0 if result.ok else 1

@@ -233,12 +233,28 @@ def test_utf8_bom_is_accepted(tmp_path):
     assert check_raw_folder(raw).ok
 
 
-def test_malformed_csv_row_is_an_error(tmp_path):
+@pytest.mark.parametrize("at", ["end", "middle"])
+def test_malformed_csv_row_is_an_error_naming_its_line(tmp_path, at):
+    # at the end, DuckDB's sniffer took the long line for the header (the columns found were
+    # the line's values); in the middle it failed with its own dialect error
+    raw = make_folder(tmp_path / "raw")
+    lines = (raw / "orders.csv").read_text(encoding="utf-8").splitlines()
+    bad = "O99,0001,2024-01-01,delivered,extra,fields"
+    position = len(lines) if at == "end" else 3
+    lines.insert(position, bad)
+    (raw / "orders.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (error,) = check_raw_folder(raw).errors
+    assert error.file.endswith("orders.csv")
+    assert f"line {position + 1} has 6 field(s), the header (line 1) has 4" in error.message
+    assert bad in error.example
+
+
+def test_broken_quoting_names_its_line(tmp_path):
     raw = make_folder(tmp_path / "raw")
     with (raw / "orders.csv").open("a", encoding="utf-8") as handle:
-        handle.write("O99,0001,2024-01-01,delivered,extra,fields\n")
+        handle.write('O99,0001,"2024-01-01"x,delivered\n')
     (error,) = check_raw_folder(raw).errors
-    assert error.file.endswith("orders.csv") and "not a readable CSV" in error.message
+    assert error.file.endswith("orders.csv") and "malformed CSV at line 22" in error.message
 
 
 def test_missing_table_hints_at_near_miss_names(tmp_path):
@@ -542,3 +558,50 @@ def test_a_batch_file_name_with_pattern_characters_is_an_error(tmp_path):
     (batch_dir / "2024-02.csv").rename(batch_dir / "2024-02[1].csv")
     result = check_raw_folder(folder)
     assert any("may not contain" in e.message for e in result.errors)
+
+
+def _share_errors(result: preflight.CheckResult) -> list[str]:
+    return [m for m in _messages(result, "error") if "quarantine_error_share" in m]
+
+
+def test_reasons_together_over_the_build_limit_are_an_error(tmp_path):
+    # each reason alone is a warning (under --error-share), but 5 of the 20 orders (25%) are
+    # quarantined in all: more than the build's quarantine_error_share (20%), whose test
+    # quarantined_share would stop dbt build
+    folder = make_folder(tmp_path / "raw")
+    rows = [[f"O{i}", f"{i:04d}", "2024-02-01T10:00:00Z", "delivered"] for i in range(20)]
+    rows[3][2] = rows[4][2] = "07/03/2024 10:00"  # unparseable_ordered_at
+    rows[5][3] = "lost in the post"  # unknown_status
+    rows[6][1] = rows[7][1] = "9999"  # unknown_customer
+    _write(folder / "orders.csv", HEADERS["orders"], rows)
+    result = check_raw_folder(folder, load_contract(REPO), quarantine_share=0.2)
+    (error,) = _share_errors(result)
+    assert "orders.csv" in error
+    assert "at least 5 of 20 rows (25.0%)" in error
+    assert "quarantine_error_share: 0.3" in error  # the fix names a limit that would pass
+    assert not [m for m in _messages(result, "error") if m != error]
+    assert not _share_errors(check_raw_folder(folder, load_contract(REPO), quarantine_share=0.3))
+    # the CLI reads the limit from dbt_project.yml, and the build's --vars over it (make run
+    # passes its VARS)
+    assert cli.main(["check", str(folder)]) == 1
+    assert cli.main(["check", str(folder), "--vars", "{quarantine_error_share: 0.3}"]) == 0
+    assert cli.main(["check", str(folder), "--vars", "[0.3]"]) == 2
+
+
+def test_the_build_limit_is_read_from_dbt_project_yml():
+    assert preflight.load_quarantine_error_share(REPO) == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("copies, over", [(2, False), (3, True)])
+def test_a_repeated_key_counts_its_extra_rows_only(tmp_path, copies, over):
+    # staging keeps one row of a key repeated in one file: 10 customers and `copies` more
+    # rows of customer 0000 quarantine copies of 10 + copies rows (2 of 12: 16.7%; 3 of 13:
+    # 23.1%)
+    folder = make_folder(tmp_path / "raw", n=10)
+    rows = [[f"{i:04d}", f"u{i}@x.com", "2024-01-01 10:00:00"] for i in range(10)]
+    rows += [["0000", "u0@x.com", "2024-01-02 10:00:00"]] * copies
+    _write(folder / "customers.csv", HEADERS["customers"], rows)
+    errors = _share_errors(check_raw_folder(folder, load_contract(REPO), quarantine_share=0.2))
+    assert bool(errors) is over
+    if over:
+        assert f"at least {copies} of {10 + copies} rows" in errors[0]
