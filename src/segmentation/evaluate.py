@@ -33,7 +33,6 @@ from sklearn.metrics import adjusted_rand_score
 from segmentation.clustering.sweep import SWEEP_COLUMNS
 
 DEFAULT_DB = "data/warehouse.duckdb"
-DEFAULT_SVG = "docs/img/k_sweep.svg"
 SCHEMA = "marts"
 ID_COLUMN = "customer_id"
 #: Label columns looked for in the truth file, in this order.
@@ -681,8 +680,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--svg",
-        default=DEFAULT_SVG,
-        help=f"where to write the k sweep plot (default: {DEFAULT_SVG}); '' for no plot",
+        default=None,
+        help="where to write the k sweep plot, e.g. docs/img/k_sweep.svg (the plot "
+        "docs/segmentation.md shows); default: no plot",
     )
 
 

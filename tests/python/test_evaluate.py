@@ -166,6 +166,16 @@ def test_main_writes_file_or_stdout(warehouse, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("# Segmentation evaluation")
 
 
+def test_main_writes_no_plot_unless_asked(warehouse, tmp_path, monkeypatch, capsys):
+    # the default run (stdout) leaves the working tree alone: before, it rewrote the
+    # repository's docs/img/k_sweep.svg from whatever warehouse it evaluated
+    db, _, _ = warehouse
+    monkeypatch.chdir(tmp_path)
+    assert ev.main(_args(db=db)) == 0
+    assert capsys.readouterr().out.startswith("# Segmentation evaluation")
+    assert not list(tmp_path.rglob("*.svg"))
+
+
 def test_main_reads_segmentation_db_env(warehouse, monkeypatch, capsys):
     db, _, _ = warehouse
     monkeypatch.setenv("SEGMENTATION_DB", str(db))
