@@ -55,11 +55,14 @@ def packages_yml(evaluator: Path | None, dbt_utils: Path | None, work: Path) -> 
     )
 
 
-def run(cmd: list[str], cwd: Path, env: dict) -> None:
+def run(cmd: list[str], cwd: Path, env: dict, hint: str = "") -> None:
     print("$ " + " ".join(cmd), file=sys.stderr, flush=True)
     done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}")
+        raise SystemExit(
+            f"{cmd[0]} failed:\n{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+            + (f"\n{hint}" if hint else "")
+        )
 
 
 def evaluate(work: Path, evaluator: Path | None, dbt_utils: Path | None) -> Path:
@@ -78,7 +81,14 @@ def evaluate(work: Path, evaluator: Path | None, dbt_utils: Path | None) -> Path
     }
     run([str(BIN / "segmentation"), "generate", "--customers", "2000", "--seed", "42",
          "--out", str(work / "raw"), "--truth", str(work / "truth")], project, env)  # fmt: skip
-    run([str(BIN / "dbt"), "deps"], project, env)
+    run(
+        [str(BIN / "dbt"), "deps"],
+        project,
+        env,
+        hint="dbt deps could not install the package: without access to dbt's package hub, "
+        "give local checkouts of dbt-labs/dbt-project-evaluator and dbt-labs/dbt-utils with "
+        "--evaluator DIR --dbt-utils DIR",
+    )
     # the rules' own tests warn when a rule lists something; the build fails only on an error
     run([str(BIN / "dbt"), "build", "--select", "package:dbt_project_evaluator"], project, env)
     return work / "evaluator.duckdb"

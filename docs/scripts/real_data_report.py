@@ -6,7 +6,7 @@ runs `dbt build` on it into a temporary DuckDB file (the repo's own data/ and ta
 touched), then queries the marts.
 
     .venv/bin/python docs/scripts/real_data_report.py \
-        [--file ../shared/data/online_retail_ii/online_retail_II_2009-2010.parquet] \
+        [--file $ONLINE_RETAIL_DIR/online_retail_II_2009-2010.parquet] \
         [--keep DIR] [--vars '{"segmentation_bootstrap": 10}']
 
 With --keep DIR the raw folder and the warehouse are written to DIR and kept for inspection.
@@ -27,8 +27,11 @@ from pathlib import Path
 import duckdb
 
 REPO = Path(__file__).resolve().parents[2]
+#: The UCI file (docs/real-data.md says where to get it): in $ONLINE_RETAIL_DIR, else
+#: data/online_retail_ii/ in this repository.
 DEFAULT_FILE = (
-    REPO.parent / "shared" / "data" / "online_retail_ii" / ("online_retail_II_2009-2010.parquet")
+    Path(os.environ.get("ONLINE_RETAIL_DIR") or REPO / "data" / "online_retail_ii")
+    / "online_retail_II_2009-2010.parquet"
 )
 
 
@@ -311,7 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from segmentation.importers.online_retail import import_online_retail
 
     if not args.file.is_file():
-        parser.error(f"file not found: {args.file}")
+        parser.error(
+            f"file not found: {args.file}. Get the UCI file as docs/real-data.md says, then "
+            "pass --file PATH or set ONLINE_RETAIL_DIR to its folder"
+        )
     with tempfile.TemporaryDirectory(prefix="real_data_report_") as tmp:
         work = args.keep.resolve() if args.keep else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)

@@ -23,8 +23,9 @@
             "This warehouse (" ~ database ~ ") holds the data set built from " ~ recorded[0][0]
             ~ ", not " ~ folder ~ ". One warehouse holds one data set, so that two shops' "
             ~ "rows, model versions and drift never mix. Either build into a warehouse of "
-            ~ "its own: set SEGMENTATION_DB to a new file (make run RAW=<folder> does this "
-            ~ "by itself: data/warehouses/<folder name>.duckdb), or, to replace the old data "
+            ~ "its own: set SEGMENTATION_DB to a new file (make run RAW=<folder> picks "
+            ~ "data/warehouses/<folder name>.duckdb, so two folders of the same name share "
+            ~ "one: set SEGMENTATION_DB for the second), or, to replace the old data "
             ~ "set and its model history, delete the warehouse file first (make reset-warehouse "
             ~ "deletes " ~ database ~ ")."
         ) }}

@@ -233,7 +233,10 @@ def test_bad_input_is_refused() -> None:
     frame = pd.DataFrame({"customer_id": ["a", "a"], "monetary": [1.0, 2.0]})
     with pytest.raises(ValueError, match="not unique"):
         fit_segmentation(frame, config(features=["monetary"], log_features=[]), None, 1, FITTED_AT)
-    with pytest.raises(ValueError, match="no usable feature"), pytest.warns(UserWarning):
+    with (
+        pytest.raises(ValueError, match=r"no usable feature for clustering among 2 customer"),
+        pytest.warns(UserWarning),
+    ):
         fit_segmentation(
             frame.assign(customer_id=["a", "b"], monetary=1.0),
             config(features=["monetary"], log_features=[]),

@@ -314,8 +314,12 @@ def prepare_sample(features: pd.DataFrame, config: SegmentationConfig) -> Prepar
     )
     if not params.params:
         raise ValueError(
-            "no usable feature for clustering: "
+            f"no usable feature for clustering among {len(sample):,} customer(s) with a kept "
+            "purchase: "
             + ", ".join(f"{d.feature} ({d.reason})" for d in params.dropped)
+            + ". Segments need customers whose features differ (more buyers: a longer or "
+            "larger export); the staging and customer marts build without them "
+            "(dbt build --select +dim_customers)"
         )
     return PreparedSample(sample=sample, params=params, X=apply_transform(sample, params))
 
