@@ -76,6 +76,9 @@ UNPARSEABLE_OUTCOME: dict[tuple[str, str], str] = {
     ("sessions", "cart_adds"): "these sessions will be quarantined (unparseable_count)",
 }
 
+#: Columns whose unparseable values staging drops while it keeps the row.
+KEPT_WHEN_UNPARSEABLE = frozenset({("customers", "signup_at"), ("customers", "birth_date")})
+
 #: Values that parse but that staging quarantines: (table, column, SQL condition on the parsed
 #: value, reject_reason). tests/python/test_preflight.py checks each reason is in the table's
 #: base model.
@@ -780,7 +783,8 @@ class _FileChecker:
             parsed = self._parsed(col) if col in self.present else None
             if parsed is None:
                 continue
-            conditions.append(f"({self._text(col)} is not null and {parsed} is null)")
+            if (self.table, col) not in KEPT_WHEN_UNPARSEABLE:
+                conditions.append(f"({self._text(col)} is not null and {parsed} is null)")
             if col in TIMESTAMP_COLUMNS:
                 conditions.append(f"{parsed} > {cutoff}")
         for col in self.spec["required_columns"]:

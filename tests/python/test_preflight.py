@@ -588,6 +588,16 @@ def test_reasons_together_over_the_build_limit_are_an_error(tmp_path):
     assert cli.main(["check", str(folder), "--vars", "[0.3]"]) == 2
 
 
+def test_values_staging_repairs_do_not_count_towards_the_limit(tmp_path):
+    # an unparseable signup_at or birth_date leaves the customer kept (the value missing)
+    folder = make_folder(tmp_path / "raw")
+    rows = [[f"{i:04d}", f"u{i}@x.com", "01/02/2024" if i < 8 else "2024-01-01"] for i in range(20)]
+    _write(folder / "customers.csv", HEADERS["customers"], rows)
+    result = check_raw_folder(folder, load_contract(REPO), quarantine_share=0.2)
+    assert not _share_errors(result)
+    assert any("signup_at" in m for m in _messages(result, "warning"))
+
+
 def test_the_build_limit_is_read_from_dbt_project_yml():
     assert preflight.load_quarantine_error_share(REPO) == pytest.approx(0.2)
 
