@@ -6,17 +6,22 @@ kept_orders as (
     select ordered_at from {{ ref('stg_shop__orders') }}
 ),
 
-final as (
+latest_order as (
     select
-        {% if var('as_of', none) -%}
-            cast('{{ var("as_of") }}' as date)
-        {%- else -%}
-            coalesce(
-                cast({{ dbt.dateadd('day', 1, 'cast(max(ordered_at) as date)') }} as date),
-                cast('{{ run_started_at.strftime("%Y-%m-%d") }}' as date)
-            )
-        {%- endif %} as as_of_date
+        coalesce(
+            cast({{ dbt.dateadd('day', 1, 'cast(max(ordered_at) as date)') }} as date),
+            cast('{{ run_started_at.strftime("%Y-%m-%d") }}' as date)
+        ) as as_of_date
     from kept_orders
+),
+
+final as (
+    {%- if var('as_of', none) %}
+    -- one row whatever the orders: the date is given
+    select cast('{{ var("as_of") }}' as date) as as_of_date
+    {%- else %}
+    select as_of_date from latest_order
+    {%- endif %}
 )
 
 select * from final

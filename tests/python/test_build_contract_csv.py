@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import random
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, TEST_FIT_VARS
 
 pytestmark = pytest.mark.e2e
 
@@ -75,9 +75,11 @@ def make_clean_csv_folder(folder: Path, customers: int = 150, seed: int = 7) -> 
     )
 
 
-def independent_rfm(folder: Path) -> dict[str, tuple[int, Decimal, int | None]]:
-    """Frequency, monetary and recency per customer with a kept order, computed with the csv
-    module only."""
+def independent_rfm(
+    folder: Path, as_of: date | None = None
+) -> dict[str, tuple[int, Decimal, int | None]]:
+    """Frequency, monetary and recency per customer with a kept order before the analysis
+    date (as_of, else the day after the latest order), computed with the csv module only."""
 
     def parse_ts(text: str) -> datetime:
         return datetime.fromisoformat(text.replace("Z", ""))
@@ -86,8 +88,13 @@ def independent_rfm(folder: Path) -> dict[str, tuple[int, Decimal, int | None]]:
         orders = list(csv.DictReader(handle))
     with (folder / "order_items.csv").open() as handle:
         items = list(csv.DictReader(handle))
-    as_of = max(parse_ts(o["ordered_at"]) for o in orders).date() + timedelta(days=1)
-    live = {o["order_id"]: o for o in orders if o["status"] != "cancelled"}
+    if as_of is None:
+        as_of = max(parse_ts(o["ordered_at"]) for o in orders).date() + timedelta(days=1)
+    live = {
+        o["order_id"]: o
+        for o in orders
+        if o["status"] != "cancelled" and parse_ts(o["ordered_at"]).date() < as_of
+    }
     result: dict[str, list] = {}
     for order in orders:
         result.setdefault(order["customer_id"], [0, Decimal(0), None])
@@ -131,6 +138,34 @@ def test_csv_folder_with_leading_zeros_matches_independent_rfm(tmp_path, dbt_run
         assert got[cid] == values, cid
     # nothing quarantined: the folder is clean
     assert run.query("select count(*) from staging.quarantine_shop__order_items") == [(0,)]
+
+
+def test_var_as_of_sets_the_analysis_date(tmp_path, dbt_runner):
+    # orders on and after as_of are left out of the metrics; recency counts from as_of (the
+    # var made int_analysis_date one row per kept order, which stopped every build)
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    make_clean_csv_folder(raw)
+    with (raw / "orders.csv").open() as handle:
+        days = sorted({row["ordered_at"][:10] for row in csv.DictReader(handle)})
+    as_of = date.fromisoformat(days[len(days) // 2])
+    run = dbt_runner(
+        ["build", "--select", "+customer_rfm"],
+        raw,
+        tmp_path / "w.duckdb",
+        extra_vars={**TEST_FIT_VARS, "as_of": as_of.isoformat()},
+        data_tests=True,
+    )
+    assert run.returncode == 0, run.output
+    assert run.query("select as_of_date from intermediate.int_analysis_date") == [(as_of,)]
+    expected = independent_rfm(raw, as_of)
+    rows = run.query(
+        "select customer_id, frequency, monetary, recency_days from marts.customer_rfm"
+    )
+    got = {cid: (freq, Decimal(str(money)), rec) for cid, freq, money, rec in rows}
+    assert set(got) == set(expected) and len(got) < len(independent_rfm(raw))
+    for cid, values in expected.items():
+        assert got[cid] == values, cid
 
 
 def test_missing_required_column_stops_before_any_model(tmp_path, dbt_runner):
