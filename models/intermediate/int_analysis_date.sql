@@ -11,17 +11,19 @@ latest_order as (
         coalesce(
             cast({{ dbt.dateadd('day', 1, 'cast(max(ordered_at) as date)') }} as date),
             cast('{{ run_started_at.strftime("%Y-%m-%d") }}' as date)
-        ) as as_of_date
+        ) as day_after_latest_order
     from kept_orders
 ),
 
 final as (
-    {%- if var('as_of', none) %}
-    -- one row whatever the orders: the date is given
-    select cast('{{ var("as_of") }}' as date) as as_of_date
-    {%- else %}
-    select as_of_date from latest_order
-    {%- endif %}
+    -- latest_order is one row (an aggregate over every kept order): so is this
+    select
+        {% if var('as_of', none) -%}
+            cast('{{ var("as_of") }}' as date)
+        {%- else -%}
+            latest_order.day_after_latest_order
+        {%- endif %} as as_of_date
+    from latest_order
 )
 
 select * from final
