@@ -1,7 +1,15 @@
 {% macro age_band(birth_date, as_of) -%}
-    {#- Age band at the analysis date (full years, 365.25-day years); birth dates in the future
-        or more than 120 years back are treated as missing. -#}
-    {%- set age = "floor(" ~ dbt.datediff(birth_date, as_of, 'day') ~ " / 365.25)" -%}
+    {#- Age band at the analysis date, in full years (a birthday on the analysis date counts:
+        the day's number yyyymmdd less the birth's, in ten thousands); birth dates in the
+        future or more than 120 years back are treated as missing. -#}
+    {%- set as_number = [] -%}
+    {%- for day in [as_of, birth_date] -%}
+        {%- do as_number.append(
+            "(extract(year from " ~ day ~ ") * 10000 + extract(month from " ~ day
+            ~ ") * 100 + extract(day from " ~ day ~ "))"
+        ) -%}
+    {%- endfor -%}
+    {%- set age = "floor((" ~ as_number[0] ~ " - " ~ as_number[1] ~ ") / 10000)" -%}
     case
         when {{ birth_date }} is null or {{ birth_date }} > {{ as_of }} then null
         when {{ age }} > 120 then null
