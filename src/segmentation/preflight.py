@@ -278,6 +278,9 @@ class _FileChecker:
         self.now = now
         self.is_csv = path.suffix == ".csv"
         self.present: dict[str, str] = {}
+        #: rows each rule finds, summed over the rules: more than the rows quarantined when
+        #: a row breaks two rules (check_quarantined_share counts them exactly if needed)
+        self.flagged_upper_bound = 0
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -620,6 +623,9 @@ class _FileChecker:
         for col in typed:
             nonempty, bad = stats.pop(0), stats.pop(0)
             future = stats.pop(0) if col in TIMESTAMP_COLUMNS else 0
+            if (self.table, col) not in KEPT_WHEN_UNPARSEABLE:
+                self.flagged_upper_bound += bad
+            self.flagged_upper_bound += future
             if bad:
                 self._report_unparseable(col, nonempty, bad)
             if future:
@@ -635,6 +641,7 @@ class _FileChecker:
                 )
         for col in required:
             empty = stats.pop(0)
+            self.flagged_upper_bound += empty
             if not empty:
                 continue
             example = self._example(f"{self._text(col)} is null", col)
@@ -668,6 +675,7 @@ class _FileChecker:
                 ).fetchone()
             except duckdb.Error:
                 continue
+            self.flagged_upper_bound += bad
             if bad:
                 self.add(
                     "error" if bad > rows * self.error_share else "warning",
@@ -696,6 +704,7 @@ class _FileChecker:
         if not unknown:
             return
         bad = sum(n for _, n in unknown)
+        self.flagged_upper_bound += bad
         values = ", ".join(f"{value!r} ({n:,})" for value, n in unknown[:5])
         self.add(
             "error" if bad > rows * self.error_share else "warning",
@@ -763,6 +772,7 @@ class _FileChecker:
         if not hit:
             return
         groups, extra, *values = hit
+        self.flagged_upper_bound += extra
         key_text = ", ".join(f"{c}={v!r}" for c, v in zip(key, values[: len(key)], strict=True))
         self.add(
             "warning",
@@ -813,28 +823,31 @@ class _FileChecker:
         raw table's rows (test quarantined_share): an error when the rows these checks expect
         to be quarantined, all rules together, are already more than that. Rows of a key
         that occurs again in the same file count once (staging keeps one of them)."""
+        if self.flagged_upper_bound <= rows * limit:
+            return  # the rules' counts summed are within the limit: so are the rows
         conditions = self.rejected_conditions(parents)
         if not rows or not conditions:
             return
         flagged = " or ".join(conditions)
         key = [c for c in KEYS.get(self.table, ()) if c in self.present]
         if isinstance(self, _FolderChecker) or len(key) != len(KEYS.get(self.table, ())):
-            duplicate = "false"  # a key in a later batch file is an update, not a duplicate
-            ranked = f"(select *, {flagged} as _flagged from {self._numbered()})"
+            # a key in a later batch file is an update, not a duplicate
+            sql = f"select count(*) filter (where {flagged}), 0, 0 from {self.reader}"
         else:
+            # the extra rows of a key among the rows no other rule quarantines: those rows
+            # less their distinct keys (one aggregate; no sort of the rows)
             texts = ", ".join(self._text(c) for c in key)
             not_null = " and ".join(f"{self._text(c)} is not null" for c in key)
-            ranked = (
-                f"(select *, row_number() over (partition by _flagged, {texts} order by _row) "
-                f"as _copy from (select *, {flagged} as _flagged from {self._numbered()}))"
+            valid = f"not ({flagged}) and {not_null}"
+            sql = (
+                f"select count(*) filter (where {flagged}), count(*) filter (where {valid}), "
+                f"count(distinct ({texts})) filter (where {valid}) from {self.reader}"
             )
-            duplicate = f"(not _flagged and {not_null} and _copy > 1)"
         try:
-            (rejected,) = self.con.execute(
-                f"select count(*) filter (where _flagged or {duplicate}) from {ranked}"
-            ).fetchone()
+            flagged_rows, keyed, distinct_keys = self.con.execute(sql).fetchone()
         except duckdb.Error:
             return
+        rejected = flagged_rows + keyed - distinct_keys
         if rejected > rows * limit:
             self.add(
                 "error",
@@ -1317,6 +1330,7 @@ def _check_foreign_key(
         ).fetchone()
     except duckdb.Error:
         return
+    child.flagged_upper_bound += unmatched
     if not unmatched:
         return
     share = unmatched / rows if rows else 0.0
