@@ -369,8 +369,11 @@ STRUCTURE_MEANING = {
     ),
     "weak": (
         "warn",
-        "The groups are real but overlap a lot: use the segments to prioritise (who to contact "
-        "first, how much to spend), and test a message on a segment before rolling it out.",
+        "Real groups that overlap a lot, or one population that skewed features make look "
+        "grouped (one population can score weak, too): use the segments to prioritise (who to "
+        "contact first, how much to spend), read their names as where each sits against the "
+        "average rather than as kinds of customers, and test a message on a segment before "
+        "rolling it out.",
     ),
     "none": (
         "bad",
@@ -457,8 +460,8 @@ def section_model_health(ctx: ReportContext) -> Section:
         (
             "Silhouette",
             _fmt(run.get("silhouette"), "num3"),
-            status(run.get("silhouette"), lambda v: v >= 0.25, lambda v: v >= 0.1),
-            "≥ 0.25 reasonable structure",
+            status(run.get("silhouette"), lambda v: v > 0.5, lambda v: v > 0.25),
+            "> 0.50 reasonable, > 0.25 weak, else none (the verdict above also asks the gap)",
         ),
         (
             "Mean stability (Jaccard)",
@@ -1196,8 +1199,10 @@ def section_stability(ctx: ReportContext) -> Section:
         "Stability per segment",
         intro=(
             "Mean Jaccard similarity of each segment with its best match over bootstrap refits "
-            "(0 in a resample where it dissolved): below 0.6 the segment is unstable, 0.6–0.75 "
-            "it shows a pattern, above 0.75 stable, above 0.85 highly stable."
+            "(0 in a resample where it dissolved): at least 0.85 highly stable, at least 0.75 "
+            "stable, at least 0.6 doubtful (a pattern, not a reliable one), below that unstable. "
+            "Stable is not the same as distinct: cuts of one population can be reproduced "
+            "exactly, so read this with the cluster structure verdict."
         ),
     )
     frame = ctx.wh.read(

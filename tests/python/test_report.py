@@ -394,6 +394,11 @@ def test_cluster_structure_verdict_leads_the_report(tmp_path: Path) -> None:
     assert "silhouette 0.31 at k=4" in page
     assert verdict < page.index('<div class="kpis">')
     assert "Cluster structure: none" not in page  # the earlier run's verdict is not shown
+    # the silhouette card agrees with the verdict's bands: 0.31 is weak (it was shown green as
+    # "reasonable structure" from 0.25 up)
+    assert re.search(r'<div class="kpi warn"><div class="kpi-title">Silhouette</div>', page)
+    assert "&gt; 0.50 reasonable, &gt; 0.25 weak" in page
+    assert "Stable is not the same as distinct" in page
     # customers left out of the segmentation are said, not lost
     assert (
         "not segmented: 17 without a kept order "
