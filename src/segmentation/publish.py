@@ -20,7 +20,9 @@ Why it is built this way:
   file system), then each file is moved into place with ``os.replace``, which swaps the
   directory entry atomically on POSIX. A reader never sees a half-written file; if anything
   fails before the moves, the previous publish is left exactly as it was and the staging folder
-  is removed.
+  is removed. Ctrl-C, SIGTERM and SIGHUP wait until the moves end (milliseconds), so an
+  interrupted publish is either the old one or the new one; only a SIGKILL in between leaves
+  the folder mixed, until the next publish.
 * **Does not block, is not blocked.** The build database is opened read-only, so it does not
   hold the write lock. A BI tool (or another DuckDB process) holding the old serving file open
   read-only does not stop the publish: the rename leaves the old inode alive for that reader,
@@ -45,8 +47,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -487,7 +491,8 @@ def publish(
                     log,
                     powerbi_folder or str(bi_dir.resolve()),
                 )
-            _move_into_place(bi_dir, staging, result)
+            with _signals_deferred():
+                _move_into_place(bi_dir, staging, result)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     log(f"published {len(result.marts)} marts to {bi_dir} (serving database: {SERVING_DB})")
@@ -633,6 +638,27 @@ def _manifest_data(result: PublishResult, db_path: Path, storage_version: str) -
             for m in result.marts
         },
     }
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT, SIGTERM and SIGHUP until the block ends, then deliver them: the moves
+    into place take milliseconds, and a Ctrl-C or a scheduler's kill in the middle of them
+    would leave the BI folder with some files of each publish. (SIGKILL cannot be held: a
+    publish killed that way during the moves is repaired by publishing again.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[int] = []
+    wanted = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
+    previous = {sig: signal.signal(sig, lambda signum, _: held.append(signum)) for sig in wanted}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(held):
+            signal.raise_signal(sig)
 
 
 def _move_into_place(bi_dir: Path, staging: Path, result: PublishResult) -> None:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -509,6 +510,35 @@ def test_failure_mid_publish_leaves_previous_publish_untouched(
 
     assert snapshot(project.bi) == before  # byte-identical, and no temp files left
     assert count(project.bi / "segmentation.duckdb", "dim_customers") == 3000
+
+
+def test_a_ctrl_c_while_files_move_into_place_waits_for_the_last_one(
+    project: Project, monkeypatch
+) -> None:
+    # Ctrl-C (or a scheduler's SIGTERM) after the 3rd of the moves: before, the BI folder kept
+    # 3 new files beside the old ones and the old manifest; now every file moves, then the
+    # interrupt is delivered
+    project.publish()
+    make_warehouse(project.db, customers=100)
+    real, calls = os.replace, {"n": 0}
+
+    def interrupted(src, dst):
+        real(src, dst)
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(pub.os, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        project.publish()
+    monkeypatch.setattr(pub.os, "replace", real)
+    manifest = json.loads((project.bi / "_manifest.json").read_text(encoding="utf-8"))
+    assert manifest["marts"]["dim_customers"]["rows"] == 100
+    for name in manifest["marts"]:  # every Parquet file is the one the new manifest lists
+        data = (project.bi / f"{name}.parquet").read_bytes()
+        assert manifest["marts"][name]["sha256"] == hashlib.sha256(data).hexdigest(), name
+    assert count(project.bi / "segmentation.duckdb", "dim_customers") == 100
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_second_publisher_is_refused_while_one_is_running(project: Project) -> None:
