@@ -42,7 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.handler(args) or 0)
+    try:
+        return int(args.handler(args) or 0)
+    except OSError as exc:
+        # a path the command cannot read or write (permissions, a folder where a file is
+        # expected, a full disk): one line naming the path, not a traceback
+        where = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(
+            f"error: {exc.strerror or exc}{where} (check that the path exists, is the kind of "
+            "path the option wants (file or folder) and that you may read or write it)",
+            file=sys.stderr,
+        )
+        return 1
+    except Exception as exc:
+        import duckdb  # noqa: PLC0415 - only for the isinstance check, after a failure
+
+        if not isinstance(exc, duckdb.Error):
+            raise
+        # a database file that is not a DuckDB warehouse, is truncated or is locked
+        detail = " ".join(str(exc).split())[:400]
+        print(
+            f"error: DuckDB could not use the database: {detail} (is it a DuckDB file this "
+            "project built, complete, and not open for writing by another process?)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -1382,6 +1382,16 @@ def _check_foreign_key(
 # --------------------------------------------------------------------------------------------
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+    if not 0 <= value <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"a share from 0 to 1: {text}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``segmentation check``."""
     parser.add_argument(
@@ -1399,7 +1409,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--error-share",
-        type=float,
+        type=_share,
         default=DEFAULT_ERROR_SHARE,
         help="share of unparseable values in a numeric/timestamp column above which it is an "
         "error rather than a warning (default %(default)s)",
