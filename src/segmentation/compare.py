@@ -152,7 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     tables = None
     if args.skip:
         tables = [t for t in table_names(args.db_a, args.schema) if t not in args.skip]
+    for path in (args.db_a, args.db_b):
+        if not Path(path).is_file():
+            print(f"error: no DuckDB file at {path}", file=sys.stderr)
+            return 2
     differences = compare_warehouses(args.db_a, args.db_b, schema=args.schema, tables=tables)
+    if not differences and not (tables or table_names(args.db_a, args.schema)):
+        # nothing compared is not "equal": a schema name mistyped, or two empty warehouses
+        print(f"error: no table in schema {args.schema!r} of {args.db_a}", file=sys.stderr)
+        return 2
     for difference in differences:
         print(difference.format())
     print("equal" if not differences else f"{len(differences)} table(s) differ")

@@ -1069,8 +1069,11 @@ def check_raw_folder(
             Problem(
                 "error",
                 str(folder),
-                "the raw folder does not exist",
-                fix="pass the folder with the raw files, or set SEGMENTATION_RAW",
+                "the raw folder is a file, not a folder"
+                if folder.exists()
+                else "the raw folder does not exist",
+                fix="pass the folder with the raw files (one file or folder per table), or set "
+                "SEGMENTATION_RAW",
             )
         )
         return result

@@ -45,3 +45,27 @@ def test_out_of_range_numbers_are_refused(capsys) -> None:
         else:
             raise AssertionError(f"{argv} was accepted")
         assert message in capsys.readouterr().err
+
+
+def test_compare_with_nothing_to_compare_is_not_equal(tmp_path: Path, capsys) -> None:
+    import duckdb
+
+    from segmentation import compare
+
+    for name in ("a", "b"):
+        with duckdb.connect(str(tmp_path / f"{name}.duckdb")) as con:
+            con.execute("create schema marts; create table marts.t as select 1 as x")
+    a, b = str(tmp_path / "a.duckdb"), str(tmp_path / "b.duckdb")
+    assert compare.main([a, b]) == 0
+    assert capsys.readouterr().out.strip() == "equal"
+    assert compare.main([a, b, "--schema", "nosuch"]) == 2  # it printed "equal"
+    assert "no table in schema 'nosuch'" in capsys.readouterr().err
+    assert compare.main([a, str(tmp_path / "missing.duckdb")]) == 2
+    assert "no DuckDB file at" in capsys.readouterr().err
+
+
+def test_check_on_a_file_says_it_is_not_a_folder(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("order_id\n1\n", encoding="utf-8")
+    assert cli.main(["check", str(path)]) == 1
+    assert "the raw folder is a file, not a folder" in capsys.readouterr().out
