@@ -24,32 +24,21 @@ grid as (
     from {{ ref('rfm_segments') }}
 ),
 
-missing as (
+mismatched as (
+    -- a pair on one side only: a score pair without a segment, or a segment outside them
     select
-        scores.r_score,
-        scores.f_score,
-        'no segment in rfm_segments' as problem
+        coalesce(scores.r_score, grid.r_score) as r_score,
+        coalesce(scores.f_score, grid.f_score) as f_score,
+        case
+            when grid.r_score is null then 'no segment in rfm_segments'
+            else 'outside the scores 1..rfm_bins'
+        end as problem
     from scores
-    left join grid
+    full outer join grid
         on
             scores.r_score = grid.r_score
             and scores.f_score = grid.f_score
-    where grid.r_score is null
-),
-
-outside as (
-    select
-        grid.r_score,
-        grid.f_score,
-        'outside the scores 1..rfm_bins' as problem
-    from grid
-    left join scores
-        on
-            grid.r_score = scores.r_score
-            and grid.f_score = scores.f_score
-    where scores.r_score is null
+    where scores.r_score is null or grid.r_score is null
 )
 
-select * from missing
-union all
-select * from outside
+select * from mismatched

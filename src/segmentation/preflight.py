@@ -692,14 +692,27 @@ class _FileChecker:
                     ),
                 )
 
-    def check_statuses(self, rows: int) -> None:
-        """Order statuses that var order_statuses does not map: quarantined as unknown_status."""
+    def unknown_status(self) -> str:
+        """SQL condition: the order's status is one var order_statuses does not map."""
         status = parsing.order_status(_ident(self.present["status"]), self.rules)
         known = ", ".join(parsing.sql_text_literal(s) for s in parsing.ORDER_STATUSES)
+        return f"{status} not in ({known})"
+
+    def orphan(self, column: str, parent: _FileChecker) -> str:
+        """SQL condition: the row's id in ``column`` is not a key of the parent's file."""
+        key, parent_key = self._text(column), parent._text(column)
+        return (
+            f"{key} not in (select {parent_key} from {parent.reader} "
+            f"where {parent_key} is not null)"
+        )
+
+    def check_statuses(self, rows: int) -> None:
+        """Order statuses that var order_statuses does not map: quarantined as unknown_status."""
+        unknown_status = self.unknown_status()
         raw = parsing.clean_enum(_ident(self.present["status"]), self.rules)
         unknown = self.con.execute(
             f"select {raw} as value, count(*) as n from {self.reader} "
-            f"where {status} not in ({known}) group by 1 order by n desc, value"
+            f"where {unknown_status} group by 1 order by n desc, value"
         ).fetchall()
         if not unknown:
             return
@@ -711,7 +724,7 @@ class _FileChecker:
             f"{bad:,} of {rows:,} orders have a status staging does not know: {values}; they "
             "are quarantined (reject_reason unknown_status)",
             column="status",
-            example=self._example(f"{status} not in ({known})", "status"),
+            example=self._example(unknown_status, "status"),
             fix="map them in var order_statuses (dbt_project.yml) onto placed, shipped, "
             "delivered or cancelled, e.g. WooCommerce 'wc-completed': delivered, "
             "'processing': placed (a refund belongs in returns)",
@@ -804,16 +817,10 @@ class _FileChecker:
             if table == self.table and col in self.present:
                 conditions.append(f"{self._parsed(col)} {condition}")
         if self.table == "orders" and "status" in self.present:
-            status = parsing.order_status(_ident(self.present["status"]), self.rules)
-            known = ", ".join(parsing.sql_text_literal(s) for s in parsing.ORDER_STATUSES)
-            conditions.append(f"{status} not in ({known})")
+            conditions.append(self.unknown_status())
         for column, parent in parents:
             if column in self.present and column in parent.present:
-                key, parent_key = self._text(column), parent._text(column)
-                conditions.append(
-                    f"{key} not in (select {parent_key} from {parent.reader} "
-                    f"where {parent_key} is not null)"
-                )
+                conditions.append(self.orphan(column, parent))
         return [f"coalesce({c}, false)" for c in conditions]
 
     def check_quarantined_share(
@@ -1323,8 +1330,8 @@ def _check_foreign_key(
     child_key, parent_key = child._text(column), parent._text(column)
     unmatched_sql = (
         f"select _row, {child_key} as k, cast({_ident(child.present[column])} as varchar) as raw "
-        f"from {child._numbered()} where {child_key} is not null and {child_key} not in "
-        f"(select {parent_key} from {parent.reader} where {parent_key} is not null)"
+        f"from {child._numbered()} where {child_key} is not null and "
+        f"{child.orphan(column, parent)}"
     )
     try:
         rows, unmatched = con.execute(
