@@ -470,8 +470,52 @@ def publish(
             f"build database not found: {db_path}. Run `dbt build` (or `make run`) first, "
             "or pass --db PATH / set SEGMENTATION_DB."
         )
+    # the folders this publish makes (the missing ancestors too), newest first
+    created = [folder for folder in [bi_dir, *bi_dir.parents] if not folder.exists()]
     bi_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        result = _publish_locked(
+            db_path,
+            bi_dir,
+            marts,
+            storage_version,
+            log,
+            force,
+            max_drop,
+            powerbi,
+            dbt_manifest,
+            semantic_manifest,
+            powerbi_folder,
+        )
+    except BaseException:
+        # a failed first publish leaves none of the empty folders it made
+        with contextlib.suppress(OSError):
+            for folder in created:
+                folder.rmdir()
+        raise
+    log(f"published {len(result.marts)} marts to {bi_dir} (serving database: {SERVING_DB})")
+    if powerbi:
+        log(
+            f"Power BI project: {bi_dir / POWERBI_FOLDER / (POWERBI_PROJECT + '.pbip')} (open it "
+            "in Power BI Desktop; docs/power-bi.md)"
+        )
+    return result
 
+
+def _publish_locked(
+    db_path: Path,
+    bi_dir: Path,
+    marts: list[Mart],
+    storage_version: str,
+    log: Callable[[str], None],
+    force: bool,
+    max_drop: float,
+    powerbi: bool,
+    dbt_manifest: dict | None,
+    semantic_manifest: dict | None,
+    powerbi_folder: str | None,
+) -> PublishResult:
+    """publish's work under the folder's lock: build everything in staging, then move it."""
     with _publish_lock(bi_dir):
         _remove_stale_staging(bi_dir)
         staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-", dir=bi_dir))
@@ -495,12 +539,6 @@ def publish(
                 _move_into_place(bi_dir, staging, result)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    log(f"published {len(result.marts)} marts to {bi_dir} (serving database: {SERVING_DB})")
-    if powerbi:
-        log(
-            f"Power BI project: {bi_dir / POWERBI_FOLDER / (POWERBI_PROJECT + '.pbip')} (open it "
-            "in Power BI Desktop; docs/power-bi.md)"
-        )
     return result
 
 

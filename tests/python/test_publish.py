@@ -512,6 +512,28 @@ def test_failure_mid_publish_leaves_previous_publish_untouched(
     assert count(project.bi / "segmentation.duckdb", "dim_customers") == 3000
 
 
+def test_a_failed_first_publish_leaves_no_empty_folder(project: Project, tmp_path) -> None:
+    # before, a first publish that failed (here: a column Power BI cannot read) left the empty
+    # --bi folder it had made, which looks like a publish that wrote nothing
+    with duckdb.connect(str(project.db)) as con:
+        con.execute(
+            "CREATE OR REPLACE TABLE marts.customer_segments AS "
+            "SELECT *, 1::HUGEINT AS bad FROM marts.customer_segments"
+        )
+    nested = tmp_path / "out" / "bi"
+
+    with pytest.raises(pub.PublishError, match="not BI-safe"):
+        pub.publish(project.db, nested, project.manifest, log=project.log.append, powerbi=False)
+
+    assert not nested.parent.exists()
+    # a folder that existed before is left in place, with what it held
+    nested.mkdir(parents=True)
+    (nested / "keep.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(pub.PublishError, match="not BI-safe"):
+        pub.publish(project.db, nested, project.manifest, log=project.log.append, powerbi=False)
+    assert sorted(p.name for p in nested.iterdir()) == ["keep.txt"]
+
+
 def test_a_ctrl_c_while_files_move_into_place_waits_for_the_last_one(
     project: Project, monkeypatch
 ) -> None:
