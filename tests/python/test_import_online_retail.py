@@ -351,6 +351,31 @@ def test_invalid_rows_are_counted_not_dropped(tmp_path: Path) -> None:
     ]
 
 
+def test_a_file_with_no_order_line_fails_and_replaces_nothing(tmp_path: Path) -> None:
+    # before, an export of guests and adjustments only "succeeded" with empty tables, and with
+    # --force replaced the folder's raw files with them
+    frame = rows(
+        ("536370", "22633", "HAND WARMER", 2, "2010-12-01 09:00:00", 1.85, None, "UK"),
+        ("536372", "22633", "damaged", -5, "2010-12-01 10:00:00", 0.0, 12583, "UK"),
+        ("X1", "22633", "HAND WARMER", 1.5, "2010-12-01 10:00:00", 1.0, 12583, "UK"),
+    )
+    src = tmp_path / "in.parquet"
+    frame.to_parquet(src, index=False)
+    out = tmp_path / "raw"
+    out.mkdir()
+    (out / "orders.parquet").write_bytes(b"the last good import")
+
+    with pytest.raises(OnlineRetailImportError) as excinfo:
+        import_online_retail(src, out, force=True)
+
+    assert (
+        "no row is a customer's order line (3 rows read: 1 invalid_row, 1 stock_adjustment, "
+        "1 guest_row)" in str(excinfo.value)
+    )
+    assert sorted(p.name for p in out.iterdir()) == ["orders.parquet"]
+    assert (out / "orders.parquet").read_bytes() == b"the last good import"
+
+
 def test_unknown_date_format_fails_with_column_name(tmp_path: Path) -> None:
     frame = BASIC.copy()
     frame["InvoiceDate"] = "01.12.2010 08:26"

@@ -735,6 +735,14 @@ def import_online_retail(
         assert not unknown, f"rows left without a final outcome: {unknown}"
         outcomes = {name: int(counts.get(name, 0)) for name in OUTCOMES}
         assert sum(outcomes.values()) == rows_read, (outcomes, rows_read)
+        if not outcomes["kept_order_line"]:
+            # an import with no order line would give the pipeline nothing to segment, and
+            # (with --force) would already have replaced the folder's raw files
+            found = ", ".join(f"{n} {name}" for name, n in outcomes.items() if n) or "none"
+            raise OnlineRetailImportError(
+                f"{path}: no row is a customer's order line ({rows_read} rows read: {found}); "
+                f"nothing was written to {out_dir}. docs/real-data.md says which row is kept."
+            )
 
         for p in existing:
             p.unlink()
