@@ -1105,7 +1105,17 @@ def section_k_selection(ctx: ReportContext) -> Section:
     frame = ctx.wh.read(
         "segment_k_selection",
         ["k", "inertia"],
-        ["silhouette", "calinski_harabasz", "davies_bouldin", "is_chosen", "method", "reason"],
+        [
+            "silhouette",
+            "calinski_harabasz",
+            "davies_bouldin",
+            "gap",
+            "gap_se",
+            "excluded_reason",
+            "is_chosen",
+            "method",
+            "reason",
+        ],
         order_by="k",
     )
     if "is_chosen" not in frame.columns:
@@ -1113,13 +1123,23 @@ def section_k_selection(ctx: ReportContext) -> Section:
     frame["is_chosen"] = frame["is_chosen"].fillna(False).astype(bool)
     chosen = frame[frame["is_chosen"]]
     chosen_k = int(chosen["k"].iloc[0]) if not chosen.empty else None
+    # the elbow rule's default reads the knee on log(inertia) (clustering/elbow.py), where a
+    # late knee shows as clearly as an early one: the chart draws the curve the rule read
+    rule_reasons = frame["reason"].dropna().astype(str) if "reason" in frame.columns else []
+    log_curve = any("log inertia" in r for r in rule_reasons) and bool((frame["inertia"] > 0).all())
     plot = frame[["k", "inertia", "is_chosen"]].copy()
     if "silhouette" in frame.columns:
         plot["silhouette"] = frame["silhouette"]
     base = alt.Chart(_data(plot)).encode(x=alt.X("k:Q", title="k", axis=alt.Axis(tickMinStep=1)))
     layers = [
         base.mark_line(point=True, color="#4c78a8").encode(
-            y=alt.Y("inertia:Q", title="Inertia (within-cluster SS)"),
+            y=alt.Y(
+                "inertia:Q",
+                title="Inertia (within-cluster SS, log scale)"
+                if log_curve
+                else "Inertia (within-cluster SS)",
+                scale=alt.Scale(type="log", nice=False) if log_curve else alt.Undefined,
+            ),
             tooltip=["k:Q", alt.Tooltip("inertia:Q", format=",.1f")],
         )
     ]
@@ -1178,6 +1198,9 @@ def section_k_selection(ctx: ReportContext) -> Section:
         ("silhouette", "Silhouette", "num3"),
         ("calinski_harabasz", "Calinski-Harabasz", "num"),
         ("davies_bouldin", "Davies-Bouldin", "num3"),
+        ("gap", "Gap", "num3"),
+        ("gap_se", "Gap s.e.", "num3"),
+        ("excluded_reason", "Not allowed because", "text"),
     ]
     metric_cols = [m for m in metric_cols if m[0] in frame.columns]
     rows = [

@@ -411,6 +411,37 @@ def test_cluster_structure_verdict_leads_the_report(tmp_path: Path) -> None:
     assert result.unavailable == {}
 
 
+def test_k_selection_draws_the_curve_the_rule_read_and_shows_the_gap(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    build_fake_warehouse(db)
+    _, page = write(db, tmp_path / "report.html")
+    # a rule that did not read log(inertia): a linear axis
+    assert 'Inertia (within-cluster SS)"' in page
+    assert "SS, log scale" not in page
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "update marts.segment_k_selection set reason = 'Kneedle found the knee of the log "
+            "inertia curve at k=4 (sensitivity S=1, k range 1..8)' where is_chosen"
+        )
+        con.execute(
+            "alter table marts.segment_k_selection add column gap double default 0.4321;"
+            "alter table marts.segment_k_selection add column gap_se double default 0.0123;"
+            "alter table marts.segment_k_selection add column excluded_reason varchar;"
+            "update marts.segment_k_selection set excluded_reason = 'a segment of 0.8% (under "
+            "the minimum 2%)' where k = 8"
+        )
+    result, page = write(db, tmp_path / "report.html")
+    assert result.unavailable == {}
+    # before, the elbow chart drew the inertia on a linear axis while the rule found the knee
+    # on log(inertia), so the marked k did not look like the chart's elbow
+    assert "Inertia (within-cluster SS, log scale)" in page
+    assert '"scale":{"nice":false,"type":"log"}' in page
+    # the sweep table has the gap statistic and why a k was not allowed
+    assert "<th>Gap</th><th>Gap s.e.</th><th>Not allowed because</th>" in page
+    assert "<td>0.432</td><td>0.012</td>" in page
+    assert "a segment of 0.8% (under the minimum 2%)" in page
+
+
 def test_single_segment_and_null_silhouette(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     build_fake_warehouse(db, segments=1, customers=40)
