@@ -413,6 +413,19 @@ def not_segmented_hint(count: Any, only_cancelled: Any = None) -> str:
     return text
 
 
+#: k_method values that are not the configured rule's own answer (segmentation_runs.k_method)
+K_FALLBACKS = {"silhouette_fallback", "smallest_k_fallback", "min_size_fallback", "only_k"}
+
+
+def k_rule_card(method: Any) -> tuple[str, str]:
+    """The state and hint of the k card: which rule chose k, a warning for a fallback."""
+    if method is None or pd.isna(method):
+        return "neutral", ""
+    if method in K_FALLBACKS:
+        return "warn", f"chosen by {method}: not the configured rule's own answer"
+    return "neutral", f"chosen by {method}"
+
+
 def section_model_health(ctx: ReportContext) -> Section:
     """The latest run of the segmentation: model version, fit quality, stability, drift."""
     section = Section("model-health", "Model health", wide=True)
@@ -428,6 +441,7 @@ def section_model_health(ctx: ReportContext) -> Section:
             "customers_without_kept_order",
             "customers_with_only_cancelled_orders",
             "k",
+            "k_method",
             "inertia",
             "silhouette",
             "cluster_structure",
@@ -447,7 +461,7 @@ def section_model_health(ctx: ReportContext) -> Section:
 
     cards = [
         ("Model version", _fmt(run.get("model_version"), "int"), "neutral", ""),
-        ("Segments (k)", _fmt(run.get("k"), "int"), "neutral", ""),
+        ("Segments (k)", _fmt(run.get("k"), "int"), *k_rule_card(run.get("k_method"))),
         (
             "Customers scored",
             _fmt(run.get("customers_scored"), "int"),

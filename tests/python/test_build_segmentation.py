@@ -50,6 +50,14 @@ def test_planted_groups_come_back_as_segments(planted_build):
     # planted groups are real groups, and the run table says so
     verdict = run.query("select cluster_structure, structure_reason from marts.segmentation_runs")
     assert verdict[0][0] in ("strong", "reasonable"), verdict
+    # and names the rule that chose k, with its words
+    assert run.query("select k_method, k_reason from marts.segmentation_runs") == [
+        (
+            chosen[0][1],
+            run.query("select reason from marts.segment_k_selection where is_chosen")[0][0],
+        )
+    ]
+    assert chosen[0][1] == "kneedle"
 
 
 def test_two_extreme_customers_get_no_segment_of_their_own(tmp_path, dbt_runner):
@@ -82,10 +90,10 @@ def test_one_segment_is_a_complete_model(planted_build, dbt_runner, tmp_path):
     ]
     assert one.query("select count(*) from marts.customer_segments") == [(len(truth),)]
     latest = one.query(
-        "select k, cluster_structure from marts.segmentation_runs"
+        "select k, cluster_structure, k_method from marts.segmentation_runs"
         " order by run_started_at desc limit 1"
     )
-    assert latest == [(1, "none")]
+    assert latest == [(1, "none", "only_k")]
     for mart in ("segment_profiles", "segment_feature_importance", "dim_segments"):
         assert one.query(f"select count(*) > 0 from marts.{mart}") == [(True,)], mart
 

@@ -442,6 +442,27 @@ def test_k_selection_draws_the_curve_the_rule_read_and_shows_the_gap(tmp_path: P
     assert "a segment of 0.8% (under the minimum 2%)" in page
 
 
+def test_the_k_card_names_the_rule_and_warns_on_a_fallback(tmp_path: Path) -> None:
+    db = tmp_path / "w.duckdb"
+    build_fake_warehouse(db)
+    card = r'<div class="kpi (\w+)"><div class="kpi-title">Segments \(k\)</div>'
+    _, page = write(db, tmp_path / "report.html")
+    assert re.search(card, page).group(1) == "neutral"  # a history without k_method
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "alter table marts.segmentation_runs add column k_method varchar;"
+            "update marts.segmentation_runs set k_method = 'silhouette_fallback'"
+        )
+    _, page = write(db, tmp_path / "report.html")
+    assert re.search(card, page).group(1) == "warn"
+    assert "chosen by silhouette_fallback: not the configured rule&#x27;s own answer" in page
+    with duckdb.connect(str(db)) as con:
+        con.execute("update marts.segmentation_runs set k_method = 'kneedle'")
+    _, page = write(db, tmp_path / "report.html")
+    assert re.search(card, page).group(1) == "neutral"
+    assert "chosen by kneedle</div>" in page
+
+
 def test_single_segment_and_null_silhouette(tmp_path: Path) -> None:
     db = tmp_path / "w.duckdb"
     build_fake_warehouse(db, segments=1, customers=40)

@@ -1,8 +1,8 @@
 -- One row per build: did it refit and why, how many customers it scored, the current
--- model's k, fit quality, cluster structure verdict and stability, feature drift against
--- the model's fit sample, how far segment shares moved since the previous build, and how
--- many customers have no segment for having no kept order; a refit
--- also lists the segments that kept their id but were renamed.
+-- model's k and the rule that chose it, fit quality, cluster structure verdict and
+-- stability, feature drift against the model's fit sample, how far segment shares moved
+-- since the previous build, and how many customers have no segment for having no kept
+-- order; a refit also lists the segments that kept their id but were renamed.
 {% do segmentation.require_run_started() %}
 
 with
@@ -140,7 +140,10 @@ final as (
             as customers_with_only_cancelled_orders,
         case
             when chosen.fitted_at = run_started.run_started_at then renames.renamed_segments
-        end as renamed_segments
+        end as renamed_segments,
+        -- last, so that a history built before they existed gets them appended in place
+        chosen.method as k_method,
+        chosen.reason as k_reason
     from chosen
     cross join run_started
     cross join stability
