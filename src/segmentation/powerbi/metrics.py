@@ -50,6 +50,7 @@ class Aggregate:
     column: str
     filters: tuple[tuple[str, bool], ...]  # (boolean column, required value)
     fill_nulls_with: float | None
+    time_column: str | None = None  # the semantic model's agg_time_dimension, as a column
 
     def dax(self) -> str:
         function = _AGGREGATIONS[self.agg][0]
@@ -92,19 +93,49 @@ class Metric:
     denominator: str | None = None
     expr_tokens: tuple[str, ...] = ()
     unfilled_inputs: tuple[str, ...] = ()  # derived: inputs that stay null (no fill_nulls_with)
+    # ratio/derived: the tables of its inputs when they are more than one (cross_table_guard)
+    input_tables: tuple[str, ...] = ()
+    # simple: (date table, its key) when the metric's table has no relationship to the date
+    # table, so a date filter reaches it through its time column (link_dates)
+    date_bridge: tuple[str, str] | None = None
 
     def dax(self, labels: dict[str, str]) -> str:
         if self.kind == "simple":
-            return self.aggregate.dax()
+            return self._dated(self.aggregate.dax())
         if self.kind == "ratio":
-            return f"DIVIDE ( [{labels[self.numerator]}], [{labels[self.denominator]}] )"
+            expression = f"DIVIDE ( [{labels[self.numerator]}], [{labels[self.denominator]}] )"
+            return self._cross_table_guard(expression)
         expression = " ".join(f"[{labels[t]}]" if t in labels else t for t in self.expr_tokens)
         # MetricFlow gives null when an input without fill_nulls_with is null; DAX would treat
         # the blank as 0 in arithmetic, so guard it.
         guards = " || ".join(f"ISBLANK ( [{labels[name]}] )" for name in self.unfilled_inputs)
         if guards:
-            return f"IF ( {guards}, BLANK (), {expression} )"
-        return expression
+            expression = f"IF ( {guards}, BLANK (), {expression} )"
+        return self._cross_table_guard(expression)
+
+    def _cross_table_guard(self, expression: str) -> str:
+        """Blank when a column of one of its input tables filters the visual directly: such a
+        filter (an order's channel, a return's reason) reaches that table's input only, and
+        the result would mix a filtered and an unfiltered figure (-5 M of net revenue, a 226%
+        return rate). MetricFlow refuses that question; the measure says nothing rather than
+        something wrong. Filters through a shared dimension (customers, dates, segments)
+        reach every input and keep the figure."""
+        if not self.input_tables:
+            return expression
+        guards = " || ".join(f"ISFILTERED ( {table} )" for table in self.input_tables)
+        return f"IF ( {guards}, BLANK (), {expression} )"
+
+    def _dated(self, value: str) -> str:
+        """A date filter applied through the metric's time column (MetricFlow's metric_time)
+        on a table no relationship links to the date table (customers by first order date)."""
+        if self.date_bridge is None:
+            return value
+        date_table, date_key = self.date_bridge
+        column = f"{self.aggregate.table}[{self.aggregate.time_column}]"
+        return (
+            f"IF ( ISCROSSFILTERED ( {date_table} ), CALCULATE ( {value}, TREATAS ( VALUES ( "
+            f"{date_table}[{date_key}] ), {column} ) ), {value} )"
+        )
 
     def sql(self, metrics: dict[str, Metric], relation: Callable[[str, str], str]) -> str:
         if self.kind == "simple":
@@ -122,11 +153,17 @@ class Metric:
         )
 
     def measure(self, labels: dict[str, str]) -> Measure:
+        description = self.description
+        if self.input_tables:
+            description += (
+                f" Blank where a column of {' or '.join(self.input_tables)} filters it directly "
+                "(such a filter reaches only some of its inputs)."
+            )
         return Measure(
             name=self.label,
             expression=self.dax(labels),
             format_string=self.format_string,
-            description=f"{self.description} (dbt metric `{self.name}`)",
+            description=f"{description} (dbt metric `{self.name}`)",
             display_folder=self.folder,
             table=self.table,
         )
@@ -194,6 +231,7 @@ def load_metrics(semantic_manifest: dict) -> dict[str, Metric]:
                     column=column,
                     filters=tuple(filters),
                     fill_nulls_with=measure_ref.get("fill_nulls_with"),
+                    time_column=_time_column(name, model, measure, dimensions),
                 ),
                 **common,
             )
@@ -233,7 +271,58 @@ def load_metrics(semantic_manifest: dict) -> dict[str, Metric]:
     for metric in metrics.values():
         if metric.kind != "simple":
             metric.table = _home_table(metric, metrics)
+            tables = sorted(_input_tables(metric, metrics))
+            metric.input_tables = tuple(tables) if len(tables) > 1 else ()
     return metrics
+
+
+def _time_column(name: str, model: dict, measure: dict, dimensions: dict) -> str | None:
+    """The column of the measure's agg_time_dimension (MetricFlow's metric_time), if any."""
+    time_dimension = measure.get("agg_time_dimension") or (model.get("defaults") or {}).get(
+        "agg_time_dimension"
+    )
+    if not time_dimension:
+        return None
+    column = (dimensions.get(time_dimension) or {}).get("expr") or time_dimension
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
+        raise MetricError(f"metric {name}: time dimension expr must be a column, not {column!r}")
+    return column
+
+
+def _input_tables(metric: Metric, metrics: dict[str, Metric]) -> set[str]:
+    """The tables whose rows a metric aggregates, through its inputs."""
+    if metric.kind == "simple":
+        return {metric.aggregate.table}
+    inputs = (
+        [metric.numerator, metric.denominator]
+        if metric.kind == "ratio"
+        else [t for t in metric.expr_tokens if t in metrics]
+    )
+    return set().union(*(_input_tables(metrics[name], metrics) for name in inputs))
+
+
+def link_dates(
+    metrics: dict[str, Metric],
+    date_table: tuple[str, str] | None,
+    date_links: dict[str, str],
+) -> None:
+    """Give each simple metric whose table no active relationship links to the date table
+    (``date_links``: table -> its column on the date table) a date bridge on its time column.
+    A table linked on another column than its time dimension would be dated by the wrong
+    date: that stops the publish."""
+    if date_table is None:
+        return
+    for metric in metrics.values():
+        if metric.kind != "simple" or metric.aggregate.time_column is None:
+            continue
+        linked = date_links.get(metric.table)
+        if linked is None:
+            metric.date_bridge = date_table
+        elif linked != metric.aggregate.time_column:
+            raise MetricError(
+                f"metric {metric.name}: {metric.table} is linked to the date table on {linked}, "
+                f"but the metric's time dimension is {metric.aggregate.time_column}"
+            )
 
 
 def _home_table(metric: Metric, metrics: dict[str, Metric]) -> str:

@@ -23,6 +23,18 @@ def semantic_model(bi_manifest: dict, dbt_manifest: dict, semantic_manifest: dic
     model = build_model(bi_manifest, dbt_manifest)
     published = {t.name for t in model.tables}
     metrics = metric_defs.load_metrics(semantic_manifest)
+    date_table = next((t for t in model.tables if t.is_date_table), None)
+    if date_table is not None:
+        key = next(c.name for c in date_table.columns if c.is_key)
+        links = {
+            rel.from_table: rel.from_column
+            for rel in model.relationships
+            if rel.to_table == date_table.name and rel.is_active
+        }
+        try:
+            metric_defs.link_dates(metrics, (date_table.name, key), links)
+        except metric_defs.MetricError as exc:
+            raise ModelError(str(exc)) from exc
     generated = metric_defs.generated_measures(metrics)
     for measure in generated + metric_defs.hand_measures():
         if measure.table not in published:
