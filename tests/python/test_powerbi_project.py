@@ -586,6 +586,13 @@ def test_hand_written_dax_computed_in_sql_equals_the_marts(published):
             con.execute("select segment_id, customer_share from segment_profiles").fetchall()
         )
         segmented = con.execute("select count(*) from customer_segments").fetchall()[0][0]
+        latest_moves = con.execute(
+            "select from_segment_name, to_segment_name, customers from segment_migration "
+            "where to_month_end = (select max(month_end_date) from segment_trends)"
+        ).fetchall()
+        months = con.execute(
+            "select count(distinct to_month_end) from segment_migration"
+        ).fetchall()
     assert value["Latest Model Version"][0][0] == run[0]
     assert value["Chosen k"][0][0] == run[1]
     assert close(value["Mean Stability"][0][0], run[2])
@@ -594,6 +601,9 @@ def test_hand_written_dax_computed_in_sql_equals_the_marts(published):
     assert close(value["Max Feature Drift (PSI)"][0][0], run[3])
     assert value["Cluster Structure"][0][0] == run[4]
     assert value["Segment Customers"][0][0] == segmented
+    # the migration matrix shows one month end, the latest (before: the sum of all 23)
+    assert months[0][0] > 1
+    assert sorted(value["Customers Moving"]) == sorted(latest_moves)
     shares = dict(value["Segment Share"])
     assert set(shares) == set(share)
     assert all(math.isclose(shares[s], share[s], abs_tol=1e-6) for s in share)

@@ -474,6 +474,29 @@ HAND_MEASURES: tuple[HandMeasure, ...] = (
         "The latest build's verdict on whether the data has cluster structure.",
     ),
     HandMeasure(
+        name="Customers Moving",
+        table="segment_migration",
+        dax=(
+            "VAR LatestMonth = CALCULATE ( MAX ( segment_migration[to_month_end] ), "
+            "ALLSELECTED ( segment_migration ) )\n"
+            "RETURN\n"
+            "    CALCULATE ( SUM ( segment_migration[customers] ), "
+            "segment_migration[to_month_end] = LatestMonth )"
+        ),
+        format_string="#,0",
+        folder="Segments",
+        description=(
+            "Customers who moved from one segment to another into one month end: the latest "
+            "month end the visual's filters allow (a month-end slicer picks another). A sum "
+            "over month ends would count a customer once per month."
+        ),
+        sql=(
+            "select from_segment_name, to_segment_name, sum(customers) from segment_migration "
+            "where to_month_end = (select max(to_month_end) from segment_migration) "
+            "group by all"
+        ),
+    ),
+    HandMeasure(
         name="Segment Customers",
         table="dim_segments",
         dax="SUM ( dim_segments[customers] )",

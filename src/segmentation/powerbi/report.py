@@ -111,6 +111,7 @@ class Visual:
     position: tuple[int, int, int, int]  # x, y, width, height
     sort: tuple[Field, str] | None = None
     color_scale: Field | None = None  # background colour scale on this value (matrix)
+    single_select: bool = False  # a slicer that selects one value at a time
 
     def fields(self) -> list[Field]:
         found = [f for fields in self.roles.values() for f in fields]
@@ -146,6 +147,8 @@ class Visual:
         visual: dict = {"visualType": self.visual_type, "query": query}
         if self.color_scale:
             visual["objects"] = {"values": [_color_scale(self.color_scale)]}
+        if self.single_select:
+            visual["objects"] = {"selection": [{"properties": {"singleSelect": _literal("true")}}]}
         visual["visualContainerObjects"] = {
             "title": [
                 {
@@ -395,15 +398,17 @@ def pages() -> list[Page]:
                     "Month end",
                     {"Values": [col("segment_migration", "to_month_end")]},
                     (20, 20, 300, 680),
+                    single_select=True,
                 ),
                 Visual(
                     "migration_matrix",
                     "pivotTable",
-                    "Customers moving between segments",
+                    "Customers moving between segments into the month end (latest unless one "
+                    "is selected)",
                     {
                         "Rows": [col("segment_migration", "from_segment_name")],
                         "Columns": [col("segment_migration", "to_segment_name")],
-                        "Values": [total("segment_migration", "customers")],
+                        "Values": [measure("segment_migration", "Customers Moving")],
                     },
                     (330, 20, 930, 680),
                 ),
