@@ -87,13 +87,13 @@ SEGMENT_COLORS = (
 )
 #: Mean Jaccard thresholds of the bootstrap stability verdicts (Hennig 2007).
 STABILITY_THRESHOLDS = ((0.6, "unstable below"), (0.75, "stable above"), (0.85, "highly stable"))
+#: segment_stability.verdict (clustering/stability.py) -> bar colour
 VERDICT_COLORS = {
     "highly stable": "#2f9e44",
     "stable": "#74c476",
-    "pattern": "#f2b134",
-    "patterns": "#f2b134",
-    "weak": "#f2b134",
+    "doubtful": "#f2b134",
     "unstable": "#d9480f",
+    "not applicable": "#bab0ac",
 }
 
 
@@ -394,6 +394,13 @@ def structure_banner(run: dict[str, Any]) -> str:
         )
     state, meaning = STRUCTURE_MEANING[str(verdict)]
     why = _fmt(run.get("structure_reason"), "text")
+    method = run.get("k_method")
+    if _present(method) and method in K_FALLBACKS:
+        # the number of segments is not the configured rule's answer: say so where the
+        # verdict is read
+        why += f". k = {_fmt(run.get('k'), 'int')} was chosen by {method}"
+        if _present(run.get("k_reason")):
+            why += f": {run['k_reason']}"
     return (
         f'<div class="verdict {state}" id="cluster-structure">'
         f"<strong>Cluster structure: {html.escape(str(verdict))}.</strong> "
@@ -426,6 +433,30 @@ def k_rule_card(method: Any) -> tuple[str, str]:
     return "neutral", f"chosen by {method}"
 
 
+def _present(value: Any) -> bool:
+    return value is not None and not pd.isna(value)
+
+
+def stability_card(run: dict[str, Any], status: Callable[..., str]) -> tuple[str, str, str]:
+    """Value, state and hint of the stability card: the mean over the segments, coloured by
+    the least stable one (a green mean can hide an unstable segment), and nothing to judge
+    for one segment, which always matches itself."""
+    mean, lowest = run.get("mean_stability"), run.get("min_stability")
+    if _present(run.get("k")) and int(run["k"]) == 1:
+        return _fmt(mean, "num3"), "neutral", "one segment: it always matches itself"
+    if not _present(lowest):  # a history written before min_stability existed
+        return (
+            _fmt(mean, "num3"),
+            status(mean, lambda v: v >= 0.75, lambda v: v >= 0.6),
+            "≥ 0.75 stable, < 0.6 unstable",
+        )
+    return (
+        _fmt(mean, "num3"),
+        status(lowest, lambda v: v >= 0.75, lambda v: v >= 0.6),
+        f"least stable segment {float(lowest):.3f} (colour; ≥ 0.75 stable, < 0.6 unstable)",
+    )
+
+
 def section_model_health(ctx: ReportContext) -> Section:
     """The latest run of the segmentation: model version, fit quality, stability, drift."""
     section = Section("model-health", "Model health", wide=True)
@@ -447,7 +478,9 @@ def section_model_health(ctx: ReportContext) -> Section:
             "cluster_structure",
             "structure_reason",
             "mean_stability",
+            "min_stability",
             "max_psi",
+            "k_reason",
         ],
         latest_version=False,
     )
@@ -477,12 +510,7 @@ def section_model_health(ctx: ReportContext) -> Section:
             status(run.get("silhouette"), lambda v: v > 0.5, lambda v: v > 0.25),
             "> 0.50 reasonable, > 0.25 weak, else none (the verdict above also asks the gap)",
         ),
-        (
-            "Mean stability (Jaccard)",
-            _fmt(run.get("mean_stability"), "num3"),
-            status(run.get("mean_stability"), lambda v: v >= 0.75, lambda v: v >= 0.6),
-            "≥ 0.75 stable, < 0.6 unstable",
-        ),
+        ("Mean stability (Jaccard)", *stability_card(run, status)),
         (
             "Max feature drift (PSI)",
             _fmt(run.get("max_psi"), "num3"),
@@ -490,6 +518,10 @@ def section_model_health(ctx: ReportContext) -> Section:
             "< 0.1 none, ≥ 0.25 significant",
         ),
     ]
+    if _present(run.get("refitted")) and bool(run["refitted"]) and cards[-1][2] != "good":
+        # drift is measured against the model in force when the build started
+        title, value, state, hint = cards[-1]
+        cards[-1] = (title, value, state, f"{hint}; this build refitted on today's data")
     refitted = run.get("refitted")
     refit_text = (
         "–" if refitted is None or pd.isna(refitted) else ("refitted" if refitted else "reused")

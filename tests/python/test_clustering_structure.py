@@ -118,11 +118,14 @@ def test_gap_rule_can_answer_one_segment() -> None:
     assert result.selection.k == 1
     assert result.selection.method == "gap"
     assert chosen["cluster_structure"] == "none"
-    # one segment is a complete model: one centroid, named as such, scored and stable
+    # one segment is a complete model: one centroid, named as such, scored
     assert result.centroids["segment_id"].unique().tolist() == [1]
     assert result.centroids["segment_name"].unique().tolist() == [ALL_CUSTOMERS]
     assert (result.sample_labels == 1).all()
+    # it matches itself in every resample: a Jaccard of 1 that measures nothing, so no
+    # stability verdict (it was "highly stable")
     assert result.stability["mean_jaccard"].tolist() == [1.0]
+    assert result.stability["verdict"].tolist() == ["not applicable"]
 
 
 @pytest.mark.parametrize("rule", K_RULES)

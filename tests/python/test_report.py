@@ -127,8 +127,8 @@ def build_fake_warehouse(
             "segment_id": range(segments),
             "segment_name": [names[s] for s in range(segments)],
             "mean_jaccard": [0.92, 0.8, 0.66, 0.5][:segments] + [0.7] * max(0, segments - 4),
-            "verdict": ["highly stable", "stable", "pattern", "unstable"][:segments]
-            + ["pattern"] * max(0, segments - 4),
+            "verdict": ["highly stable", "stable", "doubtful", "unstable"][:segments]
+            + ["doubtful"] * max(0, segments - 4),
             "mean_ari": 0.81,
             "bootstrap_resamples": 50,
         }
@@ -442,25 +442,74 @@ def test_k_selection_draws_the_curve_the_rule_read_and_shows_the_gap(tmp_path: P
     assert "a segment of 0.8% (under the minimum 2%)" in page
 
 
+def page_after(db: Path, tmp_path: Path, sql: str = "") -> str:
+    """The report's page after ``sql`` (if any) changed the fake warehouse."""
+    if sql:
+        with duckdb.connect(str(db)) as con:
+            con.execute(sql)
+    return write(db, tmp_path / "report.html")[1]
+
+
+def kpi_state(page: str, title: str) -> str:
+    """The state (good, warn, bad, neutral) of the model-health card titled ``title``."""
+    card = rf'<div class="kpi (\w+)"><div class="kpi-title">{re.escape(title)}</div>'
+    return re.search(card, page).group(1)
+
+
 def test_the_k_card_names_the_rule_and_warns_on_a_fallback(tmp_path: Path) -> None:
-    db = tmp_path / "w.duckdb"
-    build_fake_warehouse(db)
-    card = r'<div class="kpi (\w+)"><div class="kpi-title">Segments \(k\)</div>'
-    _, page = write(db, tmp_path / "report.html")
-    assert re.search(card, page).group(1) == "neutral"  # a history without k_method
-    with duckdb.connect(str(db)) as con:
-        con.execute(
-            "alter table marts.segmentation_runs add column k_method varchar;"
-            "update marts.segmentation_runs set k_method = 'silhouette_fallback'"
-        )
-    _, page = write(db, tmp_path / "report.html")
-    assert re.search(card, page).group(1) == "warn"
+    build_fake_warehouse(db := tmp_path / "w.duckdb")
+    page = page_after(db, tmp_path)
+    assert kpi_state(page, "Segments (k)") == "neutral"  # a history without k_method
+    # drift (0.12, amber) is measured against the model in force when the build started: a
+    # build that refitted says it
+    assert "&lt; 0.1 none, ≥ 0.25 significant; this build refitted on today&#x27;s data" in page
+    page = page_after(
+        db,
+        tmp_path,
+        "alter table marts.segmentation_runs add column k_method varchar;"
+        "update marts.segmentation_runs set k_method = 'silhouette_fallback'",
+    )
+    assert kpi_state(page, "Segments (k)") == "warn"
     assert "chosen by silhouette_fallback: not the configured rule&#x27;s own answer" in page
-    with duckdb.connect(str(db)) as con:
-        con.execute("update marts.segmentation_runs set k_method = 'kneedle'")
-    _, page = write(db, tmp_path / "report.html")
-    assert re.search(card, page).group(1) == "neutral"
+    page = page_after(db, tmp_path, "update marts.segmentation_runs set k_method = 'kneedle'")
+    assert kpi_state(page, "Segments (k)") == "neutral"
     assert "chosen by kneedle</div>" in page
+
+
+def test_stability_is_judged_by_the_least_stable_segment(tmp_path: Path) -> None:
+    build_fake_warehouse(db := tmp_path / "w.duckdb")
+    page = page_after(db, tmp_path)
+    # mean 0.78, and a history without min_stability
+    assert kpi_state(page, "Mean stability (Jaccard)") == "good"
+    # a doubtful segment is amber in the chart (it was drawn in the neutral grey)
+    assert '"domain":["highly stable","stable","doubtful","unstable"]' in page
+    assert '"range":["#2f9e44","#74c476","#f2b134","#d9480f"]' in page
+    page = page_after(
+        db,
+        tmp_path,
+        "alter table marts.segmentation_runs add column min_stability double default 0.5",
+    )
+    # before, a green mean hid the unstable segment
+    assert kpi_state(page, "Mean stability (Jaccard)") == "bad"
+    assert "least stable segment 0.500" in page
+
+
+def test_a_fallback_k_is_said_in_the_verdict_banner(tmp_path: Path) -> None:
+    build_fake_warehouse(db := tmp_path / "w.duckdb")
+    page = page_after(
+        db,
+        tmp_path,
+        "alter table marts.segmentation_runs add column k_method varchar;"
+        "alter table marts.segmentation_runs add column k_reason varchar;"
+        "update marts.segmentation_runs set k_method = 'silhouette_fallback', "
+        "k_reason = 'no knee found on the inertia curve'",
+    )
+    banner = page[page.index('id="cluster-structure"') :]
+    banner = banner[: banner.index("</div>")]
+    assert (
+        "silhouette 0.31 at k=4. k = 4 was chosen by silhouette_fallback: no knee found on "
+        "the inertia curve"
+    ) in banner
 
 
 def test_single_segment_and_null_silhouette(tmp_path: Path) -> None:
@@ -469,6 +518,13 @@ def test_single_segment_and_null_silhouette(tmp_path: Path) -> None:
     result, page = write(db, tmp_path / "report.html")
     assert result.unavailable == {}, result.unavailable
     assert "chosen k = 1" in page
+    # one segment matches itself in every resample: no stability to judge (it was green)
+    assert re.search(
+        r'<div class="kpi neutral"><div class="kpi-title">Mean stability \(Jaccard\)</div>'
+        r'<div class="kpi-value">[^<]*</div><div class="kpi-hint">one segment: it always '
+        r"matches itself</div>",
+        page,
+    )
 
 
 def test_empty_warehouse_still_writes_a_page(tmp_path: Path) -> None:

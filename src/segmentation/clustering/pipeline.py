@@ -39,6 +39,7 @@ from segmentation.clustering.fit import FINAL_N_INIT, assign_labels, fit_kmeans
 from segmentation.clustering.naming import NAMING_VERSION, name_segments
 from segmentation.clustering.sampling import sample_indices
 from segmentation.clustering.stability import (
+    NOT_APPLICABLE,
     STABILITY_MAX_ROWS,
     STABILITY_N_INIT,
     VERDICT_TEXT,
@@ -531,7 +532,9 @@ def stability_stage(
             "segment_id": np.asarray(segment_ids, dtype=np.int64),
             "segment_name": list(segment_names),
             "mean_jaccard": stability.mean_jaccard.astype(np.float64),
-            "verdict": [verdict(float(v)) for v in stability.mean_jaccard],
+            "verdict": [NOT_APPLICABLE] * k
+            if k == 1
+            else [verdict(float(v)) for v in stability.mean_jaccard],
             "dissolved_resamples": stability.dissolved.astype(np.int64),
             "mean_ari": np.full(k, stability.mean_ari, dtype=np.float64),
             "bootstrap_resamples": np.full(k, stability.bootstrap_resamples, dtype=np.int64),

@@ -35,9 +35,13 @@ STABILITY_MAX_ROWS = 20_000
 DISSOLUTION = 0.5
 #: Hennig's verdict thresholds on the mean Jaccard, highest first.
 VERDICT_THRESHOLDS = [(0.85, "highly stable"), (0.75, "stable"), (0.6, "doubtful")]
+#: The verdict of a one-segment model: it matches itself in every resample (Jaccard 1), so
+#: the bootstrap measures nothing.
+NOT_APPLICABLE = "not applicable"
 VERDICT_TEXT = (
     "mean Jaccard >= 0.85 highly stable, >= 0.75 stable, >= 0.6 doubtful, else unstable "
-    f"(Hennig 2007); dissolved when the best Jaccard is <= {DISSOLUTION}"
+    f"(Hennig 2007); dissolved when the best Jaccard is <= {DISSOLUTION}; "
+    f"{NOT_APPLICABLE} for one segment, which always matches itself"
 )
 
 
