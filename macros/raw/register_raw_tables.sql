@@ -25,7 +25,7 @@
         {{ return('') }}
     {%- endif -%}
     {%- do segmentation.check_warehouse_name() -%}
-    {%- set raw_dir = raw_path() -%}
+    {%- set raw_dir = segmentation.build_raw_folder(raw_path()) -%}
     {%- set listing = segmentation.list_raw_files(raw_dir) -%}
     {%- set contract = var('raw_contract') -%}
     {%- set problems = [] -%}
@@ -200,6 +200,41 @@
     {%- do segmentation.record_raw_files(raw_files) -%}
     {%- do segmentation.check_applied_files() -%}
     {{ return('') }}
+{% endmacro %}
+
+{% macro build_raw_folder(raw_dir) %}
+    {{ return(adapter.dispatch('build_raw_folder', 'segmentation')(raw_dir)) }}
+{% endmacro %}
+
+{% macro default__build_raw_folder(raw_dir) %}
+    {#- No file ledger (every build reads every file): the folder as given. -#}
+    {{ return(raw_dir) }}
+{% endmacro %}
+
+{% macro duckdb__build_raw_folder(raw_dir) %}
+    {#- The folder as an absolute path, so a warehouse's files have one name whichever way a
+        build is started (make run passes an absolute path; plain dbt build the var or the
+        default data/raw): the file ledger and the file order compare full paths, and a file
+        named two ways read as "gone". A relative path is resolved against env PWD, checked
+        here to be the directory dbt runs in (a program that starts dbt in another directory
+        without a shell may leave PWD stale). -#}
+    {%- set folder = segmentation.absolute_raw_folder(raw_dir) -%}
+    {%- if folder == raw_dir or not folder.startswith('/') -%}
+        {{ return(folder) }}
+    {%- endif -%}
+    {%- set given = segmentation.list_raw_files(raw_dir) -%}
+    {%- set resolved = segmentation.list_raw_files(folder) -%}
+    {%- set given_names = given | map('replace', raw_dir, '', 1) | list -%}
+    {%- set resolved_names = resolved | map('replace', folder, '', 1) | list -%}
+    {%- if given_names != resolved_names -%}
+        {{ exceptions.raise_compiler_error(
+            "raw_path " ~ raw_dir ~ " is relative, and taken from env PWD it is " ~ folder
+            ~ ", which does not hold the same files (" ~ given | length ~ " against "
+            ~ resolved | length ~ "): PWD is not the directory dbt runs in (fix: give "
+            ~ "raw_path or SEGMENTATION_RAW as an absolute path)"
+        ) }}
+    {%- endif -%}
+    {{ return(folder) }}
 {% endmacro %}
 
 {% macro list_raw_files(raw_dir) %}

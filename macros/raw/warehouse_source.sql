@@ -33,9 +33,20 @@
 {% endmacro %}
 
 {% macro absolute_raw_folder(raw_dir) %}
-    {#- raw_dir as an absolute path without `./` segments or a trailing slash: a relative
-        raw_path is relative to the directory dbt runs in (env PWD). -#}
+    {#- raw_dir as an absolute path without `.` or `..` segments or a trailing slash: a relative
+        raw_path is relative to the directory dbt runs in (env PWD). A path with a colon (a
+        Windows drive, a URI) is returned as given. -#}
+    {%- if ':' in raw_dir -%}
+        {{ return(raw_dir.rstrip('/')) }}
+    {%- endif -%}
     {%- set path = raw_dir if raw_dir.startswith('/') else env_var('PWD', '.') ~ '/' ~ raw_dir -%}
-    {%- set path = path.replace('/./', '/').rstrip('/') -%}
-    {{ return(path[:-2] if path.endswith('/.') else path) }}
+    {%- set parts = [] -%}
+    {%- for part in path.split('/') if part not in ('', '.') -%}
+        {%- if part == '..' and parts and parts[-1] != '..' -%}
+            {%- do parts.pop() -%}
+        {%- elif part != '..' or not path.startswith('/') -%}
+            {%- do parts.append(part) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(('/' if path.startswith('/') else '') ~ parts | join('/')) }}
 {% endmacro %}

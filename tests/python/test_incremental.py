@@ -679,6 +679,41 @@ def test_a_build_with_nothing_new_changes_nothing(builds, arrivals, dbt_runner, 
     )
 
 
+def test_a_relative_raw_path_names_the_files_as_an_absolute_one(
+    builds, arrivals, dbt_runner, tmp_path
+):
+    # make run passes the raw folder as an absolute path, plain `dbt build` the var or the
+    # default data/raw as given: before, the second way found every applied file "gone" (the
+    # file ledger compares full paths) and stopped a build with nothing new
+    db = tmp_path / "w.duckdb"
+    shutil.copy(builds["incremental"].db_path, db)
+    relative = os.path.relpath(arrivals["raw"], tmp_path)
+    assert not relative.startswith("/")
+    again = dbt_runner(
+        ["build", "--select", "int_customers_changed"],
+        arrivals["raw"],
+        db,
+        env={"SEGMENTATION_RAW": relative, "PWD": str(tmp_path)},
+    )
+    assert again.returncode == 0, again.output[-3000:]
+    assert again.query("select count(*) from intermediate.int_customers_changed") == [(0,)]
+    prefix = str(arrivals["raw"]).replace("'", "''") + "/"
+    assert again.query(
+        f"select count(*) from raw.raw_files where not starts_with(source_file, '{prefix}')"
+    ) == [(0,)]
+    # a program that starts dbt elsewhere without a shell can leave PWD stale: a relative
+    # path taken from it would name other files, so the build stops and says why
+    stale = dbt_runner(
+        ["build", "--select", "int_customers_changed"],
+        arrivals["raw"],
+        db,
+        env={"SEGMENTATION_RAW": relative, "PWD": "/"},
+    )
+    assert stale.returncode != 0
+    assert "PWD is not the directory dbt runs in" in stale.output
+    assert "give raw_path or SEGMENTATION_RAW as an absolute path" in stale.output
+
+
 def test_new_files_applied_in_separate_invocations_give_the_same_warehouse(
     builds, arrivals, dbt_runner, tmp_path
 ):
