@@ -563,6 +563,7 @@ def _write_powerbi(
             dbt_manifest,
             semantic_manifest,
             bi_folder=bi_folder,
+            data_dir=staging,
         )
     except (ModelError, MetricError, OSError, KeyError) as exc:
         raise PublishError(

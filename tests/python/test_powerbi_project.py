@@ -263,6 +263,41 @@ def strict_parse(parser, tokens, text: str) -> None:
         raise ValueError(f"did not parse completely: {text!r}")
 
 
+def test_only_additive_numbers_are_summed_by_default(tmdl):
+    columns = {
+        (table, column.name): column.properties
+        for table, obj in tables(tmdl).items()
+        for column in obj.of_kind("column")
+    }
+    summed = {key for key, props in columns.items() if props.get("summarizeBy") == "sum"}
+    # money and counts of one fact row, and flows per month, add up
+    for key in [
+        ("fct_orders", "net_amount"),
+        ("fct_order_items", "quantity"),
+        ("fct_returns", "refund_amount"),
+        ("segment_trends", "orders"),
+        ("segment_trends", "net_sales"),
+    ]:
+        assert key in summed, key
+    # before, these were summed by default: a price, a day count, a weekday number, a stock
+    # of customers per month end, and counts per build or model version (a card showed
+    # 1,020,411 customers in segment_trends for 56,491 customers)
+    for key in [
+        ("fct_order_items", "unit_price"),
+        ("fct_returns", "days_to_return"),
+        ("dim_date", "iso_day_of_week"),
+        ("segment_trends", "customers"),
+        ("segment_migration", "customers"),
+        ("segmentation_runs", "customers_scored"),
+        ("segmentation_run_segments", "customers"),
+        ("segment_stability", "bootstrap_resamples"),
+        ("segment_centroids", "sample_rows"),
+        ("segment_attribute_lift", "customers_with_value"),
+    ]:
+        assert key not in summed, key
+    assert columns[("dim_date", "iso_day_of_week")]["formatString"] == "0"
+
+
 def expressions(tmdl: dict, kind: str) -> list:
     found = []
     for objects in tmdl.values():
@@ -738,6 +773,27 @@ def test_a_measure_named_like_a_column_stops_with_both_names(published, tmp_path
     next(m for m in semantic["metrics"] if m["name"] == "revenue")["label"] = "Revenue"
     with pytest.raises(ModelError, match=r"'Revenue' and column segment_profiles\[revenue\]"):
         write_project(tmp_path, bi_manifest, dbt_manifest, semantic, "x")
+
+
+def test_keys_that_differ_only_by_case_stop_the_publish(published, tmp_path):
+    # DuckDB and dbt's unique test tell 'CUST-1' from 'cust-1'; Power BI does not, and would
+    # refuse the one side of the relationship on refresh: the publish stops and names them
+    db, bi, target = published
+    changed = tmp_path / "warehouse.duckdb"
+    shutil.copy(db, changed)
+    with duckdb.connect(str(changed)) as con:
+        first, second = con.execute(
+            "select customer_id from marts.dim_customers order by customer_id limit 2"
+        ).fetchall()
+        assert first[0] != first[0].lower()
+        con.execute(
+            "update marts.dim_customers set customer_id = ? where customer_id = ?",
+            [first[0].lower(), second[0]],
+        )
+    proc = publish(changed, tmp_path / "bi", target / "manifest.json")
+    assert proc.returncode == 1
+    assert "Power BI compares text keys ignoring case" in proc.stderr
+    assert f"dim_customers.customer_id: {first[0]!r} and {first[0].lower()!r}" in proc.stderr
 
 
 def test_a_renamed_column_a_visual_uses_stops_the_publish_and_keeps_the_last_one(

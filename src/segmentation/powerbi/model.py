@@ -46,11 +46,15 @@ _TYPES: dict[str, tuple[str, str]] = {
 _DECIMAL = re.compile(r"^DECIMAL\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
 _PERCENT_NAME = re.compile(r"(^|_)(share|rate)(_|$)")
-_CODE_NAME = re.compile(r"(_id$|^k$|model_version|_number$|_rank$|^year|_year$)")
+_CODE_NAME = re.compile(r"(_id$|^k$|model_version|_number$|_rank$|^year|_year$|day_of_week)")
 _NOT_ADDITIVE = re.compile(
-    r"(_id$|^k$|model_version|_number$|_rank$|year|_score$|_days$|_share$|_rate|^avg_|^mean_"
-    r"|^median_|^max_|^min_|_per_|percentile|quantile|^pct_)"
+    r"(_id$|^k$|model_version|_number$|_rank$|year|_score$|_days$|^days_|_share$|_rate|^avg_"
+    r"|^mean_|^median_|^max_|^min_|_per_|percentile|quantile|^pct_|price|day_of_week"
+    r"|_resamples$|_rows$)"
 )
+#: dbt meta (on a model or a column) that keeps every number of it from being summed by
+#: default: counts per build, per month end or per model version, which add up to nonsense
+SUMMARIZE_META = "powerbi_summarize_by"
 
 
 class ModelError(ValueError):
@@ -154,8 +158,10 @@ def column_presentation(name: str, duckdb_type: str) -> dict:
     Rules: money (DECIMAL) ``#,0.00``; shares and rates (a ``share`` or ``rate`` word in the
     name, stored as 0-1) as percentages; codes (ids, k, versions, ranks, calendar numbers)
     without thousands separators; dates ``yyyy-mm-dd``. Only additive numbers (money, counts)
-    are summed by default; ids, averages, shares, scores and day counts are not. Id columns go
-    to a "Keys" folder and dates to "Dates".
+    are summed by default; ids, averages, shares, scores, prices, day counts, weekday numbers
+    and per-row repeated sizes (resamples, rows) are not. A model or column with dbt meta
+    ``powerbi_summarize_by`` overrides this in build_model (counts per build or month end).
+    Id columns go to a "Keys" folder and dates to "Dates".
     """
     data_type, _ = type_mapping(duckdb_type)
     upper = duckdb_type.upper()
@@ -182,6 +188,15 @@ def column_presentation(name: str, duckdb_type: str) -> dict:
     elif data_type == "dateTime":
         presentation["display_folder"] = "Dates"
     return presentation
+
+
+def _summarize_meta(node: dict) -> str | None:
+    """The ``powerbi_summarize_by`` meta of a model or column node (none or sum), if set."""
+    meta = {**(node.get("meta") or {}), **((node.get("config") or {}).get("meta") or {})}
+    value = meta.get(SUMMARIZE_META)
+    if value is not None and value not in ("none", "sum"):
+        raise ModelError(f"meta {SUMMARIZE_META} must be none or sum, not {value!r}")
+    return value
 
 
 def _public_models(dbt_manifest: dict) -> dict[str, dict]:
@@ -264,14 +279,19 @@ def build_model(bi_manifest: dict, dbt_manifest: dict) -> SemanticModel:
         columns = []
         for spec in mart["columns"]:
             data_type, m_type = type_mapping(spec["type"])
+            doc = docs.get(spec["name"]) or {}
+            presentation = column_presentation(spec["name"], spec["type"])
+            summarize = _summarize_meta(doc) or _summarize_meta(node)
+            if summarize is not None:
+                presentation["summarize_by"] = summarize
             columns.append(
                 Column(
                     name=spec["name"],
                     duckdb_type=spec["type"],
                     data_type=data_type,
                     m_type=m_type,
-                    description=_one_line((docs.get(spec["name"]) or {}).get("description")),
-                    **column_presentation(spec["name"], spec["type"]),
+                    description=_one_line(doc.get("description")),
+                    **presentation,
                 )
             )
         date_key = ((node.get("config") or {}).get("meta") or {}).get("powerbi_date_table")

@@ -100,19 +100,57 @@ def check_bindings(model: SemanticModel, report_pages: list[Page]) -> None:
         )
 
 
+def check_keys_ignoring_case(model: SemanticModel, bi_manifest: dict, data_dir: Path) -> None:
+    """Power BI compares text ignoring case: a relationship's key that is unique in DuckDB
+    (and in dbt's unique test) but holds 'AB1' and 'ab1' would be a duplicate on the one
+    side, and the refresh would fail in Power BI. Stop the publish instead, naming them."""
+    import duckdb  # the publish's engine; the rest of this package does not need it
+
+    clashes = []
+    keys = {(r.to_table, r.to_column) for r in model.relationships}
+    keys |= {(r.from_table, r.from_column) for r in model.relationships if r.one_to_one}
+    with duckdb.connect() as con:
+        for table, column in sorted(keys):
+            if model.table(table).column(column).data_type != "string":
+                continue
+            path = str(Path(data_dir) / bi_manifest["marts"][table]["file"]).replace("'", "''")
+            quoted = '"' + column.replace('"', '""') + '"'
+            rows = con.execute(
+                f"select lower({quoted}) as key, min({quoted}), max({quoted}), count(*) "
+                f"from read_parquet('{path}') group by 1 "
+                f"having count(distinct {quoted}) > 1 order by 1 limit 3"
+            ).fetchall()
+            clashes += [
+                f"{table}.{column}: {low!r} and {high!r} ({n} rows)" for _, low, high, n in rows
+            ]
+    if clashes:
+        raise ModelError(
+            "Power BI compares text keys ignoring case, so these values would be one key "
+            "with several rows on the one side of a relationship and the refresh would fail: "
+            + "; ".join(clashes)
+            + " (fix: make the ids differ by more than case in the source, or map them to "
+            "one spelling in staging)"
+        )
+
+
 def write_project(
     out_dir: Path,
     bi_manifest: dict,
     dbt_manifest: dict,
     semantic_manifest: dict,
     bi_folder: str,
+    data_dir: Path | None = None,
 ) -> list[Path]:
-    """Write the project into ``out_dir`` (created); return the files written."""
+    """Write the project into ``out_dir`` (created); return the files written. With
+    ``data_dir`` (the folder of the published Parquet files), the relationships' text keys
+    are checked first (check_keys_ignoring_case)."""
     out_dir = Path(out_dir)
     model = semantic_model(bi_manifest, dbt_manifest, semantic_manifest)
     report_pages = pages()
     check_names(model)
     check_bindings(model, report_pages)
+    if data_dir is not None:
+        check_keys_ignoring_case(model, bi_manifest, data_dir)
     written: list[Path] = []
 
     def text(path: Path, content: str) -> None:
