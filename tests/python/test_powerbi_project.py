@@ -249,11 +249,15 @@ def test_the_date_table_is_marked_and_contiguous(tmdl, published):
     assert date.properties["dataCategory"] == "Time"
     assert "isKey" in date.child("column", "date_day").flags
     with duckdb.connect() as con:
-        days, distinct, span = con.execute(
-            f"select count(*), count(distinct date_day), max(date_day) - min(date_day) + 1 "
+        days, distinct, span, first, last = con.execute(
+            f"select count(*), count(distinct date_day), max(date_day) - min(date_day) + 1, "
+            f"strftime(min(date_day), '%m-%d'), strftime(max(date_day), '%m-%d') "
             f"from '{published[1] / 'dim_date.parquet'}'"
         ).fetchall()[0]
     assert days == distinct == span
+    # whole calendar years, as Power BI's time intelligence expects (it ran from the first
+    # order's day to the analysis date)
+    assert (first, last) == ("01-01", "12-31")
 
 
 def strict_parse(parser, tokens, text: str) -> None:

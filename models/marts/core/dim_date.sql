@@ -1,6 +1,8 @@
--- A date spine for BI: every day from the first kept order (or return) to the analysis date
--- (or the last return, when one is dated later), with the calendar attributes a report
--- filters and groups by. Every order, return and month end of the marts has its day here.
+-- A date spine for BI: every day of the whole calendar years from the first kept order (or
+-- return) to the analysis date (or the last return, when one is dated later), with the
+-- calendar attributes a report filters and groups by. Every order, return and month end of
+-- the marts has its day here; whole years because Power BI's time intelligence (year to
+-- date, same period last year) expects a date table that does.
 with
 
 orders as (
@@ -27,19 +29,27 @@ return_bounds as (
     from returns
 ),
 
-bounds as (
+data_bounds as (
     select
         least(
             order_bounds.first_order_date,
             coalesce(return_bounds.first_return_date, order_bounds.first_order_date)
-        ) as first_date,
+        ) as first_data_date,
         greatest(
             analysis_date.as_of_date,
             coalesce(return_bounds.last_return_date, analysis_date.as_of_date)
-        ) as last_date
+        ) as last_data_date
     from order_bounds
     cross join return_bounds
     cross join analysis_date
+),
+
+bounds as (
+    -- 1 January of the first year to 31 December of the last
+    select
+        cast({{ dbt.date_trunc('year', 'first_data_date') }} as date) as first_date,
+        cast({{ dbt.last_day('last_data_date', 'year') }} as date) as last_date
+    from data_bounds
 ),
 
 day_offsets as (
