@@ -75,6 +75,17 @@ def _fraction(values: dict[str, Any], var: str, default: float, below: float) ->
     return share
 
 
+def _whole_number(values: dict[str, Any], var: str, default: int) -> int:
+    """A count var: ``default`` when unset, else a whole number >= 0."""
+    value = values.get(var)
+    if value is None or str(value).strip() in ("", "None"):
+        return default
+    number = float(value)
+    if number < 0 or number != int(number):
+        raise ValueError(f"var {var} is {value}; use a whole number from 0")
+    return int(number)
+
+
 # What dbt.ref() returns depends on the adapter: a DuckDB relation (dbt-duckdb) or a Spark
 # DataFrame (Databricks, and the fit step on Spark, docs/scale-out.md). These helpers take
 # either, so that the query runs in the engine and only its answer becomes pandas.
@@ -176,6 +187,7 @@ def settings_from_dbt(
         k_rule=k_rule,
         winsor_quantile=_fraction(values, "segmentation_winsor_quantile", 0.01, 0.5),
         min_segment_share=_fraction(values, "segmentation_min_segment_share", 0.01, 1.0),
+        min_segment_customers=_whole_number(values, "segmentation_min_segment_customers", 30),
     )
     if run_started_at is None and get("run_started_at") is not None:
         run_started_at = _naive_utc(get("run_started_at"))

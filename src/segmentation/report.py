@@ -421,7 +421,13 @@ def not_segmented_hint(count: Any, only_cancelled: Any = None) -> str:
 
 
 #: k_method values that are not the configured rule's own answer (segmentation_runs.k_method)
-K_FALLBACKS = {"silhouette_fallback", "smallest_k_fallback", "min_size_fallback", "only_k"}
+K_FALLBACKS = {
+    "silhouette_fallback",
+    "smallest_k_fallback",
+    "min_size_fallback",
+    "only_k",
+    "too_few_customers",
+}
 
 
 def k_rule_card(method: Any) -> tuple[str, str]:

@@ -61,7 +61,12 @@ def test_two_extreme_customers_do_not_get_a_segment(rule: str) -> None:
 def test_without_the_guards_the_extremes_take_a_segment() -> None:
     """The defect the guards fix, on the same data: plain z-scores give the two extreme
     customers a segment of their own."""
-    result = _fit(with_two_extreme_customers(), winsor_quantile=0.0, min_segment_share=0.0)
+    result = _fit(
+        with_two_extreme_customers(),
+        winsor_quantile=0.0,
+        min_segment_share=0.0,
+        min_segment_customers=0,
+    )
     assert pd.Series(result.sample_labels).value_counts().min() <= 2
     assert result.selection.k != 4
 
@@ -146,11 +151,62 @@ def test_no_rule_chooses_a_k_with_a_segment_under_the_minimum() -> None:
     assert choose_k(sweep, None, config(k_rule="elbow")).k not in (4, 6)
 
 
+def test_the_elbow_reads_the_whole_curve_and_chooses_among_the_allowed_k() -> None:
+    # six groups: the inertia falls fast to k = 6 and flattens after it. With k = 7..10 not
+    # allowed (a segment under the minimum), Kneedle on the allowed k alone saw no knee (it
+    # sat at the end of the curve) and the silhouette fallback chose; the knee of the whole
+    # curve is k = 6, allowed
+    inertia = [5760, 3901, 2405, 1477, 651, 65, 60, 56, 53, 50]
+    shares = [1.0, 0.5, 0.33, 0.25, 0.17, 0.16, 0.004, 0.003, 0.002, 0.001]
+    sweep = pd.DataFrame(
+        {
+            "k": range(1, 11),
+            "inertia": inertia,
+            "silhouette": [np.nan, 0.5, 0.6, 0.7, 0.8, 0.9, 0.5, 0.4, 0.4, 0.3],
+            "smallest_segment_share": shares,
+        }
+    )
+    sweep["excluded_reason"] = excluded_reasons(sweep, 0.01)
+    chosen = choose_k(sweep, None, config(k_rule="elbow"))
+    assert (chosen.k, chosen.method) == (6, "kneedle"), chosen
+    # a knee on a k that is not allowed: the largest allowed k below it
+    sweep.loc[sweep["k"] == 6, "excluded_reason"] = "a segment under the minimum"
+    stepped = choose_k(sweep, None, config(k_rule="elbow"))
+    assert (stepped.k, stepped.method) == (5, "kneedle")
+    assert "k=6 is not allowed, so k=5" in stepped.reason
+
+
 def test_when_every_k_makes_a_micro_segment_the_least_bad_is_chosen() -> None:
     sweep = _sweep(shares=[1.0, 0.004, 0.006, 0.002], silhouettes=[np.nan, 0.5, 0.4, 0.3])
     sweep = sweep[sweep["k"] >= 2]  # k_min = 2
     selection = choose_k(sweep, None, config(k_rule="elbow", k_min=2))
     assert (selection.k, selection.method) == (3, "min_size_fallback")
+
+
+def test_a_small_group_is_not_a_segment_even_above_the_share() -> None:
+    """Four planted groups of 25 customers: each is 25% of the shop, well above the 1% share,
+    but under 30 customers, so no k that keeps them apart is allowed; with the minimum at 20
+    they come back. Before, only the share applied, and a shop of a few dozen customers got
+    segments of one or two customers (with a playbook action each)."""
+    data = planted_groups(per_group=25).drop(columns="group")
+    small = fit_segmentation(data, config(), None, 1, FITTED_AT)
+    assert small.selection.k < 4
+    assert pd.Series(small.sample_labels).value_counts().min() >= 30
+    assert small.k_selection.loc[small.k_selection["k"] == 4, "excluded_reason"].notna().all()
+    assert "a segment under 30 of 100 customers" in small.selection.reason
+    allowed = fit_segmentation(data, config(min_segment_customers=20), None, 1, FITTED_AT)
+    assert allowed.selection.k == 4
+
+
+@pytest.mark.parametrize("rule", K_RULES)
+def test_too_few_customers_for_two_segments_is_one_segment(rule: str) -> None:
+    data = planted_groups(per_group=12).drop(columns="group")  # 48 customers, under 2 x 30
+    result = fit_segmentation(data, config(k_rule=rule), None, 1, FITTED_AT)
+    assert (result.selection.k, result.selection.method) == (1, "too_few_customers")
+    assert "48 customers in the fit sample: two segments need at least 60" in (
+        result.selection.reason
+    )
+    assert result.stability["verdict"].tolist() == ["not applicable"]
 
 
 def test_final_fit_keeps_the_minimum_or_says_it_cannot(caplog) -> None:

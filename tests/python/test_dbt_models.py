@@ -57,6 +57,10 @@ def test_settings_read_lists_given_as_text_and_naive_utc_time():
     assert settings.config.features == ["recency_days", "frequency"]
     assert settings.config.sweep_max_rows == 500
     assert settings.run_started_at == datetime(2026, 1, 2, 3, 4, 5, 678901)
+    # the minimum segment size in customers: 30 when unset, the var as dbt renders it (text)
+    assert settings.config.min_segment_customers == 30
+    given = settings_from_dbt({**SETTINGS, "segmentation_min_segment_customers": "12"})
+    assert given.config.min_segment_customers == 12
 
 
 @pytest.mark.parametrize(
@@ -65,6 +69,8 @@ def test_settings_read_lists_given_as_text_and_naive_utc_time():
         ({"segmentation_refit": "sometimes"}, "segmentation_refit"),
         ({"segmentation_features": []}, "segmentation_features is empty"),
         ({"segmentation_log_features": ["monetary"]}, "not in segmentation_features"),
+        ({"segmentation_min_segment_customers": "-1"}, "segmentation_min_segment_customers"),
+        ({"segmentation_min_segment_customers": "2.5"}, "segmentation_min_segment_customers"),
     ],
 )
 def test_bad_settings_are_refused_with_the_var_named(change, message):

@@ -137,6 +137,10 @@ class SegmentationConfig:
             sample before the log and standardisation (transform.py); 0 turns it off.
         min_segment_share: no rule chooses a k whose sweep solution has a segment under
             this share of the rows, and the final fit keeps every segment at or above it.
+        min_segment_customers: the same with a number of customers of the fit sample (the
+            larger of the two applies; see :func:`min_segment_size`), so a small shop gets no
+            segment of one or two customers; with fewer than twice as many customers, no k
+            above 1 is allowed and the model is one segment (``too_few_customers``).
         naming_version: the version of the naming vocabulary (clustering/naming.py). It is
             part of the configuration hash, so a release that renames archetypes refits an
             existing warehouse once and its segments get names the playbook knows.
@@ -161,6 +165,7 @@ class SegmentationConfig:
     gap_max_rows: int = GAP_MAX_ROWS
     winsor_quantile: float = 0.01
     min_segment_share: float = 0.01
+    min_segment_customers: int = 30
     naming_version: int = NAMING_VERSION
     sample_size: int = 200_000
     bootstrap: int = 30
@@ -354,8 +359,8 @@ def select_k_stage(
         if len(sweep_rows) >= 2
         else None  # one customer: nothing to compare
     )
-    sweep["excluded_reason"] = excluded_reasons(sweep, config.min_segment_share)
-    selection = choose_k(sweep, gap, config)
+    sweep["excluded_reason"] = excluded_reasons(sweep, min_segment_size(config, n) / n)
+    selection = choose_k(sweep, gap, config, n)
     logger.info("chose k=%d (%s): %s", selection.k, selection.method, selection.reason)
     frame = _k_selection_frame(
         sweep, gap, selection, int(version), config_hash(config), _timestamp(fitted_at)
@@ -365,6 +370,12 @@ def select_k_stage(
 
 
 K_RULES = ("elbow", "gap", "silhouette")
+
+
+def min_segment_size(config: SegmentationConfig, rows: int) -> int:
+    """The fewest customers of a fit sample of ``rows`` a segment may hold: the larger of
+    ``min_segment_share`` of them and ``min_segment_customers``."""
+    return max(math.ceil(config.min_segment_share * rows), config.min_segment_customers)
 
 
 def excluded_reasons(sweep: pd.DataFrame, min_share: float) -> list[str | None]:
@@ -382,10 +393,16 @@ def excluded_reasons(sweep: pd.DataFrame, min_share: float) -> list[str | None]:
     return reasons
 
 
-def choose_k(sweep: pd.DataFrame, gap: GapResult | None, config: SegmentationConfig) -> Selection:
+def choose_k(
+    sweep: pd.DataFrame,
+    gap: GapResult | None,
+    config: SegmentationConfig,
+    rows: int | None = None,
+) -> Selection:
     """The k of the configured rule (``config.k_rule``, one of K_RULES) among the k not
     excluded for a segment under the minimum size (``excluded_reason``; all k when the
-    column is absent); ``gap`` is None when the sample has a single row."""
+    column is absent); ``gap`` is None when the sample has a single row. ``rows``: the fit
+    sample's customers; fewer than twice ``min_segment_customers`` give one segment."""
     if config.k_rule not in K_RULES:
         raise ValueError(f"k rule {config.k_rule!r}: use one of {', '.join(K_RULES)}")
     excluded = (
@@ -397,7 +414,21 @@ def choose_k(sweep: pd.DataFrame, gap: GapResult | None, config: SegmentationCon
     note = ""
     if excluded.any():
         ks = ", ".join(str(int(k)) for k in sweep.loc[excluded, "k"])
-        note = f"; not allowed (a segment under {config.min_segment_share:.0%}): k={ks}"
+        minimum = (
+            f"{config.min_segment_share:.0%}"
+            if rows is None
+            else f"{min_segment_size(config, rows)} of {rows} customers"
+        )
+        note = f"; not allowed (a segment under {minimum}): k={ks}"
+    too_few = rows is not None and rows < 2 * config.min_segment_customers
+    if too_few and (sweep["k"] == 1).any():
+        return Selection(
+            1,
+            "too_few_customers",
+            f"{rows} customers in the fit sample: two segments need at least "
+            f"{2 * config.min_segment_customers} (var segmentation_min_segment_customers = "
+            f"{config.min_segment_customers}), so one segment",
+        )
     if allowed.empty:
         # every k in the range makes a micro-segment: take the one whose smallest is largest
         best = sweep.sort_values(["smallest_segment_share", "k"], ascending=[False, True])
@@ -409,7 +440,7 @@ def choose_k(sweep: pd.DataFrame, gap: GapResult | None, config: SegmentationCon
             f"smallest segment is the largest ({best['smallest_segment_share'].iloc[0]:.2%})",
         )
     if config.k_rule == "elbow":
-        chosen = select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+        chosen = _elbow_selection(sweep, allowed, config)
     elif config.k_rule == "silhouette":
         chosen = select_k_by_silhouette(allowed)
     elif gap is None:
@@ -417,6 +448,28 @@ def choose_k(sweep: pd.DataFrame, gap: GapResult | None, config: SegmentationCon
     else:
         chosen = _gap_selection(gap, allowed["k"].astype(int).tolist())
     return Selection(chosen.k, chosen.method, chosen.reason + note)
+
+
+def _elbow_selection(
+    sweep: pd.DataFrame, allowed: pd.DataFrame, config: SegmentationConfig
+) -> Selection:
+    """Kneedle's knee of the whole inertia curve, or when that k is not allowed the largest
+    allowed k (>= 2) below it, as the gap rule does: the knee is where the curve flattens, so
+    the k after it, excluded or not, are what shows it (on the allowed k only, the knee of six
+    planted groups sat at the end of the curve and went unseen). Without a knee, or without
+    an allowed k below it, the elbow rule and its fallbacks run on the allowed k."""
+    whole = select_k(sweep, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+    allowed_ks = set(allowed["k"].astype(int))
+    if whole.method != "kneedle" or whole.k in allowed_ks:
+        if whole.method == "kneedle":
+            return whole
+        return select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+    below = [k for k in allowed_ks if 2 <= k < whole.k]
+    if not below:
+        return select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
+    return Selection(
+        max(below), "kneedle", f"{whole.reason}; k={whole.k} is not allowed, so k={max(below)}"
+    )
 
 
 def _gap_selection(gap: GapResult, allowed: list[int]) -> Selection:
@@ -445,7 +498,7 @@ def fit_stage(
     """Fit KMeans with the chosen k, give the clusters stable ids (aligned to the previous
     version), name them: the ``segment_centroids`` rows."""
     X, params, sample = prepared.X, prepared.params, prepared.sample
-    min_size = math.ceil(config.min_segment_share * X.shape[0]) if k > 1 else 0
+    min_size = min_segment_size(config, X.shape[0]) if k > 1 else 0
     model = fit_kmeans(X, k, config.seed, n_init=config.final_n_init, min_size=min_size)
     centres_std = np.asarray(model.cluster_centers_, dtype=np.float64)
     centres_original = inverse_transform(centres_std, params)
