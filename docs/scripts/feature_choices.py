@@ -29,6 +29,7 @@ import yaml
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.clustering.pipeline import SegmentationConfig, fit_segmentation
+from segmentation.dbt_models import settings_from_dbt
 from segmentation.evaluate import read_truth
 
 REPO = Path(__file__).resolve().parents[2]
@@ -80,22 +81,10 @@ LOGGED = {"session_count", "avg_days_between_orders"}
 
 
 def project_config() -> SegmentationConfig:
-    """The fit settings of dbt_project.yml's vars (the defaults of a build)."""
+    """The fit settings of dbt_project.yml's vars (the defaults of a build), read the way the
+    dbt Python models read them, with one bootstrap resample."""
     variables = yaml.safe_load((REPO / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
-    return SegmentationConfig(
-        features=list(variables["segmentation_features"]),
-        log_features=list(variables["segmentation_log_features"]),
-        k_min=int(variables["segmentation_k_min"]),
-        k_max=int(variables["segmentation_k_max"]),
-        sample_size=int(variables["segmentation_sample_size"]),
-        sweep_max_rows=int(variables["segmentation_sweep_sample_size"]),
-        bootstrap=1,
-        seed=int(variables["segmentation_seed"]),
-        knee_scale=str(variables["segmentation_knee_scale"]),
-        k_rule=str(variables["segmentation_k_rule"]),
-        winsor_quantile=float(variables["segmentation_winsor_quantile"]),
-        min_segment_share=float(variables["segmentation_min_segment_share"]),
-    )
+    return replace(settings_from_dbt(variables).config, bootstrap=1)
 
 
 def read_features(db: Path) -> pd.DataFrame:

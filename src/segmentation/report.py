@@ -432,7 +432,7 @@ K_FALLBACKS = {
 
 def k_rule_card(method: Any) -> tuple[str, str]:
     """The state and hint of the k card: which rule chose k, a warning for a fallback."""
-    if method is None or pd.isna(method):
+    if not _present(method):
         return "neutral", ""
     if method in K_FALLBACKS:
         return "warn", f"chosen by {method}: not the configured rule's own answer"
@@ -450,17 +450,12 @@ def stability_card(run: dict[str, Any], status: Callable[..., str]) -> tuple[str
     mean, lowest = run.get("mean_stability"), run.get("min_stability")
     if _present(run.get("k")) and int(run["k"]) == 1:
         return _fmt(mean, "num3"), "neutral", "one segment: it always matches itself"
-    if not _present(lowest):  # a history written before min_stability existed
-        return (
-            _fmt(mean, "num3"),
-            status(mean, lambda v: v >= 0.75, lambda v: v >= 0.6),
-            "≥ 0.75 stable, < 0.6 unstable",
-        )
-    return (
-        _fmt(mean, "num3"),
-        status(lowest, lambda v: v >= 0.75, lambda v: v >= 0.6),
-        f"least stable segment {float(lowest):.3f} (colour; ≥ 0.75 stable, < 0.6 unstable)",
-    )
+    bands = "≥ 0.75 stable, < 0.6 unstable"
+    if _present(lowest):
+        judged, hint = lowest, f"least stable segment {float(lowest):.3f} (colour; {bands})"
+    else:  # a history written before min_stability existed
+        judged, hint = mean, bands
+    return _fmt(mean, "num3"), status(judged, lambda v: v >= 0.75, lambda v: v >= 0.6), hint
 
 
 def section_model_health(ctx: ReportContext) -> Section:
@@ -498,6 +493,9 @@ def section_model_health(ctx: ReportContext) -> Section:
             return "neutral"
         return "good" if good(float(value)) else ("warn" if warn(float(value)) else "bad")
 
+    refitted = run.get("refitted")
+    refitted = bool(refitted) if _present(refitted) else None
+    drift_state = status(run.get("max_psi"), lambda v: v < 0.1, lambda v: v < 0.25)
     cards = [
         ("Model version", _fmt(run.get("model_version"), "int"), "neutral", ""),
         ("Segments (k)", _fmt(run.get("k"), "int"), *k_rule_card(run.get("k_method"))),
@@ -520,18 +518,17 @@ def section_model_health(ctx: ReportContext) -> Section:
         (
             "Max feature drift (PSI)",
             _fmt(run.get("max_psi"), "num3"),
-            status(run.get("max_psi"), lambda v: v < 0.1, lambda v: v < 0.25),
-            "< 0.1 none, ≥ 0.25 significant",
+            drift_state,
+            "< 0.1 none, ≥ 0.25 significant"
+            # drift is measured against the model in force when the build started
+            + (
+                "; this build refitted on today's data"
+                if refitted and drift_state != "good"
+                else ""
+            ),
         ),
     ]
-    if _present(run.get("refitted")) and bool(run["refitted"]) and cards[-1][2] != "good":
-        # drift is measured against the model in force when the build started
-        title, value, state, hint = cards[-1]
-        cards[-1] = (title, value, state, f"{hint}; this build refitted on today's data")
-    refitted = run.get("refitted")
-    refit_text = (
-        "–" if refitted is None or pd.isna(refitted) else ("refitted" if refitted else "reused")
-    )
+    refit_text = "–" if refitted is None else ("refitted" if refitted else "reused")
     cards.append(("This run", refit_text, "neutral", _fmt(run.get("refit_reason"), "text")))
     parts = []
     for title, value, state, hint in cards:

@@ -410,6 +410,15 @@ def choose_k(
         if "excluded_reason" in sweep.columns
         else pd.Series(False, index=sweep.index)
     )
+    too_few = rows is not None and rows < 2 * config.min_segment_customers
+    if too_few and (sweep["k"] == 1).any():
+        return Selection(
+            1,
+            "too_few_customers",
+            f"{rows} customers in the fit sample: two segments need at least "
+            f"{2 * config.min_segment_customers} (var segmentation_min_segment_customers = "
+            f"{config.min_segment_customers}), so one segment",
+        )
     allowed = sweep[~excluded]
     note = ""
     if excluded.any():
@@ -420,15 +429,6 @@ def choose_k(
             else f"{min_segment_size(config, rows)} of {rows} customers"
         )
         note = f"; not allowed (a segment under {minimum}): k={ks}"
-    too_few = rows is not None and rows < 2 * config.min_segment_customers
-    if too_few and (sweep["k"] == 1).any():
-        return Selection(
-            1,
-            "too_few_customers",
-            f"{rows} customers in the fit sample: two segments need at least "
-            f"{2 * config.min_segment_customers} (var segmentation_min_segment_customers = "
-            f"{config.min_segment_customers}), so one segment",
-        )
     if allowed.empty:
         # every k in the range makes a micro-segment: take the one whose smallest is largest
         best = sweep.sort_values(["smallest_segment_share", "k"], ascending=[False, True])
@@ -459,17 +459,15 @@ def _elbow_selection(
     planted groups sat at the end of the curve and went unseen). Without a knee, or without
     an allowed k below it, the elbow rule and its fallbacks run on the allowed k."""
     whole = select_k(sweep, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
-    allowed_ks = set(allowed["k"].astype(int))
-    if whole.method != "kneedle" or whole.k in allowed_ks:
-        if whole.method == "kneedle":
+    if whole.method == "kneedle":
+        allowed_ks = set(allowed["k"].astype(int))
+        if whole.k in allowed_ks:
             return whole
-        return select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
-    below = [k for k in allowed_ks if 2 <= k < whole.k]
-    if not below:
-        return select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
-    return Selection(
-        max(below), "kneedle", f"{whole.reason}; k={whole.k} is not allowed, so k={max(below)}"
-    )
+        below = [k for k in allowed_ks if 2 <= k < whole.k]
+        if below:
+            k = max(below)
+            return Selection(k, "kneedle", f"{whole.reason}; k={whole.k} is not allowed, so k={k}")
+    return select_k(allowed, sensitivity=config.knee_sensitivity, scale=config.knee_scale)
 
 
 def _gap_selection(gap: GapResult, allowed: list[int]) -> Selection:

@@ -302,16 +302,12 @@ def _input_tables(metric: Metric, metrics: dict[str, Metric]) -> set[str]:
 
 
 def link_dates(
-    metrics: dict[str, Metric],
-    date_table: tuple[str, str] | None,
-    date_links: dict[str, str],
+    metrics: dict[str, Metric], date_table: tuple[str, str], date_links: dict[str, str]
 ) -> None:
     """Give each simple metric whose table no active relationship links to the date table
     (``date_links``: table -> its column on the date table) a date bridge on its time column.
     A table linked on another column than its time dimension would be dated by the wrong
     date: that stops the publish."""
-    if date_table is None:
-        return
     for metric in metrics.values():
         if metric.kind != "simple" or metric.aggregate.time_column is None:
             continue
