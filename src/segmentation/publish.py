@@ -115,6 +115,8 @@ class Mart:
     name: str
     schema: str
     unique_id: str
+    #: the columns the project documents for it (the manifest's), in no particular order
+    documented: tuple[str, ...] = ()
 
     @property
     def relation(self) -> str:
@@ -191,7 +193,12 @@ def public_marts(manifest_path: Path) -> list[Mart]:
             raise PublishError(
                 f"two public models publish as {name!r}: {marts[name].unique_id} and {unique_id}"
             )
-        marts[name] = Mart(name=name, schema=node["schema"], unique_id=unique_id)
+        marts[name] = Mart(
+            name=name,
+            schema=node["schema"],
+            unique_id=unique_id,
+            documented=tuple(node.get("columns") or {}),
+        )
     if not marts:
         raise PublishError(f"no public models in {manifest_path}; nothing to publish")
     return [marts[name] for name in sorted(marts)]
@@ -235,6 +242,19 @@ def check_marts(
         )
 
     columns = {mart.name: describe(con, mart) for mart in marts}
+    older = [
+        f"  {mart.schema}.{mart.name}: " + ", ".join(sorted(lacking))
+        for mart in marts
+        if (lacking := _lacking_columns(mart, columns[mart.name]))
+    ]
+    if older:
+        # the Power BI project and the Parquet files follow the database's columns: without
+        # this, a build older than the project would publish without the newer columns
+        raise PublishError(
+            f"the build database {db_path} is older than the project: public marts lack "
+            "columns the project documents:\n" + "\n".join(older) + "\nRun `dbt build` (or "
+            "`make run`) against this database first, or check --db/--manifest."
+        )
     problems = [
         f"  {mart}.{column}: {column_type} ({reason})"
         for mart, cols in columns.items()
@@ -247,6 +267,13 @@ def check_marts(
             + "\n".join(problems)
         )
     return columns
+
+
+def _lacking_columns(mart: Mart, columns: list[tuple[str, str]]) -> set[str]:
+    """The documented columns of a mart that its table lacks (names compared ignoring case,
+    as DuckDB resolves them)."""
+    present = {name.lower() for name, _ in columns}
+    return {name for name in mart.documented if name.lower() not in present}
 
 
 def measure_headline(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> dict[str, float]:

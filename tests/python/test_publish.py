@@ -247,6 +247,24 @@ def test_refuses_when_a_public_mart_is_missing(project: Project) -> None:
     assert snapshot(project.bi) == before
 
 
+def test_refuses_a_build_older_than_the_documented_columns(project: Project) -> None:
+    # a warehouse built before the project documented a column: publishing it would leave
+    # the column out of the Parquet files and the Power BI project without a word
+    project.publish()
+    before = snapshot(project.bi)
+    manifest = json.loads(project.manifest.read_text())
+    node = manifest["nodes"]["model.segmentation.customer_segments"]
+    node["columns"] = {name: {"name": name} for name in ["customer_key", "Segment_ID", "k_new"]}
+    project.manifest.write_text(json.dumps(manifest))
+
+    with pytest.raises(pub.PublishError, match=r"older than the project") as raised:
+        project.publish()
+
+    assert "marts.customer_segments: k_new" in str(raised.value)
+    assert "Segment_ID" not in str(raised.value)  # DuckDB resolves names ignoring case
+    assert snapshot(project.bi) == before
+
+
 # ---------------------------------------------------------------------------------------------
 # Degenerate builds are refused (the last good publish stays)
 # ---------------------------------------------------------------------------------------------
