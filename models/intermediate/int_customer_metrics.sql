@@ -38,9 +38,9 @@ current_customer_totals as (
 ),
 {%- if month_ends_of_changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 snapshot_intervals as (
@@ -87,7 +87,7 @@ bucket_totals as (
     inner join date_buckets
         on daily_activity.activity_date = date_buckets.activity_date
     {%- if month_ends_of_changed_only %}
-    where daily_activity.customer_id in (select customer_id from changed_customers)
+        where daily_activity.customer_id in (select customer_id from changed_customers)
     {%- endif %}
     group by date_buckets.snapshot_set, date_buckets.as_of_date, daily_activity.customer_id
 ),

@@ -49,10 +49,12 @@ final as (
         -- the start of the build that wrote this row (tests check the latest build's rows)
         {{ run_started_timestamp() }} as _built_at
     from daily_activity
-    where
-        daily_activity.activity_date < (select analysis_date.as_of_date from analysis_date)
     {%- if summed_again %}
-        and daily_activity.customer_id in ({{ summed_again }})
+        where
+            daily_activity.activity_date < (select analysis_date.as_of_date from analysis_date)
+            and daily_activity.customer_id in ({{ summed_again }})
+    {%- else %}
+        where daily_activity.activity_date < (select analysis_date.as_of_date from analysis_date)
     {%- endif %}
     group by daily_activity.customer_id
 )

@@ -14,22 +14,22 @@
 with
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+        where customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 
 order_items as (
     select * from {{ ref('stg_shop__order_items') }}
     {%- if changed_only %}
-    where order_id in (select order_id from orders)
+        where order_id in (select order_id from orders)
     {%- endif %}
 ),
 

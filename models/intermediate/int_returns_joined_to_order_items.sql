@@ -12,9 +12,9 @@
 with
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 returns as (
@@ -24,7 +24,7 @@ returns as (
 order_lines as (
     select * from {{ ref('int_order_lines') }}
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+        where customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 

@@ -31,9 +31,9 @@
 with
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 customer_features as (
@@ -50,7 +50,7 @@ final as (
         {{ run_started_timestamp() }} as _built_at
     from customer_features
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+        where customer_id in (select customer_id from changed_customers)
     {%- endif %}
 )
 

@@ -35,17 +35,17 @@ with
 
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 customer_features as (
     select * from {{ ref('int_customer_features_monthly') }}
     {%- if changed_only %}
-    where
-        {{ written_by_this_build('int_customer_features_monthly') }}
-        and customer_id in (select customer_id from changed_customers)
+        where
+            {{ written_by_this_build('int_customer_features_monthly') }}
+            and customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 

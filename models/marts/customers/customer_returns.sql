@@ -34,7 +34,7 @@ with
 customer_orders as (
     select * from {{ ref('int_customer_features_current') }}
     {%- if summed_again %}
-    where customer_id in ({{ summed_again }})
+        where customer_id in ({{ summed_again }})
     {%- endif %}
 ),
 
@@ -45,7 +45,7 @@ analysis_date as (
 all_returns as (
     select * from {{ ref('int_returns_joined_to_order_items') }}
     {%- if summed_again %}
-    where customer_id in ({{ summed_again }})
+        where customer_id in ({{ summed_again }})
     {%- endif %}
 ),
 

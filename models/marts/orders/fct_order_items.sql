@@ -11,22 +11,22 @@
 with
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 order_lines as (
     select * from {{ ref('int_order_lines') }}
     {%- if changed_only %}
-    where customer_id in (select customer_id from changed_customers)
+        where customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
     {%- if changed_only %}
-    where order_id in (select order_id from order_lines)
+        where order_id in (select order_id from order_lines)
     {%- endif %}
 ),
 

@@ -10,24 +10,24 @@
 with
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 orders as (
     select * from {{ ref('int_orders_summarised') }}
     {%- if changed_only %}
-    where
-        {{ written_by_this_build('int_orders_summarised') }}
-        and customer_id in (select customer_id from changed_customers)
+        where
+            {{ written_by_this_build('int_orders_summarised') }}
+            and customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 
 returns as (
     select * from {{ ref('stg_shop__returns') }}
     {%- if changed_only %}
-    where order_id in (select order_id from orders)
+        where order_id in (select order_id from orders)
     {%- endif %}
 ),
 

@@ -8,17 +8,17 @@
 with
 {%- if changed_only %}
 
-changed_customers as (
-    select * from {{ ref('int_customers_changed') }}
-),
+    changed_customers as (
+        select * from {{ ref('int_customers_changed') }}
+    ),
 {%- endif %}
 
 returns as (
     select * from {{ ref('int_returns_joined_to_order_items') }}
     {%- if changed_only %}
-    where
-        {{ written_by_this_build('int_returns_joined_to_order_items') }}
-        and customer_id in (select customer_id from changed_customers)
+        where
+            {{ written_by_this_build('int_returns_joined_to_order_items') }}
+            and customer_id in (select customer_id from changed_customers)
     {%- endif %}
 ),
 

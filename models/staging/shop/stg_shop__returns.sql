@@ -14,7 +14,7 @@ base_returns as (
     select * from {{ ref('base_shop__returns') }}
     {%- if rewritten_orders is not none %}
     -- on an incremental build, the orders whose base rows were written after the last build
-    where order_id in ({{ rewritten_orders }})
+        where order_id in ({{ rewritten_orders }})
     {%- endif %}
 ),
 

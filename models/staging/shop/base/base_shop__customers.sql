@@ -20,7 +20,7 @@ with
 source as (
     select * from {{ source('shop', 'customers') }}
     {%- if new_files_only %}
-    where {{ in_files('_source_file', new_raw_files('customers')) }}
+        where {{ in_files('_source_file', new_raw_files('customers')) }}
     {%- endif %}
 ),
 
@@ -65,9 +65,9 @@ positioned as (
             ['email_normalized'] + (raw_text_columns if new_files_only else [])
         ) }},
         {%- if new_files_only %}
-        {%- for name in raw_text_columns %}
-        cast({{ name }} as {{ dbt.type_string() }}) as {{ name }},
-        {%- endfor %}
+            {%- for name in raw_text_columns %}
+                cast({{ name }} as {{ dbt.type_string() }}) as {{ name }},
+            {%- endfor %}
         {%- endif %}
         case when email_normalized is not null then {{ hash_key('email_normalized') }} end
             as email_hash,

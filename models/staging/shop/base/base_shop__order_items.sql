@@ -16,7 +16,7 @@ with
 source as (
     select * from {{ source('shop', 'order_items') }}
     {%- if new_files_only %}
-    where {{ in_files('_source_file', new_raw_files('order_items')) }}
+        where {{ in_files('_source_file', new_raw_files('order_items')) }}
     {%- endif %}
 ),
 

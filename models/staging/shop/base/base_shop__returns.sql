@@ -22,7 +22,7 @@ with{{ ' recursive' if new_files_only }}
 source as (
     select * from {{ source('shop', 'returns') }}
     {%- if new_files_only %}
-    where {{ in_files('_source_file', new_raw_files('returns')) }}
+        where {{ in_files('_source_file', new_raw_files('returns')) }}
     {%- endif %}
 ),
 
@@ -79,20 +79,20 @@ parsed as {{ not_materialized(new_files_only) }} (
 
 {%- if new_files_only %}
 
-touched_orders as (
+    touched_orders as (
     -- on an incremental build, the orders whose kept order or lines may differ from what
     -- this model last checked: those of the order and line rows the base models wrote after
     -- its last build started (last_build_started; they write every version of a key with a
     -- new row or a changed answer). A build with nothing new touches none.
-    {%- set since = last_build_started() %}
-    select written_orders.order_id
-    from {{ ref('base_shop__orders') }} as written_orders
-    where written_orders._built_at > {{ since }}
-    union
-    select written_lines.order_id
-    from {{ ref('base_shop__order_items') }} as written_lines
-    where written_lines._built_at > {{ since }}
-),
+        {%- set since = last_build_started() %}
+        select written_orders.order_id
+        from {{ ref('base_shop__orders') }} as written_orders
+        where written_orders._built_at > {{ since }}
+        union
+        select written_lines.order_id
+        from {{ ref('base_shop__order_items') }} as written_lines
+        where written_lines._built_at > {{ since }}
+    ),
 {%- endif %}
 
 candidates as {{ not_materialized(new_files_only) }} (
@@ -174,44 +174,44 @@ flagged as {{ not_materialized(new_files_only) }} (
             and candidates.line_number = order_lines.line_number
     where candidates.is_rechecked
     {%- if new_files_only %}
-    union all by name
-    select
-        *,
-        held_sold_quantity as sold_quantity,
-        held_line_net_amount as line_net_amount,
-        held_reject_reason as row_reject_reason
-    from candidates
-    where not is_rechecked
+        union all by name
+        select
+            *,
+            held_sold_quantity as sold_quantity,
+            held_line_net_amount as line_net_amount,
+            held_reject_reason as row_reject_reason
+        from candidates
+        where not is_rechecked
     {%- endif %}
 ),
 
 {%- if new_files_only %}
 
-changed_orders (order_id) as (
+    changed_orders (order_id) as (
     -- on an incremental build, the orders whose returns are ranked again: those with a new
     -- row or a held row whose answer or order line changed, and every order that a version
     -- of one of their returns is on, repeated until no new order comes (a return's rank
     -- reads its versions, the cumulative rule the other returns of its line)
-    select order_id from flagged
-    where
-        is_new_row
-        or row_reject_reason is distinct from held_reject_reason
-        or sold_quantity is distinct from held_sold_quantity
-        or line_net_amount is distinct from held_line_net_amount
-    {{ recursive_union() }}
-    select versions.order_id
-    from changed_orders
-    inner join parsed as on_order
-        on changed_orders.order_id = on_order.order_id
-    inner join parsed as versions
-        on on_order.return_id = versions.return_id
-),
+        select order_id from flagged
+        where
+            is_new_row
+            or row_reject_reason is distinct from held_reject_reason
+            or sold_quantity is distinct from held_sold_quantity
+            or line_net_amount is distinct from held_line_net_amount
+        {{ recursive_union() }}
+        select versions.order_id
+        from changed_orders
+        inner join parsed as on_order
+            on changed_orders.order_id = on_order.order_id
+        inner join parsed as versions
+            on on_order.return_id = versions.return_id
+    ),
 {%- endif %}
 
 changed as (
     select * from flagged
     {%- if new_files_only %}
-    where is_new_row or order_id in (select changed_orders.order_id from changed_orders)
+        where is_new_row or order_id in (select changed_orders.order_id from changed_orders)
     {%- endif %}
 ),
 

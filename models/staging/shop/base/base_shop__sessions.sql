@@ -14,7 +14,7 @@ with
 source as (
     select * from {{ source('shop', 'sessions') }}
     {%- if new_files_only %}
-    where {{ in_files('_source_file', new_raw_files('sessions')) }}
+        where {{ in_files('_source_file', new_raw_files('sessions')) }}
     {%- endif %}
 ),
 
