@@ -157,19 +157,34 @@
     {%- if flags.EMPTY or not segmentation.keeps_file_ledger() -%}
         {{ return('select 1') }}
     {%- endif -%}
-    delete from raw.applied_raw_files where model_name = '{{ this.identifier }}';
-    insert into raw.applied_raw_files
+    {{ ledger_replacement(
+        this.identifier,
+        incremental_fingerprint(model.unique_id),
+        month_end_dates_sql(snapshot_dates, snapshot_set) if snapshot_dates is not none
+        else 'null'
+    ) }}
+{% endmacro %}
+
+{% macro ledger_replacement(model_name, fingerprint, snapshot_dates_sql) %}
+    {#- SQL statements of record_applied_files: model_name's ledger rows become this build's
+        raw files, with its future cutoff, the fingerprint (a text) and snapshot_dates_sql (a
+        SQL text expression, or null). -#}
+    delete from raw.applied_raw_files
+    where model_name = '{{ model_name }}';
+    insert into raw.applied_raw_files (
+        model_name, table_name, source_file, size, modified_at, applied_at, future_cutoff,
+        fingerprint, snapshot_dates
+    )
     select
-        '{{ this.identifier }}',
+        '{{ model_name }}' as model_name,
         table_name,
         source_file,
         size,
         modified_at,
-        current_timestamp,
-        {{ future_cutoff() }},
-        '{{ incremental_fingerprint(model.unique_id) }}',
-        {{ month_end_dates_sql(snapshot_dates, snapshot_set) if snapshot_dates is not none
-            else 'null' }}
+        current_timestamp as applied_at,
+        {{ future_cutoff() }} as future_cutoff,
+        '{{ fingerprint }}' as fingerprint,
+        {{ snapshot_dates_sql }} as snapshot_dates
     from raw.raw_files
 {% endmacro %}
 
@@ -364,9 +379,16 @@
     {%- if not segmentation.keeps_file_ledger() -%}
         {{ return('select 1') }}
     {%- endif -%}
-    delete from raw.rewritten_customers where model_name = '{{ this.identifier }}';
-    insert into raw.rewritten_customers
-    values ('{{ this.identifier }}', {{ every_customer }}, {{ run_started_timestamp() }})
+    {{ rewritten_customers_replacement(this.identifier, every_customer) }}
+{%- endmacro %}
+
+{% macro rewritten_customers_replacement(model_name, every_customer) %}
+    {#- SQL statements of record_rewritten_customers: model_name's record in
+        raw.rewritten_customers becomes this build's (every_customer: true or false). -#}
+    delete from raw.rewritten_customers
+    where model_name = '{{ model_name }}';
+    insert into raw.rewritten_customers (model_name, every_customer, built_at)
+    values ('{{ model_name }}', {{ every_customer }}, {{ run_started_timestamp() }})
 {%- endmacro %}
 
 {% macro customers_summed_again(
@@ -390,19 +412,31 @@
     {%- if recorded | length != 1 or recorded[0][0] is none or ',' in recorded[0][0] -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set previous = "cast('" ~ recorded[0][0] ~ "' as date)" -%}
-    {%- set current = "(select as_of_date from " ~ snapshot_dates
-        ~ " where snapshot_set = 'current')" -%}
-    {%- set customers -%}
-        select changed.customer_id from {{ changed_customers }} as changed
-        union
-        select moved_over.customer_id from {{ daily_activity }} as moved_over
-        where
-            moved_over.activity_date >= least({{ previous }}, {{ current }})
-            and moved_over.activity_date < greatest({{ previous }}, {{ current }})
-    {%- endset -%}
-    {{ return(customers) }}
+    {{ return(changed_or_moved_over_customers(
+        changed_customers, daily_activity, snapshot_dates, recorded[0][0]
+    )) }}
 {% endmacro %}
+
+{% macro changed_or_moved_over_customers(
+    changed_customers, daily_activity, snapshot_dates, previous_date
+) %}
+    {#- SQL select of customers_summed_again: the customers of changed_customers and those with
+        a day of daily_activity between previous_date (the analysis date the ledger recorded,
+        'YYYY-MM-DD') and the current one of snapshot_dates, either way round. -#}
+    {%- set previous = "cast('" ~ previous_date ~ "' as date)" -%}
+    {%- set current -%}
+        (
+            select analysis_date.as_of_date from {{ snapshot_dates }} as analysis_date
+            where analysis_date.snapshot_set = 'current'
+        )
+    {%- endset -%}
+    select changed.customer_id from {{ changed_customers }} as changed
+    union
+    select moved_over.customer_id from {{ daily_activity }} as moved_over
+    where
+        moved_over.activity_date >= least({{ previous }}, {{ current }})
+        and moved_over.activity_date < greatest({{ previous }}, {{ current }})
+{%- endmacro %}
 
 {% macro delete_customers(customers) %}
     {#- pre-hook of an incremental model of customer rows: deletes the rows of the customers
@@ -411,11 +445,18 @@
     {%- if not is_incremental() or flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
-    delete from {{ this }}
-    {%- if customers is not none %}
-    where customer_id in ({{ customers }})
-    {%- endif %}
+    {{ delete_rows(this, 'customer_id', customers) }}
 {% endmacro %}
+
+{% macro delete_rows(relation, key_column, keys) %}
+    {#- SQL statement of the pre-hooks delete_customers, delete_orders and
+        clear_unless_new_files_only: deletes the rows of relation whose key_column is in the
+        select keys, or every row when keys is none. -#}
+    delete from {{ relation }}
+    {%- if keys is not none %}
+    where {{ key_column }} in ({{ keys }})
+    {%- endif %}
+{%- endmacro %}
 
 {% macro ledger_matches(unique_id, relation) %}
     {#- True when the incremental model unique_id has a table (relation, none when it does not
@@ -461,7 +502,7 @@
     {%- if not is_incremental() or flags.EMPTY or applies_new_files_only() -%}
         {{ return('select 1') }}
     {%- endif -%}
-    delete from {{ this }}
+    {{ delete_rows(this, none, none) }}
 {% endmacro %}
 
 {% macro last_build_started() %}
@@ -492,8 +533,15 @@
     {%- if since is none -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return("select order_id from " ~ parent ~ " where _built_at > " ~ since) }}
+    {{ return(rows_written_after(parent, 'order_id', since)) }}
 {% endmacro %}
+
+{% macro rows_written_after(parent, key_column, since) %}
+    {#- SQL select of orders_rewritten_since_last_build: the key_column of the rows of parent
+        (with _built_at) written after since (a SQL timestamp). -#}
+    select {{ key_column }} from {{ parent }}
+    where _built_at > {{ since }}
+{%- endmacro %}
 
 {% macro delete_orders(orders) %}
     {#- pre-hook of an incremental model of rows per order: deletes the rows of the orders that
@@ -503,8 +551,5 @@
     {%- if not is_incremental() or flags.EMPTY -%}
         {{ return('select 1') }}
     {%- endif -%}
-    delete from {{ this }}
-    {%- if orders is not none %}
-    where order_id in ({{ orders }})
-    {%- endif %}
+    {{ delete_rows(this, 'order_id', orders) }}
 {% endmacro %}

@@ -208,8 +208,10 @@ def test_test_yaml_lives_beside_the_models_it_tests(manifest):
 
 
 #: Macros that render no SQL of their own: they return a value to Jinja, run statements at
-#: run start, or are adapter implementations reached through a dispatching macro that an
-#: analysis calls (the DuckDB one is what `make lint` renders).
+#: run start, are adapter implementations reached through a dispatching macro that an
+#: analysis calls (the DuckDB one is what `make lint` renders), or are hooks that decide
+#: whether to run a statement written by a linted macro (delete_rows, ledger_replacement,
+#: rewritten_customers_replacement, changed_or_moved_over_customers, rows_written_after).
 NOT_SQL_MACROS = {
     "duplicate_key_rules", "find_raw_file", "generate_schema_name", "raw_column_types",
     "raw_path", "raw_type_class", "register_raw_tables", "check_warehouse_name",
