@@ -3,7 +3,8 @@
 -- customer and feature, with the raw feature value); no rows on the first build, when the
 -- table does not exist yet. A view: it reads the table as it is when the drift check runs,
 -- before this build's fit appends to it.
-{%- set has_history = relation_exists('marts', 'segment_fit_sample') %}
+{%- set fit_samples = source('segmentation_state', 'segment_fit_sample') %}
+{%- set has_history = relation_exists(fit_samples.schema, fit_samples.identifier) %}
 with
 
 final as (
@@ -13,7 +14,7 @@ final as (
             customer_id,
             feature,
             cast(feature_value as double) as feature_value
-        from {{ source('segmentation_state', 'segment_fit_sample') }}
+        from {{ fit_samples }}
     {%- else %}
         select
             cast(null as integer) as model_version,
