@@ -242,19 +242,6 @@ def check_marts(
         )
 
     columns = {mart.name: describe(con, mart) for mart in marts}
-    older = [
-        f"  {mart.schema}.{mart.name}: " + ", ".join(sorted(lacking))
-        for mart in marts
-        if (lacking := _lacking_columns(mart, columns[mart.name]))
-    ]
-    if older:
-        # the Power BI project and the Parquet files follow the database's columns: without
-        # this, a build older than the project would publish without the newer columns
-        raise PublishError(
-            f"the build database {db_path} is older than the project: public marts lack "
-            "columns the project documents:\n" + "\n".join(older) + "\nRun `dbt build` (or "
-            "`make run`) against this database first, or check --db/--manifest."
-        )
     problems = [
         f"  {mart}.{column}: {column_type} ({reason})"
         for mart, cols in columns.items()
@@ -269,11 +256,25 @@ def check_marts(
     return columns
 
 
-def _lacking_columns(mart: Mart, columns: list[tuple[str, str]]) -> set[str]:
-    """The documented columns of a mart that its table lacks (names compared ignoring case,
-    as DuckDB resolves them)."""
-    present = {name.lower() for name, _ in columns}
-    return {name for name in mart.documented if name.lower() not in present}
+def undocumented_differences(
+    marts: list[Mart], columns: dict[str, list[tuple[str, str]]]
+) -> list[str]:
+    """A warning for each mart whose table lacks a column the project documents (names
+    compared ignoring case, as DuckDB resolves them): a build older than the project, or a
+    manifest newer than it. The Parquet files and the Power BI project follow the table, so
+    they go without the column; a measure or visual that reads it stops the publish
+    (powerbi.project)."""
+    warnings = []
+    for mart in marts:
+        present = {name.lower() for name, _ in columns[mart.name]}
+        lacking = sorted(name for name in mart.documented if name.lower() not in present)
+        if lacking:
+            warnings.append(
+                f"  warning: {mart.schema}.{mart.name} lacks documented column(s) "
+                f"{', '.join(lacking)}: published without them (is the build older than the "
+                "project? `dbt build` first)"
+            )
+    return warnings
 
 
 def measure_headline(con: duckdb.DuckDBPyConnection, marts: list[Mart]) -> dict[str, float]:
@@ -623,6 +624,8 @@ def _build_in_staging(
     step = "checking the marts"
     try:
         columns = check_marts(con, marts, db_path)
+        for warning in undocumented_differences(marts, columns):
+            log(warning)
         step = "measuring the headline figures"
         result.headline = measure_headline(con, marts)
         previous = _previous_headline(bi_dir, db_path)

@@ -19,6 +19,7 @@ import textwrap
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from segmentation import cli
@@ -247,22 +248,25 @@ def test_refuses_when_a_public_mart_is_missing(project: Project) -> None:
     assert snapshot(project.bi) == before
 
 
-def test_refuses_a_build_older_than_the_documented_columns(project: Project) -> None:
-    # a warehouse built before the project documented a column: publishing it would leave
-    # the column out of the Parquet files and the Power BI project without a word
-    project.publish()
-    before = snapshot(project.bi)
+def test_a_build_lacking_a_documented_column_is_published_with_a_warning(
+    project: Project,
+) -> None:
+    # a warehouse built before the project documented a column: the Parquet files and the
+    # Power BI project follow the table, and the publish says which columns they go without
+    # (before, it said nothing)
     manifest = json.loads(project.manifest.read_text())
     node = manifest["nodes"]["model.segmentation.customer_segments"]
     node["columns"] = {name: {"name": name} for name in ["customer_key", "Segment_ID", "k_new"]}
     project.manifest.write_text(json.dumps(manifest))
 
-    with pytest.raises(pub.PublishError, match=r"older than the project") as raised:
-        project.publish()
+    project.publish()
 
-    assert "marts.customer_segments: k_new" in str(raised.value)
-    assert "Segment_ID" not in str(raised.value)  # DuckDB resolves names ignoring case
-    assert snapshot(project.bi) == before
+    warnings = [line for line in project.log if "lacks documented column" in line]
+    assert warnings == [
+        "  warning: marts.customer_segments lacks documented column(s) k_new: published "
+        "without them (is the build older than the project? `dbt build` first)"
+    ]  # Segment_ID is there: DuckDB resolves names ignoring case
+    assert "k_new" not in pq.read_schema(project.bi / "customer_segments.parquet").names
 
 
 # ---------------------------------------------------------------------------------------------
@@ -566,7 +570,9 @@ def test_a_ctrl_c_while_files_move_into_place_waits_for_the_last_one(
         real(src, dst)
         calls["n"] += 1
         if calls["n"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
+            # to this thread, at once: os.kill(getpid()) lets the kernel hand the signal to any
+            # of the process's threads (DuckDB's), and one loaded run saw no KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
 
     monkeypatch.setattr(pub.os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
