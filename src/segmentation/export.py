@@ -41,13 +41,16 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What was written: the segment and the number of customers (with an email hash)."""
+    """What was written: the segment and the number of customers (with an email hash), and
+    which warehouse it came from (the raw folder its builds read, when it records one)."""
 
     path: Path
     segment_id: int
     segment_name: str
     customers: int
     with_email: int
+    db_path: Path
+    built_from: str | None
 
 
 def _segment(con: duckdb.DuckDBPyConnection, wanted: str) -> tuple[int, str]:
@@ -89,7 +92,21 @@ def export_audience(db_path: Path, segment: str, out: Path) -> ExportResult:
             f"select count(*), count(email_sha256) from {AUDIENCE_TABLE} where segment_id = ?",
             [segment_id],
         ).fetchall()[0]
-    return ExportResult(out, segment_id, name, int(customers), int(with_email))
+        built_from = _built_from(con)
+    return ExportResult(out, segment_id, name, int(customers), int(with_email), db_path, built_from)
+
+
+def _built_from(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The raw folder the warehouse's builds read (raw.built_from, macro
+    check_warehouse_source), or None for a warehouse that does not record it."""
+    recorded = con.execute(
+        "select count(*) from information_schema.tables"
+        " where table_schema = 'raw' and table_name = 'built_from'"
+    ).fetchall()[0][0]
+    if not recorded:
+        return None
+    rows = con.execute("select raw_folder from raw.built_from").fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +117,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--db",
         type=Path,
         default=None,
-        help=f"build DuckDB file, opened read-only (default: $SEGMENTATION_DB or {DEFAULT_DB})",
+        help=(
+            f"build DuckDB file, opened read-only (default: $SEGMENTATION_DB or {DEFAULT_DB},"
+            " the demo's; `make run RAW=<folder>` builds data/warehouses/<folder name>.duckdb)"
+        ),
     )
 
 
@@ -111,8 +131,12 @@ def main(args: argparse.Namespace) -> int:
     except ExportError as exc:
         print(f"segmentation export: {exc}", file=sys.stderr)
         return 2
+    # a warehouse per raw folder (make run RAW=...): say which shop the audience is from
+    source = f", built from {result.built_from}" if result.built_from else ""
     print(
         f"wrote {result.customers:,} customers of segment {result.segment_id}"
         f" ({result.segment_name}; {result.with_email:,} with an email hash) to {result.path}"
+        f"\nfrom the warehouse {result.db_path}{source} (another shop's: --db with the"
+        " Warehouse path its `make run` printed)"
     )
     return 0
