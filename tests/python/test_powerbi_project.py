@@ -642,7 +642,7 @@ def test_hand_written_dax_computed_in_sql_equals_the_marts(published):
     assert value["Segment Customers"][0][0] == segmented
     # the migration matrix shows one month end, the latest (before: the sum of all 23)
     assert months[0][0] > 1
-    assert sorted(value["Customers Moving"]) == sorted(latest_moves)
+    assert sorted(value["Migration Customers"]) == sorted(latest_moves)
     shares = dict(value["Segment Share"])
     assert set(shares) == set(share)
     assert all(math.isclose(shares[s], share[s], abs_tol=1e-6) for s in share)

@@ -424,7 +424,10 @@ HAND_MEASURES: tuple[HandMeasure, ...] = (
         ),
         format_string="0",
         folder="Model health",
-        description="The number of segments the newest model chose (elbow, checked by stability).",
+        description=(
+            "The number of segments the newest model chose, by its k rule (var "
+            "segmentation_k_rule: the elbow by default)."
+        ),
         sql=(
             "select max(k) from segment_k_selection where is_chosen "
             f"and model_version = {_LATEST_VERSION}"
@@ -470,7 +473,7 @@ HAND_MEASURES: tuple[HandMeasure, ...] = (
         "The latest build's verdict on whether the data has cluster structure.",
     ),
     HandMeasure(
-        name="Customers Moving",
+        name="Migration Customers",
         table="segment_migration",
         dax=(
             "VAR LatestMonth = CALCULATE ( MAX ( segment_migration[to_month_end] ), "
@@ -482,9 +485,10 @@ HAND_MEASURES: tuple[HandMeasure, ...] = (
         format_string="#,0",
         folder="Segments",
         description=(
-            "Customers who moved from one segment to another into one month end: the latest "
-            "month end the visual's filters allow (a month-end slicer picks another). A sum "
-            "over month ends would count a customer once per month."
+            "Customers by their segment at the previous month end and at one month end (the "
+            "latest the visual's filters allow; a month-end slicer picks another): on a from x "
+            "to matrix the diagonal holds those who stayed, the other cells those who moved. "
+            "A sum over month ends would count a customer once per month."
         ),
         sql=(
             "select from_segment_name, to_segment_name, sum(customers) from segment_migration "

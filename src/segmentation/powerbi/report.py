@@ -403,12 +403,12 @@ def pages() -> list[Page]:
                 Visual(
                     "migration_matrix",
                     "pivotTable",
-                    "Customers moving between segments into the month end (latest unless one "
-                    "is selected)",
+                    "Customers by segment at the previous and at this month end (diagonal: "
+                    "stayed; latest month end unless one is selected)",
                     {
                         "Rows": [col("segment_migration", "from_segment_name")],
                         "Columns": [col("segment_migration", "to_segment_name")],
-                        "Values": [measure("segment_migration", "Customers Moving")],
+                        "Values": [measure("segment_migration", "Migration Customers")],
                     },
                     (330, 20, 930, 680),
                 ),
