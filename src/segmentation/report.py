@@ -703,17 +703,28 @@ def section_cluster_characteristics(ctx: ReportContext) -> Section:
         "cluster-characteristics",
         "Cluster characteristics",
         intro=(
-            "Mean of each standardised feature per segment: red is above the overall average, "
-            "blue below, in standard deviations."
+            "Mean of each feature per segment on the scale the model clusters on (winsorised, "
+            "log-transformed where the model uses the log, standardised): red is above the "
+            "average customer on that scale, blue below, in standard deviations. A few very "
+            "large customers pull a raw average up, so a segment can be red here with a raw "
+            "mean below the average: a cell's tooltip gives both raw means."
         ),
         wide=True,
     )
     frame = ctx.wh.read(
         "segment_feature_deviations",
         ["segment_id", "feature", "standardised_deviation"],
-        ["segment_name"],
+        ["segment_name", "segment_mean", "population_mean"],
     )
     ctx.segments.add_labels(frame, "segment_id", "segment_name", "segment")
+    raw_means = [
+        alt.Tooltip(f"{column}:Q", title=title, format=",.2f")
+        for column, title in (
+            ("segment_mean", "Segment mean"),
+            ("population_mean", "All customers"),
+        )
+        if column in frame.columns
+    ]
     features = list(dict.fromkeys(frame["feature"]))
     if ctx.wh.has("segment_feature_importance", "feature", "eta_squared"):
         try:
@@ -742,6 +753,7 @@ def section_cluster_characteristics(ctx: ReportContext) -> Section:
             alt.Tooltip("segment:N"),
             alt.Tooltip("feature:N"),
             alt.Tooltip("standardised_deviation:Q", format="+.2f"),
+            *raw_means,
         ],
     )
     text = base.mark_text(fontSize=10).encode(
@@ -1018,14 +1030,17 @@ def section_behavioural_patterns(ctx: ReportContext) -> Section:
     return section
 
 
+#: segment_trends' columns: the customers and the three return shares are to date (every
+#: customer with a kept order by the month end; returns pooled over all months so far), the
+#: others are the month's own
 TREND_METRICS: dict[str, str] = {
-    "customers": "Active customers",
-    "new_customers": "New customers",
-    "orders": "Orders",
-    "net_sales": "Net sales (before refunds)",
-    "returned_units_share": "Units returned (of sold)",
-    "orders_with_return_share": "Orders with a return",
-    "refunded_value_share": "Value refunded (of net sales)",
+    "customers": "Customers (with an order to date)",
+    "new_customers": "New customers (first order in the month)",
+    "orders": "Orders in the month",
+    "net_sales": "Net sales in the month (before refunds)",
+    "returned_units_share": "Units returned of sold, to date",
+    "orders_with_return_share": "Orders with a return, to date",
+    "refunded_value_share": "Value refunded of net sales, to date",
 }
 
 
@@ -1034,7 +1049,12 @@ def section_trends(ctx: ReportContext) -> Section:
     section = Section(
         "trends",
         "Trends by month",
-        intro="Pick a metric under the chart.",
+        intro=(
+            "Pick a metric under the chart. Each month end scores every customer with the "
+            "current model. Customers and the return shares are to date (everyone with an "
+            "order by then, and returns over all months so far); orders, new customers and "
+            "net sales are the month's own."
+        ),
         wide=True,
     )
     frame = ctx.wh.read(

@@ -149,6 +149,8 @@ def build_fake_warehouse(
                 "segment_name": names[s],
                 "feature": f,
                 "standardised_deviation": float(rng.normal(0, 1)),
+                "segment_mean": 10.0 * s,
+                "population_mean": 25.0,
             }
             for s in range(segments)
             for f in FEATURES
@@ -592,3 +594,15 @@ def test_cli_entry_point(tmp_path: Path) -> None:
     out = tmp_path / "r.html"
     assert cli.main(["report", "--db", str(db), "--out", str(out)]) == 0
     assert out.stat().st_size > 100_000
+
+
+def test_heatmap_and_trends_say_what_their_figures_are(full_report) -> None:
+    """Found by a review: the heatmap's colour is on the model's scale, whose sign can differ
+    from the raw means, so each cell's tooltip gives both raw means; the trend series that
+    are to date (customers, return shares) say so instead of "Active customers"."""
+    _, page, _ = full_report
+    assert "on the scale the model clusters on" in page
+    assert '"title":"Segment mean"' in page and '"title":"All customers"' in page
+    assert "Active customers" not in page
+    assert "Customers (with an order to date)" in page
+    assert "Units returned of sold, to date" in page
