@@ -9,7 +9,7 @@ from segmentation.clustering import base_name, describe, name_segments, unique_n
 
 
 def test_rules_on_z_scores() -> None:
-    assert base_name({"return_rate_units": 2.0, "monetary": 1.0}) == "Serial returners"
+    assert base_name({"return_rate_units": 2.0, "monetary": 1.0}) == "High returners"
     assert base_name({"discount_share": 1.5}) == "Bargain hunters"
     assert base_name({"monetary": 1.2, "frequency": 1.0, "recency_days": -0.8}) == (
         "High-value loyal"

@@ -377,7 +377,7 @@ def pages() -> list[Page]:
                 Visual(
                     "trends_customers",
                     "lineChart",
-                    "Customers by month and segment",
+                    "Customers in each segment at each month end (everyone with an order to date)",
                     {
                         "Category": [col("segment_trends", "month_end_date")],
                         "Y": [total("segment_trends", "customers")],
