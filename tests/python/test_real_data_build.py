@@ -2,8 +2,9 @@
 folder, and check that every customer with a kept order gets exactly one segment and that the
 warehouse keeps the published totals.
 
-The file is looked for in ../shared/data/online_retail_ii/ (or $ONLINE_RETAIL_DIR); where it is
-absent the tests skip and say where they looked. CI has it. Both published layouts are built:
+The file is looked for in $ONLINE_RETAIL_DIR or the repository's data/online_retail_ii/
+(test_import_online_retail.real_file); where it is absent the tests skip and say where they
+looked. CI has it. Both published layouts are built:
 "Online Retail II" (Parquet, as distributed) and "Online Retail" (CSV with M/D/YYYY H:MM dates
 and float customer ids), converted from the same file.
 """

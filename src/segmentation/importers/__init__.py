@@ -34,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         description=(
             'Convert a UCI "Online Retail" or "Online Retail II" file (CSV or Parquet, either '
             "column layout) into customers, orders, order_items, returns and products Parquet "
-            "files. Writes a summary and the rejected cancellations to DIR/_import/."
+            "files. Writes a summary, the rejected cancellations and every source row's "
+            "outcome to DIR/_import/ (summary.json, rejected_returns.parquet, "
+            "row_outcomes.parquet)."
         ),
     )
     retail.add_argument("file", type=Path, metavar="FILE", help="the .csv or .parquet file")
@@ -44,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     retail.add_argument(
         "--force",
         action="store_true",
-        help="replace raw files already in DIR (also removes a stale sessions file)",
+        help=(
+            "replace raw files and batch folders already in DIR (also removes a stale "
+            "sessions file or folder)"
+        ),
     )
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -680,13 +681,16 @@ def _build_returns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _existing_outputs(out_dir: Path) -> list[Path]:
-    """Files in ``out_dir`` that an import would write or that would mix with its output."""
+    """Files in ``out_dir`` that an import would write or that would mix with its output:
+    a table's file, or its batch folder (``<table>/``, docs/incremental.md), which the build
+    would read beside the imported file or refuse as ambiguous."""
     found = [
         out_dir / f"{table}.{ext}"
         for table in RAW_TABLES
         for ext in ("parquet", "csv")
         if (out_dir / f"{table}.{ext}").exists()
     ]
+    found += [out_dir / table for table in RAW_TABLES if (out_dir / table).is_dir()]
     found += [out_dir / IMPORT_DIR / f for f in IMPORT_FILES if (out_dir / IMPORT_DIR / f).exists()]
     return found
 
@@ -704,8 +708,9 @@ def import_online_retail(
     Writes customers, orders, order_items, returns and products as Parquet, plus
     ``_import/summary.json``, ``_import/rejected_returns.parquet`` (cancellations that could not
     be matched, with ``reject_reason``) and ``_import/row_outcomes.parquet`` (the outcome of
-    every source row). Refuses to overwrite existing raw files unless ``force`` is true, in
-    which case it also removes a stale ``sessions`` file so the folder holds only this import.
+    every source row). Refuses to overwrite existing raw files or batch folders unless
+    ``force`` is true, in which case it also removes a stale ``sessions`` file or folder so
+    the folder holds only this import.
     """
     path = Path(path)
     out_dir = Path(out_dir)
@@ -745,7 +750,10 @@ def import_online_retail(
             )
 
         for p in existing:
-            p.unlink()
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / IMPORT_DIR).mkdir(exist_ok=True)
         tables = {
