@@ -71,11 +71,7 @@ def export_audience(db_path: Path, segment: str, out: Path) -> ExportResult:
     if not db_path.is_file():
         raise ExportError(f"no build database at {db_path}: run `make run` (or dbt build) first")
     with duckdb.connect(str(db_path), read_only=True) as con:
-        found = con.execute(
-            "select count(*) from information_schema.tables"
-            " where table_schema = 'marts' and table_name = 'segment_audiences'"
-        ).fetchall()[0][0]
-        if not found:
+        if not _has_table(con, "marts", "segment_audiences"):
             raise ExportError(
                 f"{db_path} has no {AUDIENCE_TABLE}: it was built by an older release;"
                 " run `make run` (or dbt build) to build it"
@@ -96,14 +92,20 @@ def export_audience(db_path: Path, segment: str, out: Path) -> ExportResult:
     return ExportResult(out, segment_id, name, int(customers), int(with_email), db_path, built_from)
 
 
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = ? and table_name = ?",
+            [schema, table],
+        ).fetchall()[0][0]
+    )
+
+
 def _built_from(con: duckdb.DuckDBPyConnection) -> str | None:
     """The raw folder the warehouse's builds read (raw.built_from, macro
     check_warehouse_source), or None for a warehouse that does not record it."""
-    recorded = con.execute(
-        "select count(*) from information_schema.tables"
-        " where table_schema = 'raw' and table_name = 'built_from'"
-    ).fetchall()[0][0]
-    if not recorded:
+    if not _has_table(con, "raw", "built_from"):
         return None
     rows = con.execute("select raw_folder from raw.built_from").fetchall()
     return str(rows[0][0]) if rows else None
