@@ -40,7 +40,9 @@ sampled about once a second). The last round takes the first build's warehouse i
 copy), so the benchmark needs disk for two warehouses only with --runs above 1.
 
 Prints a markdown table for docs/benchmarks.md and writes the raw numbers to
-bench/results/incremental-<timestamp>.json.
+bench/results/incremental-<timestamp>.json. Each step's dbt run_results.json stays in the run
+folder as run_results_<step>_<round>.json, for bench/thread_use.py (how busy dbt's threads
+were).
 """
 
 from __future__ import annotations
@@ -144,6 +146,11 @@ def main() -> None:
             name = f"{step}_{run}"
             record = run_bench.dbt_step(dbt_args, live, str(raw), name, args.timeout, target)
             record.update(step=step, run=run)
+            # each step's node timings, for bench/thread_use.py (the shared target keeps
+            # only the last step's)
+            step_results = (target or live / f"target_{name}") / "run_results.json"
+            if step_results.is_file():
+                shutil.copy(step_results, live / f"run_results_{name}.json")
             results["runs"].append(record)
             out.write_text(json.dumps(results, indent=1, default=str))
         shutil.rmtree(live / "duckdb_tmp", ignore_errors=True)

@@ -1,7 +1,8 @@
 """The benchmarks' measuring helper (bench/procmem.py): the peak disk space of a watched folder
 counts a file that a command writes and deletes again (the 10M incremental benchmark reports
 the warehouse, its write-ahead log and DuckDB's spill this way); the incremental benchmark's
-report sets each step against the full refresh, or against the first build without one."""
+report sets each step against the full refresh, or against the first build without one; the
+thread-use report (bench/thread_use.py) counts the seconds with n nodes running."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from conftest import REPO
 sys.path.insert(0, str(REPO / "bench"))
 from incremental_bench import report  # noqa: E402
 from procmem import folder_bytes, run_measured  # noqa: E402
+from thread_use import concurrency, spans  # noqa: E402
 
 MB = 1024**2
 
@@ -68,3 +70,26 @@ def test_incremental_report_without_full_refresh_divides_by_the_first_build() ->
     assert "nothing_new / first build: 0.05x" in text
     assert "first build (every file before the new day): 400.0 s" in text
     assert "| full |" not in text
+
+
+def test_thread_use_counts_the_seconds_with_each_number_of_nodes_running() -> None:
+    def node(name: str, start: float, end: float) -> dict:
+        at = lambda s: f"2026-12-07T10:00:{s:06.3f}Z"  # noqa: E731
+        return {
+            "unique_id": name,
+            "timing": [
+                {"name": "compile", "started_at": at(start), "completed_at": at(start)},
+                {"name": "execute", "started_at": at(start), "completed_at": at(end)},
+            ],
+        }
+
+    # a: 0-2 s, b: 1-3 s, c: 3-4 s (starting 5 s into the minute)
+    nodes = spans({"results": [node("a", 5, 7), node("b", 6, 8), node("c", 8, 9)]})
+    assert [(s.node, s.start, s.end) for s in nodes] == [
+        ("a", 0.0, 2.0),
+        ("b", 1.0, 3.0),
+        ("c", 3.0, 4.0),
+    ]
+    seconds = concurrency(nodes)
+    assert round(seconds[1], 6) == 3.0 and round(seconds[2], 6) == 1.0
+    assert round(seconds[0], 6) <= 0.1  # the last sample, past the end
