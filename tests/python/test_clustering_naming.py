@@ -141,12 +141,12 @@ def test_name_fits_reads_the_rule_behind_a_qualified_or_numbered_name() -> None:
 
 def test_every_name_the_naming_can_give_has_a_playbook_row() -> None:
     """seeds/segment_playbook.csv has a kmeans row for every archetype a segment can be
-    named after, and an rfm row for every named RFM segment of seeds/rfm_segments.csv; each
-    row has an action and a KPI."""
+    named after (and for each name an earlier naming version gave), and an rfm row for
+    every named RFM segment of seeds/rfm_segments.csv; each row has an action and a KPI."""
     import csv
     from pathlib import Path
 
-    from segmentation.clustering.naming import ALL_CUSTOMERS, DEFAULT_NAME, RULES
+    from segmentation.clustering.naming import ALL_CUSTOMERS, DEFAULT_NAME, FORMER_NAMES, RULES
 
     seeds = Path(__file__).resolve().parents[2] / "seeds"
     with (seeds / "segment_playbook.csv").open(newline="") as handle:
@@ -155,7 +155,12 @@ def test_every_name_the_naming_can_give_has_a_playbook_row() -> None:
         rfm_names = {row["rfm_segment"] for row in csv.DictReader(handle)}
     rows = {(row["source"], row["segment_type"]): row for row in playbook}
     archetypes = {name for name, _ in RULES} | {DEFAULT_NAME, ALL_CUSTOMERS}
-    assert {t for s, t in rows if s == "kmeans"} == archetypes
+    # a name an earlier version gave keeps its row, the same as its new name's
+    assert set(FORMER_NAMES.values()) <= archetypes
+    assert {t for s, t in rows if s == "kmeans"} == archetypes | set(FORMER_NAMES)
+    for former, name in FORMER_NAMES.items():
+        same = {k: v for k, v in rows["kmeans", former].items() if k != "segment_type"}
+        assert same == {k: v for k, v in rows["kmeans", name].items() if k != "segment_type"}
     assert {t for s, t in rows if s == "rfm"} == rfm_names
     for row in playbook:
         assert row["recommended_action"].strip() and row["kpi"].strip(), row

@@ -129,6 +129,12 @@ RULES: list[tuple[str, Callable[[Mapping[str, float]], bool]]] = [
 ]
 DEFAULT_NAME = "Occasional buyers"
 
+#: Names an earlier naming version gave, with the name that replaced them. A warehouse whose
+#: model was fitted before keeps them until it refits (with segmentation_refit never, for
+#: good), so seeds/segment_playbook.csv keeps a row for each: without one, the build's
+#: playbook test would fail on such a segment.
+FORMER_NAMES = {"Serial returners": "High returners"}
+
 
 #: Names that claim high value: a segment gets one only when its typical member (the
 #: median) spends at least the average customer (the population mean), so a name never
