@@ -572,7 +572,6 @@ def test_the_incremental_build_recomputes_only_the_touched_customers(builds, arr
         ("int_customer_features_monthly", 6, files),
         ("int_customer_segments_monthly", 6, files),
         ("int_customer_totals_current", 6, files),
-        ("int_order_attributes_aggregated_to_customers", 6, files),
         ("int_orders_summarised", 6, files),
         ("int_returns_joined_to_order_items", 6, files),
         ("stg_shop__returns", 6, files),
@@ -647,7 +646,6 @@ def test_incremental_equals_a_full_refresh_of_a_copy(builds):
             tables=[
                 "int_customer_daily_activity",
                 "int_customer_totals_current",
-                "int_order_attributes_aggregated_to_customers",
                 "int_customers_with_orders_current",
                 "int_customer_features_monthly",
                 "int_customer_segments_monthly",

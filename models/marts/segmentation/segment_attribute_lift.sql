@@ -2,10 +2,9 @@
 -- share of the segment's customers who have it, the share of all segmented customers who
 -- have it, and the lift (the ratio of the two). Attributes: region, age band, acquisition
 -- channel (one value per customer, from dim_customers), and sales channel, category bought,
--- category returned and return reason (any order or return before the analysis date, from
--- int_order_attributes_aggregated_to_customers). A value held by fewer than var
--- segment_attribute_min_customers customers of the segment is kept but not ranked: its lift
--- is noise.
+-- category returned and return reason (any order or return before the analysis date). A
+-- value held by fewer than var segment_attribute_min_customers customers of the segment is
+-- kept but not ranked: its lift is noise.
 with
 
 customer_segments as (
@@ -16,14 +15,36 @@ customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
-order_attributes as (
-    select * from {{ ref('int_order_attributes_aggregated_to_customers') }}
+analysis_date as (
+    select * from {{ ref('int_analysis_date') }}
+),
+
+order_items as (
+    select all_items.*
+    from {{ ref('fct_order_items') }} as all_items
+    inner join analysis_date
+        on all_items.ordered_date < analysis_date.as_of_date
+    where not all_items.is_cancelled
+),
+
+orders as (
+    select all_orders.*
+    from {{ ref('fct_orders') }} as all_orders
+    inner join analysis_date
+        on all_orders.ordered_date < analysis_date.as_of_date
+    where all_orders.is_purchase
+),
+
+returns as (
+    select all_returns.*
+    from {{ ref('fct_returns') }} as all_returns
+    inner join analysis_date
+        on all_returns.returned_date < analysis_date.as_of_date
 ),
 
 customer_attributes as (
-    -- one row per customer and attribute value they have ('unknown' when missing): the
-    -- rows of dim_customers' three attributes are distinct, as are those of the order and
-    -- return attributes (int_order_attributes_aggregated_to_customers), so a value's
+    -- one row per customer and attribute value they have ('unknown' when missing): each
+    -- branch is distinct and the branches have different attribute names, so a value's
     -- customers can be counted without a distinct count
     select
         customer_id,
@@ -43,11 +64,29 @@ customer_attributes as (
         coalesce(acquisition_channel, 'unknown') as attribute_value
     from customers
     union all
-    select
+    select distinct
         customer_id,
-        attribute_name,
-        attribute_value
-    from order_attributes
+        'sales_channel' as attribute_name,
+        coalesce(sales_channel, 'unknown') as attribute_value
+    from orders
+    union all
+    select distinct
+        customer_id,
+        'category_bought' as attribute_name,
+        coalesce(category, 'unknown') as attribute_value
+    from order_items
+    union all
+    select distinct
+        customer_id,
+        'category_returned' as attribute_name,
+        coalesce(category, 'unknown') as attribute_value
+    from returns
+    union all
+    select distinct
+        customer_id,
+        'return_reason' as attribute_name,
+        coalesce(return_reason, 'unknown') as attribute_value
+    from returns
 ),
 
 segmented_attributes as (

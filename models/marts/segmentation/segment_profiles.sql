@@ -21,6 +21,10 @@ segment_deviations as (
     select * from {{ ref('segment_feature_deviations') }}
 ),
 
+analysis_date as (
+    select * from {{ ref('int_analysis_date') }}
+),
+
 playbook as (
     select * from {{ ref('int_segment_playbook') }}
 ),
@@ -29,10 +33,28 @@ attribute_lift as (
     select * from {{ ref('segment_attribute_lift') }}
 ),
 
-order_attributes as (
-    -- each customer's categories bought (net amount) and return reasons (units), before the
-    -- analysis date like their features: no look-ahead
-    select * from {{ ref('int_order_attributes_aggregated_to_customers') }}
+all_order_items as (
+    select * from {{ ref('fct_order_items') }}
+    where not is_cancelled
+),
+
+all_returns as (
+    select * from {{ ref('fct_returns') }}
+),
+
+order_items as (
+    -- what the customers bought before the analysis date, like their features: no look-ahead
+    select all_order_items.*
+    from all_order_items
+    inner join analysis_date
+        on all_order_items.ordered_date < analysis_date.as_of_date
+),
+
+returns as (
+    select all_returns.*
+    from all_returns
+    inner join analysis_date
+        on all_returns.returned_date < analysis_date.as_of_date
 ),
 
 segment_customers as (
@@ -78,32 +100,29 @@ segment_totals as (
 category_ranked as (
     select
         customer_segments.segment_id,
-        order_attributes.attribute_value as category,
+        order_items.category,
         row_number() over (
             partition by customer_segments.segment_id
-            order by sum(order_attributes.net_amount) desc, order_attributes.attribute_value asc
+            order by sum(order_items.net_amount) desc, order_items.category asc
         ) as category_rank
-    from order_attributes
+    from order_items
     inner join customer_segments
-        on order_attributes.customer_id = customer_segments.customer_id
-    where order_attributes.attribute_name = 'category_bought'
-    group by customer_segments.segment_id, order_attributes.attribute_value
+        on order_items.customer_id = customer_segments.customer_id
+    group by customer_segments.segment_id, order_items.category
 ),
 
 reason_ranked as (
     select
         customer_segments.segment_id,
-        order_attributes.attribute_value as return_reason,
+        returns.return_reason,
         row_number() over (
             partition by customer_segments.segment_id
-            order by
-                sum(order_attributes.units_returned) desc, order_attributes.attribute_value asc
+            order by sum(returns.quantity) desc, returns.return_reason asc
         ) as reason_rank
-    from order_attributes
+    from returns
     inner join customer_segments
-        on order_attributes.customer_id = customer_segments.customer_id
-    where order_attributes.attribute_name = 'return_reason'
-    group by customer_segments.segment_id, order_attributes.attribute_value
+        on returns.customer_id = customer_segments.customer_id
+    group by customer_segments.segment_id, returns.return_reason
 ),
 
 characteristics as (
