@@ -2,7 +2,8 @@
 counts a file that a command writes and deletes again (the 10M incremental benchmark reports
 the warehouse, its write-ahead log and DuckDB's spill this way); the incremental benchmark's
 report sets each step against the full refresh, or against the first build without one; the
-thread-use report (bench/thread_use.py) counts the seconds with n nodes running."""
+thread-use report (bench/thread_use.py) counts the seconds with n nodes running; the node
+medians (bench/node_medians.py) are taken over one step's rounds."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from conftest import REPO
 
 sys.path.insert(0, str(REPO / "bench"))
 from incremental_bench import report  # noqa: E402
+from node_medians import node_medians  # noqa: E402
+from node_medians import report as medians_report  # noqa: E402
 from procmem import folder_bytes, run_measured  # noqa: E402
 from thread_use import concurrency, spans  # noqa: E402
 
@@ -93,3 +96,29 @@ def test_thread_use_counts_the_seconds_with_each_number_of_nodes_running() -> No
     seconds = concurrency(nodes)
     assert round(seconds[1], 6) == 3.0 and round(seconds[2], 6) == 1.0
     assert round(seconds[0], 6) <= 0.1  # the last sample, past the end
+
+
+def test_node_medians_take_each_nodes_median_over_the_steps_rounds_only() -> None:
+    def run(step: str, model_s: float, test_s: float) -> dict:
+        return {
+            "step": step,
+            "models": {
+                "m": {"time": model_s, "type": "model"},
+                "t": {"time": test_s, "type": "test"},
+            },
+        }
+
+    results = {
+        "runs": [
+            run("nothing_new", 1.0, 0.1),
+            run("full", 50.0, 9.0),
+            run("nothing_new", 3.0, 0.3),
+            run("nothing_new", 2.0, 0.2),
+        ]
+    }
+    medians = node_medians(results, "nothing_new")
+    assert medians == {"m": ("model", 2.0), "t": ("test", 0.2)}
+    text = medians_report(medians, small=0.25)
+    assert "summed medians: 2.2 s" in text
+    assert "tests under 0.25 s: 1, 0.2 s" in text
+    assert "2.00  m" in text and "  t\n" not in text  # only models are listed
