@@ -59,6 +59,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import run_bench  # noqa: E402
 from batches_bench import batch_folders  # noqa: E402
+from node_medians import node_medians  # noqa: E402
 
 #: The build `make run` runs: every model and data test, no unit tests (Makefile).
 BUILD = ["build", "--exclude-resource-type", "unit_test"]
@@ -203,10 +204,7 @@ def report(results: dict) -> str:
         lines.append(f"\n{step} / {reference_name}: {walls[step] / reference:.2f}x")
     for step in steps:
         rs = runs(step)
-        times = {
-            name: med([r["models"][name]["time"] for r in rs if name in r["models"]])
-            for name in {name for r in rs for name in r["models"]}
-        }
+        times = {name: seconds for name, (_, seconds) in node_medians(results, step).items()}
         largest = sorted(times.items(), key=lambda item: -item[1])[:TOP]
         summed = med([sum(m["time"] for m in r["models"].values()) for r in rs])
         lines.append(

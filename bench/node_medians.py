@@ -18,11 +18,12 @@ from pathlib import Path
 
 
 def node_medians(results: dict, step: str) -> dict[str, tuple[str, float]]:
-    """Each node of the step's rounds: (kind, median seconds over the rounds that ran it)."""
+    """Each node of the step's successful rounds: (kind, median seconds over the rounds that
+    ran it)."""
     times: dict[str, list[float]] = defaultdict(list)
     kinds: dict[str, str] = {}
     for run in results["runs"]:
-        if run["step"] != step:
+        if run["step"] != step or not run.get("ok", True):
             continue
         for node, timing in run["models"].items():
             times[node].append(float(timing["time"]))
